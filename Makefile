@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+# Python 3.12 matches the Lambda runtime; pyenv's 3.12 is used where it is installed, else python3 (>= 3.11).
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3; do \
+	  if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck cfn-lint pytest bench openapi clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: the whole service locally (moto server, gateway on :3000, demo data); Ctrl-C stops it
+run: $(STAMP)
+	$(BIN)/python -m invoice_hub_local
+
+## test: every gate (lint, format, types, template lint, tests with a coverage floor)
+test: lint typecheck cfn-lint pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+pytest: $(STAMP)
+	$(BIN)/pytest --cov --cov-report=term
+
+## bench: cold-start and AWS-calls-per-request figures (printed; see docs/performance.md)
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+## openapi: regenerate the committed OpenAPI document from the code
+openapi: $(STAMP)
+	$(BIN)/python -m invoice_hub_local.openapi --write
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
