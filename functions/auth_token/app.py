@@ -1,0 +1,39 @@
+"""POST /auth/token — OAuth2 password grant: username and password for a bearer token (Cognito)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Form
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoice_hub.api import invoice_api
+from invoice_hub.config import get_settings
+from invoice_hub.dal.identity import CognitoIdentity
+from invoice_hub.logic.auth import issue_token
+from invoice_hub.models.auth_api import TokenOut
+from invoice_hub.observability import logger
+
+app = invoice_api.resolver()
+
+
+@app.post(
+    "/auth/token",
+    summary="Get an access token",
+    tags=["Auth"],
+    responses={
+        200: {"description": "Signed in", "content": {"application/json": {"model": TokenOut}}},
+        400: {"description": "Incorrect username or password"},
+        422: {"description": "Validation error"},
+        503: {"description": "Busy; retry after Retry-After seconds"},
+    },
+)
+def token(
+    username: Annotated[str, Form(min_length=1, max_length=128)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+    grant_type: Annotated[str | None, Form(max_length=32)] = None,
+) -> TokenOut:
+    return issue_token(CognitoIdentity(get_settings().user_pool_client_id), username, password, grant_type)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,51 @@
+"""POST /invoice/ — creates an invoice (Invoice API, seed 003)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoice_hub.api import invoice_api
+from invoice_hub.logic.invoices import create_invoice
+from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
+from invoice_hub.observability import logger
+
+app = invoice_api.resolver()
+
+
+@app.post(
+    "/invoice/",
+    summary="Create Invoice",
+    tags=[invoice_api.TAG],
+    security=invoice_api.SECURITY,
+    status_code=201,
+    responses={
+        201: {"description": "Created", "content": {"application/json": {"model": InvoiceOut}}},
+        409: {"description": "The requested status is not allowed"},
+        **invoice_api.ERROR_RESPONSES,
+    },
+)
+def create(
+    invoice: InvoiceIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Same key and body: the first response is replayed (24 h); another body: 422",
+        ),
+    ] = None,
+) -> Response[Any]:
+    tenant_id = invoice_api.principal(app).tenant_id
+    created = create_invoice(invoice_api.repository(), tenant_id, invoice, idempotency_key)
+    return invoice_api.created_response(created)
+
+
+_handler = invoice_api.authenticated(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

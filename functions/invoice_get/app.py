@@ -1,0 +1,38 @@
+"""GET /invoice/{id} — one invoice of the caller's practice (Invoice API, seed 003)."""
+
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoice_hub.api import invoice_api
+from invoice_hub.logic.invoices import get_invoice
+from invoice_hub.models.invoice_api import InvoiceOut
+from invoice_hub.observability import logger
+
+app = invoice_api.resolver()
+
+
+@app.get(
+    "/invoice/<id>",
+    summary="Get Invoice By ID",
+    tags=[invoice_api.TAG],
+    security=invoice_api.SECURITY,
+    responses={
+        200: {"description": "The invoice", "content": {"application/json": {"model": InvoiceOut}}},
+        404: {"description": "No such invoice in the caller's practice"},
+        **invoice_api.ERROR_RESPONSES,
+    },
+)
+def get(id: UUID) -> Response[Any]:
+    invoice = get_invoice(invoice_api.repository(), invoice_api.principal(app).tenant_id, id)
+    return invoice_api.invoice_response(invoice)
+
+
+_handler = invoice_api.authenticated(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

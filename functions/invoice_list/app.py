@@ -1,0 +1,59 @@
+"""GET /invoice/ — the caller's invoices, filtered, ordered and paginated (Invoice API, seed 003)."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoice_hub.api import invoice_api
+from invoice_hub.logic.invoices import list_invoices
+from invoice_hub.models.invoice import InvoiceStatus
+from invoice_hub.models.invoice_api import MAX_LIMIT, InvoicePage, InvoiceQuery, OrderBy
+from invoice_hub.observability import logger
+
+app = invoice_api.resolver()
+
+
+@app.get(
+    "/invoice/",
+    summary="Get All Invoices",
+    tags=[invoice_api.TAG],
+    security=invoice_api.SECURITY,
+    responses={
+        200: {"description": "A page of invoices", "content": {"application/json": {"model": InvoicePage}}},
+        **invoice_api.ERROR_RESPONSES,
+    },
+)
+def list_all(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Maximum records to return")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Pagination offset")] = 0,
+    order_by: Annotated[OrderBy, Query(description="Sort field; '-' prefix for descending")] = "created_at",
+    search: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Text in the number, ids, item descriptions or tags"),
+    ] = None,
+    tags: Annotated[list[str] | None, Query(description="Invoices carrying every one of these tags")] = None,
+    patient_id: Annotated[UUID | None, Query(description="Filter by patient")] = None,
+    appointment_id: Annotated[UUID | None, Query(description="Filter by appointment")] = None,
+    status: Annotated[InvoiceStatus | None, Query(description="Filter by invoice status")] = None,
+) -> InvoicePage:
+    query = InvoiceQuery(
+        limit=limit,
+        offset=offset,
+        order_by=order_by,
+        search=search,
+        tags=tuple(tags or ()),
+        patient_id=patient_id,
+        appointment_id=appointment_id,
+        status=status,
+    )
+    return list_invoices(invoice_api.repository(), invoice_api.principal(app).tenant_id, query)
+
+
+_handler = invoice_api.authenticated(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

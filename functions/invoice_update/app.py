@@ -1,0 +1,51 @@
+"""PUT /invoice/{id} — updates an invoice; If-Match guards against lost updates (Invoice API, seed 003)."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoice_hub.api import invoice_api
+from invoice_hub.logic.invoices import update_invoice
+from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
+from invoice_hub.observability import logger
+
+app = invoice_api.resolver()
+
+
+@app.put(
+    "/invoice/<id>",
+    summary="Update Invoice",
+    tags=[invoice_api.TAG],
+    security=invoice_api.SECURITY,
+    responses={
+        200: {"description": "The updated invoice", "content": {"application/json": {"model": InvoiceOut}}},
+        404: {"description": "No such invoice in the caller's practice"},
+        409: {"description": "Illegal status change, or a concurrent update won"},
+        412: {"description": "If-Match does not name the current version"},
+        **invoice_api.ERROR_RESPONSES,
+    },
+)
+def update(
+    id: UUID,
+    invoice: InvoiceIn,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match", max_length=200, description="The ETag of the version the change is based on"
+        ),
+    ] = None,
+) -> Response[Any]:
+    tenant_id = invoice_api.principal(app).tenant_id
+    updated = update_invoice(invoice_api.repository(), tenant_id, id, invoice, if_match)
+    return invoice_api.invoice_response(updated)
+
+
+_handler = invoice_api.authenticated(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

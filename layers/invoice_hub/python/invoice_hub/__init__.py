@@ -1,0 +1,1 @@
+"""invoice-hub: the shared package of every Lambda function (the layer)."""

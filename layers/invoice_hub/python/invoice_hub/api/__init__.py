@@ -1,0 +1,1 @@
+"""Per-contract facades: casing, envelopes, error bodies, content negotiation, authentication."""

@@ -1,0 +1,81 @@
+"""Invoice API facade (seed 003): resolver, bearer authentication, responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_hub import errors
+from invoice_hub.api.fastapi_style import BEARER_CHALLENGE, install_error_handlers
+from invoice_hub.api.http import header, json_response, proxy_response
+from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.config import get_settings
+from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
+from invoice_hub.logic.invoices import Created, etag, version_tag
+from invoice_hub.models.invoice import Invoice
+from invoice_hub.models.invoice_api import InvoiceOut
+
+TAG = "Invoice API"
+#: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
+SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    401: {"description": "Missing or invalid bearer token"},
+    403: {"description": "The user belongs to no practice"},
+    422: {"description": "Validation error"},
+    503: {"description": "Busy; retry after Retry-After seconds"},
+}
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    install_error_handlers(app)
+    return app
+
+
+def authenticated(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda entry point: the bearer token is checked before routing or validation, so an
+    unauthenticated caller learns nothing about the request's shape."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            token = bearer_token(header(event, "Authorization"))
+            principal = verifier(get_settings()).verify(token)
+        except errors.Unauthenticated as error:
+            return proxy_response(401, {"detail": error.message}, BEARER_CHALLENGE)
+        except errors.Forbidden as error:
+            return proxy_response(403, {"detail": error.message})
+        except errors.ServiceBusy as error:
+            return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
+        app.append_context(principal=principal)
+        return app.resolve(event, context)
+
+    return handle
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    found = app.context.get("principal")
+    if not isinstance(found, Principal):  # a route wired without `authenticated`: a bug, not a client error
+        raise RuntimeError("route is not behind bearer authentication")
+    return found
+
+
+def repository() -> InvoiceRepository:
+    return invoice_repository(get_settings())
+
+
+def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Any]:
+    return json_response(status_code, InvoiceOut.of(invoice).model_dump_json(), {"ETag": etag(invoice)})
+
+
+def created_response(created: Created) -> Response[Any]:
+    """201 with the invoice, its ETag (a new invoice is version 1) and Location; a replay says so."""
+    headers = {"ETag": version_tag(1), "Location": f"/invoice/{created.invoice_id}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(created.status_code, created.body, headers)

@@ -1,0 +1,1 @@
+"""DynamoDB access. The only place where keys are built and where boto3 is called."""

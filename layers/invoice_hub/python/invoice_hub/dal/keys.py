@@ -1,0 +1,46 @@
+"""Every key of the single table. Each one starts with the tenant, so no query can cross tenants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+
+def tenant_prefix(tenant_id: UUID) -> str:
+    return f"T#{tenant_id}"
+
+
+def invoice_key(tenant_id: UUID, invoice_id: UUID) -> dict[str, str]:
+    return {"PK": f"{tenant_prefix(tenant_id)}#INV#{invoice_id}", "SK": "INVOICE"}
+
+
+def invoice_sequence_key(tenant_id: UUID) -> dict[str, str]:
+    return {"PK": f"{tenant_prefix(tenant_id)}#SEQ", "SK": "INVOICE"}
+
+
+def tenant_key(tenant_id: UUID) -> dict[str, str]:
+    return {"PK": tenant_prefix(tenant_id), "SK": "TENANT"}
+
+
+def created_sort_key(created_at: datetime, invoice_id: UUID) -> str:
+    return f"{created_at.isoformat()}#{invoice_id}"
+
+
+def invoices_all(tenant_id: UUID) -> str:
+    return f"{tenant_prefix(tenant_id)}#INV"
+
+
+def invoices_by_status(tenant_id: UUID, status: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#INV#ST#{status}"
+
+
+def invoices_by_patient(tenant_id: UUID, patient_id: UUID) -> str:
+    return f"{tenant_prefix(tenant_id)}#INV#PAT#{patient_id}"
+
+
+def invoices_by_appointment(tenant_id: UUID, appointment_id: UUID) -> str:
+    return f"{tenant_prefix(tenant_id)}#INV#APT#{appointment_id}"
+
+
+def idempotency_key(tenant_id: UUID, operation: str, key: str) -> dict[str, str]:
+    return {"id": f"{tenant_prefix(tenant_id)}#{operation}#{key}"}

@@ -1,0 +1,1 @@
+"""Use cases. Each takes validated input and the storage interface; none reads the environment."""

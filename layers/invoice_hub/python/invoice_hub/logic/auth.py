@@ -1,0 +1,14 @@
+"""Sign-in for the OAuth2 password grant."""
+
+from __future__ import annotations
+
+from invoice_hub.dal.identity import CognitoIdentity
+from invoice_hub.errors import InvalidCredentials
+from invoice_hub.models.auth_api import TokenOut
+
+
+def issue_token(identity: CognitoIdentity, username: str, password: str, grant_type: str | None) -> TokenOut:
+    if grant_type not in (None, "", "password"):
+        raise InvalidCredentials("unsupported grant_type; only 'password' is accepted")
+    token, lifetime = identity.access_token(username, password)
+    return TokenOut(access_token=token, expires_in=lifetime)

@@ -1,0 +1,42 @@
+"""`make run`: the service on http://127.0.0.1:3000 (PORT overrides), with no AWS account and no Docker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from invoice_hub_local.seed import DEMO_USERS
+from invoice_hub_local.stack import LocalStack
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("werkzeug", "botocore", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack(
+        port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
+    )
+    stack.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"""
+invoice-hub is running locally
+  API            {stack.url}
+  OpenAPI        {stack.url}/openapi.json
+  Swagger UI     {stack.url}/docs
+  AWS (moto)     {stack.aws_endpoint}
+Demo users (POST {stack.url}/auth/token with form fields username and password):""")
+    for user in DEMO_USERS:
+        role = "admin, " if user.admin else ""
+        print(f"  {user.email:<28} {user.password:<16} ({role}tenant {user.tenant_slug})")
+    print("Ctrl-C stops it.", flush=True)
+    stop.wait()
+    print("stopping...", flush=True)
+    stack.stop()
+
+
+if __name__ == "__main__":
+    main()

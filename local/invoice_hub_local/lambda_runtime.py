@@ -1,0 +1,66 @@
+"""Runs a template function's handler in this process the way Lambda calls it (event, context)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from invoice_hub_local.template import FunctionSpec
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_module(spec: FunctionSpec) -> ModuleType:
+    """Imports the function's module from its own folder under a name of its own (every handler is app.py)."""
+    module_file, _, _ = spec.handler.rpartition(".")
+    name = f"invoice_hub_fn_{spec.code_dir.name}"
+    if name in sys.modules:
+        return sys.modules[name]
+    found = importlib.util.spec_from_file_location(
+        name, spec.code_dir / f"{module_file.replace('.', '/')}.py"
+    )
+    if found is None or found.loader is None:
+        raise ImportError(f"no handler module for {spec.logical_id} in {spec.code_dir}")
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module
+    found.loader.exec_module(module)
+    return module
+
+
+def handler_of(spec: FunctionSpec) -> Handler:
+    _, _, function_name = spec.handler.rpartition(".")
+    handler: Handler = getattr(load_module(spec), function_name)
+    return handler
+
+
+def invoke(spec: FunctionSpec, event: dict[str, Any]) -> Any:
+    context = LambdaContext(function_name=spec.logical_id, timeout_seconds=spec.timeout)
+    return handler_of(spec)(event, context)

@@ -1,0 +1,184 @@
+"""Builds the template's stateful resources in moto (over its HTTP endpoint) and resolves intrinsics.
+
+Resource types the local stack does not need to build (roles, log groups, the API itself, layers) are
+served by other parts of the local stack or have no local meaning; they are listed in SERVED_ELSEWHERE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from invoice_hub_local.template import Stack
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+SERVED_ELSEWHERE = frozenset(
+    {
+        "AWS::Lambda::Function",  # run in-process by the gateway and the pollers
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::LayerVersion",  # the layer is the installed invoice_hub package
+        "AWS::IAM::Role",
+        "AWS::Logs::LogGroup",
+        "AWS::ApiGateway::RestApi",  # served by the local gateway from the same routes
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+    }
+)
+_SUB = re.compile(r"\$\{([^}]+)\}")
+
+
+class Unresolvable(Exception):
+    """An intrinsic names a resource that is not built yet."""
+
+
+@dataclass
+class Resolved:
+    """Physical ids (Ref) and attributes (GetAtt) of what was built, plus the pseudo parameters."""
+
+    refs: dict[str, str] = field(default_factory=dict)
+    attrs: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self._ref(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            logical, attr = value["Fn::GetAtt"]
+            return self._att(logical, attr)
+        if set(value) == {"Fn::Sub"}:
+            return self._sub(value["Fn::Sub"])
+        if set(value) == {"Fn::Join"}:
+            sep, parts = value["Fn::Join"]
+            return sep.join(str(self.resolve(p)) for p in parts)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        if name not in self.refs:
+            raise Unresolvable(name)
+        return self.refs[name]
+
+    def _att(self, logical: str, attr: str) -> str:
+        if (logical, attr) not in self.attrs:
+            raise Unresolvable(f"{logical}.{attr}")
+        return self.attrs[(logical, attr)]
+
+    def _sub(self, spec: str | list[Any]) -> str:
+        text, local = (spec, {}) if isinstance(spec, str) else (spec[0], spec[1])
+
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in local:
+                return str(self.resolve(local[name]))
+            if "." in name:
+                logical, attr = name.split(".", 1)
+                return self._att(logical, attr)
+            return self._ref(name)
+
+        return _SUB.sub(one, text)
+
+
+class Provisioner:
+    def __init__(self, stack: Stack, endpoint_url: str) -> None:
+        self.stack = stack
+        self.endpoint_url = endpoint_url
+        self.resolved = Resolved()
+        self.resolved.refs.update(stack.parameters)
+        self.resolved.refs.update(
+            {
+                "AWS::Region": REGION,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::StackName": stack.name,
+                "AWS::Partition": "aws",
+            }
+        )
+        self._builders: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+        }
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
+
+    def build(self) -> Resolved:
+        """Builds every resource whose intrinsics can be resolved, until all are built."""
+        pending = {
+            logical: resource
+            for logical, resource in self.stack.template["Resources"].items()
+            if resource["Type"] not in SERVED_ELSEWHERE
+        }
+        unknown = {r["Type"] for r in pending.values()} - set(self._builders)
+        if unknown:
+            raise NotImplementedError(f"the local stack cannot build {sorted(unknown)} yet")
+        while pending:
+            progressed = False
+            for logical, resource in list(pending.items()):
+                try:
+                    props = self.resolved.resolve(resource.get("Properties", {}))
+                except Unresolvable:
+                    continue
+                self._builders[resource["Type"]](logical, props)
+                del pending[logical]
+                progressed = True
+            if not progressed:
+                raise RuntimeError(f"circular or unresolvable references among {sorted(pending)}")
+        return self.resolved
+
+    def function_environment(self) -> dict[str, str]:
+        """The environment of every function, resolved; the functions share one process locally, so a
+        variable two functions set differently is an error rather than a silent pick."""
+        merged: dict[str, str] = {}
+        for spec in self.stack.functions.values():
+            for name, value in self.resolved.resolve(spec.environment).items():
+                if name in merged and merged[name] != str(value):
+                    raise ValueError(f"{name} differs between functions; the local stack cannot run both")
+                merged[name] = str(value)
+        return merged
+
+    # -- builders ------------------------------------------------------------------------------------
+    def _table(self, logical: str, props: dict[str, Any]) -> None:
+        name = props.get("TableName") or f"{self.stack.name}-{logical}"
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("SSESpecification"):
+            args["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
+        dynamodb = self.client("dynamodb")
+        dynamodb.create_table(**args)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.resolved.refs[logical] = name
+        self.resolved.attrs[(logical, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+    def _user_pool(self, logical: str, props: dict[str, Any]) -> None:
+        args = {k: v for k, v in props.items() if k not in {"UserPoolName"}}
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=props.get("UserPoolName", logical), **args
+        )
+        pool_id = pool["UserPool"]["Id"]
+        self.resolved.refs[logical] = pool_id
+        self.resolved.attrs[(logical, "Arn")] = pool["UserPool"]["Arn"]
+        self.resolved.attrs[(logical, "ProviderName")] = f"cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+
+    def _user_pool_client(self, logical: str, props: dict[str, Any]) -> None:
+        client = self.client("cognito-idp").create_user_pool_client(**props)
+        self.resolved.refs[logical] = client["UserPoolClient"]["ClientId"]
+
+    def _user_pool_group(self, logical: str, props: dict[str, Any]) -> None:
+        self.client("cognito-idp").create_group(**props)
+        self.resolved.refs[logical] = props["GroupName"]

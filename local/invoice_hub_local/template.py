@@ -1,0 +1,153 @@
+"""Reads template.yaml through aws-sam-translator: the functions, their routes and the resources to build.
+
+Nothing here lists resources by hand; what the template declares is what runs locally.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_BUCKET = "local-code"
+_ARN_IN_URI = re.compile(r"\$\{(\w+)\.Arn\}")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that understands CloudFormation's short intrinsic tags (!Ref, !Sub, !GetAtt, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return loaded
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # the template's path, e.g. /invoice/{id}
+    function: str  # logical id
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, Any]
+    timeout: int
+    routes: list[Route] = field(default_factory=list)
+
+
+@dataclass
+class Stack:
+    name: str
+    template: dict[str, Any]  # CloudFormation, after the SAM transform
+    parameters: dict[str, str]
+    functions: dict[str, FunctionSpec]
+    routes: list[Route]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical: resource
+            for logical, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+class _NoManagedPolicies:
+    """Managed-policy names stay unresolved locally: the translator would otherwise call IAM."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _code_to_s3(sam: dict[str, Any]) -> None:
+    """Local CodeUri / ContentUri folders become s3:// placeholders the translator accepts; the folder
+    survives as the S3 key so each function's code can be found again."""
+    for resource in sam["Resources"].values():
+        props = resource.get("Properties", {})
+        for name in ("CodeUri", "ContentUri"):
+            uri = props.get(name)
+            if isinstance(uri, str) and not uri.startswith("s3://"):
+                props[name] = f"s3://{CODE_BUCKET}/{uri.rstrip('/')}"
+
+
+def translate(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    sam = load_yaml(path)
+    _code_to_s3(sam)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    result: dict[str, Any] = transform(sam, parameters, _NoManagedPolicies())
+    return result
+
+
+def parameter_values(template: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values.update(overrides or {})
+    return values
+
+
+def load_stack(
+    path: Path = ROOT / "template.yaml",
+    name: str = "invoice-hub-local",
+    overrides: dict[str, str] | None = None,
+) -> Stack:
+    params = parameter_values(load_yaml(path), overrides)
+    cfn = translate(path, params)
+    functions: dict[str, FunctionSpec] = {}
+    for logical, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        props = resource["Properties"]
+        functions[logical] = FunctionSpec(
+            logical_id=logical,
+            code_dir=path.parent / props["Code"]["S3Key"],
+            handler=props["Handler"],
+            environment=props.get("Environment", {}).get("Variables", {}),
+            timeout=int(props.get("Timeout", 3)),
+        )
+    routes = _routes(cfn)
+    for route in routes:
+        functions[route.function].routes.append(route)
+    return Stack(name=name, template=cfn, parameters=params, functions=functions, routes=routes)
+
+
+def _routes(cfn: dict[str, Any]) -> list[Route]:
+    routes: list[Route] = []
+    for resource in cfn["Resources"].values():
+        if resource["Type"] != "AWS::ApiGateway::RestApi":
+            continue
+        for path, methods in resource["Properties"]["Body"].get("paths", {}).items():
+            for method, operation in methods.items():
+                uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+                text = uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri)
+                match = _ARN_IN_URI.search(text if isinstance(text, str) else "")
+                if match:
+                    routes.append(Route(method=method.upper(), path=path, function=match.group(1)))
+    return routes
