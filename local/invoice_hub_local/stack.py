@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from invoice_hub_local import seed
+from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.provision import REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
 
 log = logging.getLogger("invoice_hub_local")
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def aws_environment(endpoint_url: str) -> dict[str, str]:
@@ -48,7 +40,7 @@ class LocalStack:
     stack: Stack = field(init=False)
     resolved: Resolved = field(init=False)
     environment: dict[str, str] = field(init=False, default_factory=dict)
-    _moto: ThreadedMotoServer | None = field(init=False, default=None)
+    _aws: AwsServer | None = field(init=False, default=None)
     _http: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
 
@@ -61,9 +53,8 @@ class LocalStack:
         return f"http://{HOST}:{self.aws_port}"
 
     def start(self) -> LocalStack:
-        self.aws_port = self.aws_port or free_port()
-        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
-        self._moto.start()
+        self._aws = AwsServer(HOST, self.aws_port).start()
+        self.aws_port = self._aws.port
         os.environ.update(aws_environment(self.aws_endpoint))
         self.stack = load_stack()
         provisioner = Provisioner(self.stack, self.aws_endpoint)
@@ -89,8 +80,8 @@ class LocalStack:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
-        if self._moto is not None:
-            self._moto.stop()
+        if self._aws is not None:
+            self._aws.stop()
 
     def __enter__(self) -> LocalStack:
         return self.start()

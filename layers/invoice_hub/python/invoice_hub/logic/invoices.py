@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +18,8 @@ from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
 from invoice_hub.models.invoice import Charges, Invoice, LineItem, next_status
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceItemIn, InvoiceOut, InvoicePage, InvoiceQuery
 
-CREATE_ATTEMPTS = 8
+CREATE_ATTEMPTS = 10
+BACKOFF_SECONDS = 0.01
 IDEMPOTENCY_OPERATION = "invoice-api:create"
 
 
@@ -81,7 +84,9 @@ def create_invoice(
         keys.idempotency_key(tenant_id, IDEMPOTENCY_OPERATION, idempotency_key) if idempotency_key else None
     )
     charges = _charges(data)
-    for _ in range(CREATE_ATTEMPTS):
+    for attempt in range(CREATE_ATTEMPTS):
+        if attempt:  # another create took the number: back off with jitter so contenders spread out
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 5)))  # noqa: S311
         created = now or utcnow()
         epoch = int(created.timestamp())
         context = repo.create_context(tenant_id, idem_key)

@@ -1,0 +1,45 @@
+"""moto's server on loopback, standing in for AWS over real HTTP.
+
+moto's backends are not thread-safe (a DynamoDB transaction deep-copies a table that another request
+thread may be changing), so requests are applied one at a time. Each AWS request is atomic either way;
+races between a function's read and its conditional write still happen, as they do on AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class _OneAtATime:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class AwsServer:
+    def __init__(self, host: str, port: int) -> None:
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.port: int = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)
+
+    def start(self) -> AwsServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

@@ -1,0 +1,238 @@
+"""The Invoice API's handlers called as Lambda calls them, with the sample events of events/, against
+moto's server holding the tables and user pool built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from invoice_hub_local.lambda_runtime import invoke
+from invoice_hub_local.stack import LocalStack
+
+from tests.conftest import Practice, invoice_body, load_event
+
+FUNCTIONS = {
+    "auth_token": "AuthTokenFunction",
+    "invoice_create": "InvoiceCreateFunction",
+    "invoice_list": "InvoiceListFunction",
+    "invoice_get": "InvoiceGetFunction",
+    "invoice_update": "InvoiceUpdateFunction",
+    "invoice_delete": "InvoiceDeleteFunction",
+    "openapi_document": "OpenApiDocumentFunction",
+    "swagger_ui": "SwaggerUiFunction",
+}
+
+
+def call(stack: LocalStack, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    response = invoke(stack.stack.functions[FUNCTIONS[function]], event)
+    headers = {k: v for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name] = values[-1]
+    body = response.get("body")
+    is_json = headers.get("Content-Type", "").startswith("application/json")
+    return response["statusCode"], headers, json.loads(body) if body and is_json else body
+
+
+def authed(event: dict[str, Any], practice: Practice) -> dict[str, Any]:
+    event["headers"]["Authorization"] = f"Bearer {practice.token}"
+    event["multiValueHeaders"]["Authorization"] = [f"Bearer {practice.token}"]
+    return event
+
+
+def for_invoice(event: dict[str, Any], invoice_id: str) -> dict[str, Any]:
+    event["pathParameters"] = {"id": invoice_id}
+    event["path"] = f"/invoice/{invoice_id}"
+    event["requestContext"]["path"] = f"/dev/invoice/{invoice_id}"
+    return event
+
+
+def with_body(event: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    event["body"] = json.dumps(body)
+    return event
+
+
+def create(stack: LocalStack, practice: Practice, **overrides: Any) -> dict[str, Any]:
+    event = with_body(authed(load_event("invoice_create", "create"), practice), invoice_body(**overrides))
+    event["headers"].pop("Idempotency-Key")
+    event["multiValueHeaders"].pop("Idempotency-Key")
+    status, _, body = call(stack, "invoice_create", event)
+    assert status == 201, body
+    return dict(body)
+
+
+def test_create_event_gives_201_with_the_first_registration_number(
+    stack: LocalStack, practice: Practice
+) -> None:
+    status, headers, body = call(
+        stack, "invoice_create", authed(load_event("invoice_create", "create"), practice)
+    )
+    assert status == 201
+    assert body["reg_number"] == "INV-000001"
+    assert body["status"] == "DRAFT"
+    assert body["subtotal"] == 120
+    assert body["total_amount"] == 120
+    assert headers["ETag"] == '"1"'
+    assert headers["Location"] == f"/invoice/{body['id']}"
+
+
+def test_missing_patient_is_a_422_naming_the_field(stack: LocalStack, practice: Practice) -> None:
+    status, _, body = call(
+        stack, "invoice_create", authed(load_event("invoice_create", "missing_patient"), practice)
+    )
+    assert status == 422
+    assert body == {"detail": [{"type": "missing", "loc": ["body", "patient_id"], "msg": "Field required"}]}
+
+
+def test_sample_event_without_a_real_token_is_401_with_a_bearer_challenge(stack: LocalStack) -> None:
+    for function, case in [("invoice_create", "create"), ("invoice_list", "default"), ("invoice_get", "get")]:
+        status, headers, body = call(stack, function, load_event(function, case))
+        assert status == 401, function
+        assert headers["WWW-Authenticate"] == "Bearer"
+        assert body == {"detail": "Invalid token"}
+
+
+def test_get_returns_the_invoice_with_its_etag(stack: LocalStack, practice: Practice) -> None:
+    created = create(stack, practice)
+    status, headers, body = call(
+        stack, "invoice_get", for_invoice(authed(load_event("invoice_get", "get"), practice), created["id"])
+    )
+    assert status == 200
+    assert body == created
+    assert headers["ETag"] == '"1"'
+
+
+def test_another_practices_invoice_is_not_found(
+    stack: LocalStack, practice: Practice, other_practice: Practice
+) -> None:
+    created = create(stack, practice)
+    for function, case in [("invoice_get", "get"), ("invoice_update", "issue"), ("invoice_delete", "delete")]:
+        event = for_invoice(authed(load_event(function, case), other_practice), created["id"])
+        status, _, body = call(stack, function, event)
+        assert status == 404, function
+        assert body == {"detail": "Invoice not found"}
+    status, _, _ = call(
+        stack, "invoice_get", for_invoice(authed(load_event("invoice_get", "get"), practice), created["id"])
+    )
+    assert status == 200
+
+
+def test_update_issues_the_invoice_then_a_stale_if_match_is_412(
+    stack: LocalStack, practice: Practice
+) -> None:
+    created = create(stack, practice)
+    event = for_invoice(authed(load_event("invoice_update", "issue"), practice), created["id"])
+    event = with_body(event, invoice_body(status="ISSUED", patient_id=created["patient_id"]))
+    status, headers, body = call(stack, "invoice_update", event)
+    assert status == 200, body
+    assert body["status"] == "ISSUED"
+    assert headers["ETag"] == '"2"'
+    status, _, body = call(stack, "invoice_update", event)  # still If-Match "1"
+    assert status == 412
+    assert "does not match the current version" in body["detail"]
+
+
+def test_concurrent_updates_of_one_version_one_wins_entirely(stack: LocalStack, practice: Practice) -> None:
+    created = create(stack, practice)
+    bodies = [
+        invoice_body(
+            patient_id=created["patient_id"],
+            tags=[f"writer-{n}"],
+            items=[{"description": f"Line {n}", "unit_price": 10 * (n + 1)}],
+        )
+        for n in range(2)
+    ]
+
+    def update(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        event = for_invoice(authed(load_event("invoice_update", "issue"), practice), created["id"])
+        return call(stack, "invoice_update", with_body(event, body))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(update, bodies))
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [200, 412]
+    winner = next(body for status, _, body in results if status == 200)
+    _, _, stored = call(
+        stack, "invoice_get", for_invoice(authed(load_event("invoice_get", "get"), practice), created["id"])
+    )
+    assert stored["tags"] == winner["tags"]
+    assert stored["items"] == winner["items"]
+    assert stored["total_amount"] == winner["total_amount"]
+
+
+def test_delete_removes_a_draft_and_keeps_an_issued_invoice(stack: LocalStack, practice: Practice) -> None:
+    draft = create(stack, practice)
+    issued = create(stack, practice, status="ISSUED")
+    status, _, _ = call(
+        stack,
+        "invoice_delete",
+        for_invoice(authed(load_event("invoice_delete", "delete"), practice), draft["id"]),
+    )
+    assert status == 204
+    status, _, _ = call(
+        stack, "invoice_get", for_invoice(authed(load_event("invoice_get", "get"), practice), draft["id"])
+    )
+    assert status == 404
+    status, _, body = call(
+        stack,
+        "invoice_delete",
+        for_invoice(authed(load_event("invoice_delete", "delete"), practice), issued["id"]),
+    )
+    assert status == 409
+    assert body == {"detail": "only a DRAFT invoice may be deleted; this one is ISSUED"}
+
+
+def test_registration_numbers_stay_gap_free_under_concurrent_creates(
+    stack: LocalStack, practice: Practice
+) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(lambda _: create(stack, practice), range(12)))
+    assert sorted(body["reg_number"] for body in created) == [f"INV-{n:06d}" for n in range(1, 13)]
+
+
+def test_list_event_filters_by_status_and_tags(stack: LocalStack, practice: Practice) -> None:
+    wanted = create(stack, practice, status="ISSUED", tags=["urgent", "follow-up"])
+    create(stack, practice, status="ISSUED", tags=["urgent"])
+    create(stack, practice, status="DRAFT", tags=["urgent", "follow-up"])
+    status, _, body = call(stack, "invoice_list", authed(load_event("invoice_list", "filtered"), practice))
+    assert status == 200
+    assert body["total"] == 1
+    assert [invoice["id"] for invoice in body["data"]] == [wanted["id"]]
+    assert (body["offset"], body["limit"]) == (0, 10)
+
+
+def test_token_event_signs_in_and_a_wrong_password_is_400(stack: LocalStack) -> None:
+    status, _, body = call(stack, "auth_token", load_event("auth_token", "password_grant"))
+    assert status == 200
+    assert body["token_type"] == "bearer"
+    assert body["access_token"].count(".") == 2
+    event = load_event("auth_token", "password_grant")
+    event["body"] = "username=demo%40invoice-hub.local&password=wrong"
+    status, _, body = call(stack, "auth_token", event)
+    assert status == 400
+    assert body == {"detail": "Incorrect username or password"}
+
+
+def test_documentation_events_serve_the_document_and_the_page(stack: LocalStack) -> None:
+    status, _, document = call(stack, "openapi_document", load_event("openapi_document", "get"))
+    assert status == 200
+    assert {"/invoice/", "/invoice/{id}", "/auth/token"} <= set(document["paths"])
+    status, headers, page = call(stack, "swagger_ui", load_event("swagger_ui", "get"))
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert "SwaggerUIBundle" in page
+
+
+def test_unknown_invoice_id_is_404_and_a_malformed_one_422(stack: LocalStack, practice: Practice) -> None:
+    status, _, _ = call(
+        stack,
+        "invoice_get",
+        for_invoice(authed(load_event("invoice_get", "get"), practice), str(uuid.uuid4())),
+    )
+    assert status == 404
+    status, _, body = call(
+        stack, "invoice_get", for_invoice(authed(load_event("invoice_get", "get"), practice), "42")
+    )
+    assert status == 422
+    assert body["detail"][0]["loc"] == ["path", "id"]
