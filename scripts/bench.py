@@ -185,12 +185,12 @@ def calls_per_request(http: httpx.Client, log: CallLog) -> tuple[list[tuple[str,
     """Each request's AWS calls; then ScannedCount / Count of the indexed filters over 60 invoices."""
     rows: list[tuple[str, int, int]] = []
     print("\n== 2. AWS calls per request (the functions' DynamoDB client, botocore before-call hook)")
-    print(f"{'request':<46}{'calls':>6}{'target':>8}  {'verdict':<8} operations")
+    print(f"{'request':<50}{'calls':>6}{'target':>8}  {'verdict':<8} operations")
 
     def row(label: str, target: int, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = call(http, log, method, path, **kwargs)
         verdict = "PASS" if len(log.ops) <= target else "over"
-        print(f"{label:<46}{len(log.ops):>6}{'<= ' + str(target):>8}  {verdict:<8} {', '.join(log.ops)}")
+        print(f"{label:<50}{len(log.ops):>6}{'<= ' + str(target):>8}  {verdict:<8} {', '.join(log.ops)}")
         rows.append((label, len(log.ops), target))
         return response
 
@@ -252,8 +252,9 @@ def latency(http: httpx.Client, log: CallLog, invoice_id: str, n: int = 50) -> N
 
 
 def main() -> int:
-    for noisy in ("werkzeug", "botocore", "moto", "samtranslator", "invoice_hub_local"):
+    for noisy in ("werkzeug", "botocore", "moto", "invoice_hub_local"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle and metrics notes
     print(
         f"invoice-hub bench: Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
     )
@@ -283,14 +284,11 @@ def main() -> int:
     passing = [sum(values[i] / floor <= GOAL for values in inits.values()) for i in range(3)]
     over = [f"{label} ({calls} > {target})" for label, calls, target in rows if calls > target]
     print("\n== Summary")
-    print(f"cold init <= {GOAL}x floor: {passing[0]}/{len(inits)} on import alone, {passing[1]}/{len(inits)}")
-    print(f"  with the first request's client, {passing[2]}/{len(inits)} with the client and `import jwt`")
-    print(
-        f"AWS calls within target: {len(rows) - len(over)}/{len(rows)}" + (f"; over: {over}" if over else "")
-    )
-    print(
-        f"Scan calls in the whole run: {log.total['Scan']}; all operations: {dict(sorted(log.total.items()))}"
-    )
+    print(f"functions within {GOAL}x the floor ({floor:.0f} ms), of {len(inits)}:")
+    print(f"  import only: {passing[0]}; + client: {passing[1]}; + client and `import jwt`: {passing[2]}")
+    print(f"AWS calls within target: {len(rows) - len(over)}/{len(rows)}; over: {over or 'none'}")
+    print(f"Scan calls in the whole run: {log.total['Scan']}")
+    print(f"operations of the whole run: {dict(sorted(log.total.items()))}")
     return 0
 
 

@@ -20,13 +20,14 @@ from invoice_hub.auth import tenant_group
 from invoice_hub_local.stack import LocalStack
 
 from tests.conftest import Practice, load_event
-from tests.integration.test_invoice_handlers import call
+from tests.integration.handlers import call
 
 MOTO_KEY = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
 
 
 def moto_key() -> tuple[Any, str]:
-    jwk = json.loads(gzip.open(MOTO_KEY).read())
+    with gzip.open(MOTO_KEY) as handle:
+        jwk = json.loads(handle.read())
     return jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk)), jwk["kid"]
 
 

@@ -3,54 +3,14 @@ moto's server holding the tables and user pool built from template.yaml."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.stack import LocalStack
 
 from tests.conftest import Practice, invoice_body, load_event
-
-FUNCTIONS = {
-    "auth_token": "AuthTokenFunction",
-    "invoice_create": "InvoiceCreateFunction",
-    "invoice_list": "InvoiceListFunction",
-    "invoice_get": "InvoiceGetFunction",
-    "invoice_update": "InvoiceUpdateFunction",
-    "invoice_delete": "InvoiceDeleteFunction",
-    "openapi_document": "OpenApiDocumentFunction",
-    "swagger_ui": "SwaggerUiFunction",
-}
-
-
-def call(stack: LocalStack, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = invoke(stack.stack.functions[FUNCTIONS[function]], event)
-    headers = {k: v for k, v in (response.get("headers") or {}).items()}
-    for name, values in (response.get("multiValueHeaders") or {}).items():
-        headers[name] = values[-1]
-    body = response.get("body")
-    is_json = headers.get("Content-Type", "").startswith("application/json")
-    return response["statusCode"], headers, json.loads(body) if body and is_json else body
-
-
-def authed(event: dict[str, Any], practice: Practice) -> dict[str, Any]:
-    event["headers"]["Authorization"] = f"Bearer {practice.token}"
-    event["multiValueHeaders"]["Authorization"] = [f"Bearer {practice.token}"]
-    return event
-
-
-def for_invoice(event: dict[str, Any], invoice_id: str) -> dict[str, Any]:
-    event["pathParameters"] = {"id": invoice_id}
-    event["path"] = f"/invoice/{invoice_id}"
-    event["requestContext"]["path"] = f"/dev/invoice/{invoice_id}"
-    return event
-
-
-def with_body(event: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    event["body"] = json.dumps(body)
-    return event
+from tests.integration.handlers import authed, call, for_invoice, with_body
 
 
 def create(stack: LocalStack, practice: Practice, **overrides: Any) -> dict[str, Any]:
