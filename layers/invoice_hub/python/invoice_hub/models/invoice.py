@@ -141,8 +141,6 @@ def next_status(current: Invoice | None, requested: InvoiceStatus, charges: Char
             )
     else:
         status = requested
-        if status is S.DRAFT and charges.paid_amount > ZERO:
-            raise IllegalTransition("payments can be recorded only on an issued invoice, not on a DRAFT")
 
     before = current.status if current else None
     if status not in ALLOWED[before]:
@@ -151,6 +149,8 @@ def next_status(current: Invoice | None, requested: InvoiceStatus, charges: Char
                 f"a new invoice cannot be created as {status}; create it as DRAFT or ISSUED"
             )
         raise IllegalTransition(f"invoice status cannot change from {before} to {status}")
+    if status is S.DRAFT and charges.paid_amount > ZERO:
+        raise IllegalTransition("payments can be recorded only on an issued invoice, not on a DRAFT")
     if current is not None and before is not S.DRAFT and not charges.same_billing(current.charges):
         raise IllegalTransition(f"items and discounts cannot change once an invoice is {before}")
     if current is not None and before in TERMINAL and charges.paid_amount != current.charges.paid_amount:
