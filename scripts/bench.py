@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from invoice_hub_local.template import FunctionSpec, Stack, load_stack
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from invoice_hub.models.tenant import Tenant
 from invoice_hub_local.seed import ensure_user
 from invoice_hub_local.stack import LocalStack

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Form
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_hub.api import invoice_api
 from invoice_hub.config import get_settings
 from invoice_hub.dal.identity import CognitoIdentity

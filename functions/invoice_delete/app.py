@@ -6,6 +6,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_hub.api import invoice_api
 from invoice_hub.logic.invoices import delete_invoice
 from invoice_hub.observability import logger

@@ -6,6 +6,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoice_hub.api import invoice_api
 from invoice_hub.logic.invoices import list_invoices
 from invoice_hub.models.invoice import InvoiceStatus

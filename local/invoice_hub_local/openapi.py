@@ -17,8 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.models import (
     OAuthFlowPassword,
     OAuthFlows,
 )
-from invoice_hub.api import docs
 
+from invoice_hub.api import docs
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.template import ROOT, load_stack
 

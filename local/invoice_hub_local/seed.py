@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from invoice_hub.auth import ADMIN_GROUP, tenant_group
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.models.tenant import Tenant

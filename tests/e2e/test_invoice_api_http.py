@@ -102,9 +102,15 @@ def test_list_filters_order_pagination_and_total(http: httpx.Client, practice: P
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"order_by": "password"}, "order_by"),
-     ({"status": "PARTIALLY_PAID"}, "status"), ({"patient_id": "x"}, "patient_id"), ({"offset": -1}, "offset")],
-)  # fmt: skip
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"order_by": "password"}, "order_by"),
+        ({"status": "PARTIALLY_PAID"}, "status"),
+        ({"patient_id": "x"}, "patient_id"),
+        ({"offset": -1}, "offset"),
+    ],
+)
 def test_bad_list_parameters_are_422(
     http: httpx.Client, practice: Practice, params: dict[str, Any], field: str
 ) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.stack import LocalStack
-
 from tests.conftest import Practice
 
 FUNCTIONS = {

@@ -16,9 +16,9 @@ import jwt
 import moto.cognitoidp
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from invoice_hub.auth import tenant_group
 from invoice_hub_local.stack import LocalStack
-
 from tests.conftest import Practice, load_event
 from tests.integration.handlers import call
 

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from invoice_hub_local.stack import LocalStack
-
 from tests.conftest import Practice, invoice_body, load_event
 from tests.integration.handlers import authed, call, for_invoice, with_body
 

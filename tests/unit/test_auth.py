@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from invoice_hub.auth import bearer_token, principal_from_claims, tenant_group
 from invoice_hub.errors import Forbidden, Unauthenticated
 

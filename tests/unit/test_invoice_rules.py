@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from invoice_hub.errors import BusinessRuleViolation, IllegalTransition
 from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem, next_status
 
@@ -148,3 +149,10 @@ def test_payments_are_fixed_once_terminal() -> None:
     current = invoice(S.VOID, Charges(items=(item("100.00"),), paid_amount=Decimal("10")))
     with pytest.raises(IllegalTransition, match="payments cannot change once an invoice is VOID"):
         next_status(current, S.VOID, Charges(items=(item("100.00"),), paid_amount=Decimal("20")))
+
+
+def test_integer_cents_for_contracts_that_count_in_cents() -> None:
+    from invoice_hub.money import as_integer_cents
+
+    assert as_integer_cents(Decimal("216.905")) == 21691
+    assert as_integer_cents(Decimal("0")) == 0

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
 from invoice_hub_local import openapi
 from invoice_hub_local.gateway import Gateway, proxy_event, proxy_to_response
 from invoice_hub_local.provision import Resolved, Unresolvable
 from invoice_hub_local.template import Route, Stack, load_stack
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 
 @pytest.fixture(scope="module")
