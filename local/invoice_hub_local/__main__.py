@@ -13,7 +13,7 @@ from invoice_hub_local.stack import LocalStack
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("werkzeug", "botocore", "moto"):
+    for noisy in ("werkzeug", "botocore", "moto", "samtranslator"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(
         port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
