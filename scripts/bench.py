@@ -6,13 +6,16 @@ Only a crash (a failed request, a child that cannot import its function) exits n
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -95,16 +98,42 @@ def verdict(value: float, floor: float) -> str:
     return f"{ratio:5.2f} {'PASS' if ratio <= GOAL else 'over'}"
 
 
-def import_breakdown(stack: Stack, spec: FunctionSpec, top: int = 5) -> list[tuple[str, float]]:
-    """Self import time summed per top-level package, under -X importtime, for one first request."""
+def import_breakdown(
+    stack: Stack, spec: FunctionSpec, top: int = 5
+) -> tuple[list[tuple[str, float]], set[str]]:
+    """Self import time summed per top-level package under -X importtime, for one first request; and
+    every top-level module that request imports."""
     _, stderr = run_child(["-X", "importtime", *fn_args(spec)], child_env(stack, spec))
     per_package: defaultdict[str, float] = defaultdict(float)
     for line in stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _, name = line.removeprefix("import time:").split("|")
-        per_package[name.strip().split(".")[0]] += int(self_us) / 1000
-    return sorted(per_package.items(), key=lambda kv: -kv[1])[:top]
+        if line.startswith("import time:") and "self [us]" not in line:
+            self_us, _, name = line.removeprefix("import time:").split("|")
+            per_package[name.strip().split(".")[0]] += int(self_us) / 1000
+    return sorted(per_package.items(), key=lambda kv: -kv[1])[:top], set(per_package)
+
+
+def without_pyc(stack: Stack, spec: FunctionSpec, roots: set[str]) -> tuple[float, float]:
+    """(floor, first request) with the packages as `sam build` ships a layer: wheels unzipped and *.pyc /
+    __pycache__ left out, so on a read-only /opt every cold start compiles them (and app.py) from source."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    with tempfile.TemporaryDirectory() as tmp:
+        layer, task = Path(tmp, "python"), Path(tmp, "task")
+        shutil.copytree(spec.code_dir, task, ignore=skip)
+        layer.mkdir()
+        for root in sorted(roots):  # the project's and the venv's modules; the stdlib keeps its .pyc
+            found = importlib.util.find_spec(root) if root.isidentifier() else None
+            origin = Path(found.origin) if found and found.origin else None
+            if found is None or origin is None or not origin.is_relative_to(ROOT):
+                continue
+            if found.submodule_search_locations:
+                shutil.copytree(origin.parent, layer / root, ignore=skip)
+            else:
+                shutil.copy2(origin, layer / origin.name)
+        env = {**child_env(stack, spec), "PYTHONPATH": str(layer), "PYTHONDONTWRITEBYTECODE": "1"}
+        args = ["-S", "-c", CHILD, "bench_fn_no_pyc", str(task / "app.py")]
+        floor = [run_child(["-S", "-c", FLOOR_CHILD], env)[0]["init"] for _ in range(RUNS)]
+        runs = [run_child(args, env)[0] for _ in range(RUNS)]
+    return statistics.median(floor), statistics.median(r["init"] + r["client"] + r["jwt"] for r in runs)
 
 
 def cold_init(stack: Stack) -> dict[str, Any]:
@@ -142,8 +171,16 @@ def cold_init(stack: Stack) -> dict[str, Any]:
         print(f"{verdict(client, floor_ms):>12}{full:10.0f}{verdict(full, floor_ms):>12}")
     slowest = max(first, key=lambda k: first[k])
     print(f"\nCostliest packages of {slowest}'s first request (self time summed, -X importtime):")
-    for package, ms in import_breakdown(stack, stack.functions[slowest]):
+    top, roots = import_breakdown(stack, stack.functions[slowest])
+    for package, ms in top:
         print(f"  {package:<24}{ms:8.1f} ms")
+    floor_src, first_src = without_pyc(stack, stack.functions[slowest], roots)
+    print(f"\nWithout .pyc for the layer and app.py (as `sam build` ships them), median of {RUNS}:")
+    print(
+        f"  floor (boto3 from the same copy) {floor_src:.0f} ms; {slowest} first request {first_src:.0f} ms",
+        end="",
+    )
+    print(f" = {first_src / floor_src:.2f}x that floor, {first_src / floor_ms:.2f}x the precompiled floor")
     return {"floor": floor_ms, "rows": rows}
 
 

@@ -1,17 +1,14 @@
 """POST /auth/token — OAuth2 password grant: username and password for a bearer token (Cognito)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Form
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.api import invoice_api
 from invoice_hub.config import get_settings
 from invoice_hub.dal.identity import CognitoIdentity
 from invoice_hub.logic.auth import issue_token
 from invoice_hub.models.auth_api import TokenOut
-from invoice_hub.observability import logger
 
 app = invoice_api.resolver()
 
@@ -35,6 +32,4 @@ def token(
     return issue_token(CognitoIdentity(get_settings().user_pool_client_id), username, password, grant_type)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = invoice_api.entry_point(app, bearer=False)

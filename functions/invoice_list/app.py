@@ -1,17 +1,14 @@
 """GET /invoice/ — the caller's invoices, filtered, ordered and paginated (Invoice API, seed 003)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.api import invoice_api
 from invoice_hub.logic.invoices import list_invoices
 from invoice_hub.models.invoice import InvoiceStatus
 from invoice_hub.models.invoice_api import MAX_LIMIT, InvoicePage, InvoiceQuery, OrderBy
-from invoice_hub.observability import logger
 
 app = invoice_api.resolver()
 
@@ -52,9 +49,4 @@ def list_all(
     return list_invoices(invoice_api.repository(), invoice_api.principal(app).tenant_id, query)
 
 
-_handler = invoice_api.authenticated(app)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _handler(event, context)
+lambda_handler = invoice_api.entry_point(app)

@@ -5,13 +5,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.api import invoice_api
 from invoice_hub.logic.invoices import update_invoice
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
-from invoice_hub.observability import logger
 
 app = invoice_api.resolver()
 
@@ -44,9 +41,4 @@ def update(
     return invoice_api.invoice_response(updated)
 
 
-_handler = invoice_api.authenticated(app)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _handler(event, context)
+lambda_handler = invoice_api.entry_point(app)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
@@ -18,6 +19,7 @@ from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
 from invoice_hub.logic.invoices import Created, etag, version_tag
 from invoice_hub.models.invoice import Invoice
 from invoice_hub.models.invoice_api import InvoiceOut
+from invoice_hub.observability import logger
 
 TAG = "Invoice API"
 #: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
@@ -38,9 +40,19 @@ def resolver() -> APIGatewayRestResolver:
     return app
 
 
+def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
+    """The function's `lambda_handler`: logging with the request's correlation id, then (with `bearer`)
+    the token check, then the resolver."""
+    handler = authenticated(app) if bearer else app.resolve
+    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
+        handler
+    )
+    return wrapped
+
+
 def authenticated(app: APIGatewayRestResolver) -> Handler:
-    """The Lambda entry point: the bearer token is checked before routing or validation, so an
-    unauthenticated caller learns nothing about the request's shape."""
+    """The bearer token is checked before routing or validation, so an unauthenticated caller learns
+    nothing about the request's shape."""
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
