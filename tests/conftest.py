@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from invoice_hub.dal.credentials import ApiKey, CredentialRepository, new_key
+from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.models.tenant import Tenant
-from invoice_hub_local.seed import ensure_user
+from invoice_hub_local.seed import ensure_user, local_tenant
 from invoice_hub_local.stack import LocalStack
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -52,10 +54,15 @@ class Practice:
     tenant: Tenant
     email: str
     token: str
+    api_key: str
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def decoda_headers(self) -> dict[str, str]:
+        return {"TENANT": self.tenant.slug, "API-KEY": self.api_key}
 
 
 @pytest.fixture(scope="session")
@@ -64,10 +71,15 @@ def new_practice(stack: LocalStack, http: httpx.Client) -> Callable[..., Practic
 
     def make(admin: bool = False) -> Practice:
         tenant_id = uuid.uuid4()
-        tenant = Tenant(id=tenant_id, slug=f"t-{tenant_id.hex[:12]}", name="Test Practice")
+        tenant = local_tenant(tenant_id, f"t-{tenant_id.hex[:12]}", "Test Practice", stack.external.url)
+        TenantRepository(stack.environment["TABLE_NAME"]).put(tenant)
         email = f"user-{tenant_id.hex[:12]}@example.test"
         ensure_user(stack.cognito(), stack.environment["USER_POOL_ID"], tenant, email, PASSWORD, admin)
-        return Practice(tenant=tenant, email=email, token=sign_in(http, email, PASSWORD))
+        api_key = new_key()
+        CredentialRepository(stack.environment["TABLE_NAME"]).put_api_key(
+            api_key, ApiKey(tenant_id=tenant_id, tenant_slug=tenant.slug)
+        )
+        return Practice(tenant=tenant, email=email, token=sign_in(http, email, PASSWORD), api_key=api_key)
 
     return make
 

@@ -37,7 +37,9 @@ def create(
     ] = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    created = create_invoice(invoice_api.repository(), tenant_id, invoice, idempotency_key)
+    created = create_invoice(
+        invoice_api.repository(), tenant_id, invoice, idempotency_key, invoice_api.issuing()
+    )
     return invoice_api.created_response(created)
 
 

@@ -37,7 +37,9 @@ def update(
     ] = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    updated = update_invoice(invoice_api.repository(), tenant_id, id, invoice, if_match)
+    updated = update_invoice(
+        invoice_api.repository(), tenant_id, id, invoice, if_match, invoice_api.issuing()
+    )
     return invoice_api.invoice_response(updated)
 
 

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 
-from invoice_hub_local.seed import DEMO_USERS
+from invoice_hub_local.seed import DEMO_API_KEYS, DEMO_USERS
 from invoice_hub_local.stack import LocalStack
 
 
@@ -28,10 +28,15 @@ invoice-hub is running locally
   OpenAPI        {stack.url}/openapi.json
   Swagger UI     {stack.url}/docs
   AWS (moto)     {stack.aws_endpoint}
+  Fake external  {stack.external.url}
+                 POST /_control {{"mode": "ok|fail|timeout|reject|throttle"}} switches it; GET /_received
 Demo users (POST {stack.url}/auth/token with form fields username and password):""")
     for user in DEMO_USERS:
         role = "admin, " if user.admin else ""
         print(f"  {user.email:<28} {user.password:<16} ({role}tenant {user.tenant_slug})")
+    print("Decoda API keys (headers TENANT and API-KEY):")
+    for slug, key in DEMO_API_KEYS:
+        print(f"  TENANT: {slug:<16} API-KEY: {key}")
     print("Ctrl-C stops it.", flush=True)
     stop.wait()
     print("stopping...", flush=True)

@@ -14,11 +14,14 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from invoice_hub_local.sqs_move_tasks import BACKEND_LOCK
+
 
 class _OneAtATime:
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        # the same lock the SQS move-task threads take, so they never change a queue mid-request
+        self.lock = BACKEND_LOCK
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         with self.lock:

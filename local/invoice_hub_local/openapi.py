@@ -13,6 +13,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import (
+    APIKey,
+    APIKeyIn,
     OAuth2,
     OAuthFlowPassword,
     OAuthFlows,
@@ -28,7 +30,9 @@ CONTRACT_PATHS = {"/invoice": "/invoice/"}
 
 
 SECURITY_SCHEMES: dict[str, Any] = {
-    "OAuth2PasswordBearer": OAuth2(flows=OAuthFlows(password=OAuthFlowPassword(tokenUrl="/auth/token")))
+    "OAuth2PasswordBearer": OAuth2(flows=OAuthFlows(password=OAuthFlowPassword(tokenUrl="/auth/token"))),
+    "DecodaTenant": APIKey(name="TENANT", **{"in": APIKeyIn.header}),
+    "DecodaApiKey": APIKey(name="API-KEY", **{"in": APIKeyIn.header}),
 }
 
 
@@ -46,6 +50,8 @@ def generate() -> dict[str, Any]:
     # Every function's resolver, loaded as Lambda loads it. The security schemes are given here, not in
     # the functions, so that no function pays at cold start for OpenAPI models it does not serve.
     for spec in sorted(load_stack().functions.values(), key=lambda f: f.logical_id):
+        if not spec.routes:
+            continue  # queue consumers and schedules serve no HTTP
         resolver = load_module(spec).app
         merge.add_schema(resolver.get_openapi_schema(title="invoice-hub", security_schemes=SECURITY_SCHEMES))
     schema = json.loads(merge.get_openapi_json_schema())

@@ -6,6 +6,7 @@ served by other parts of the local stack or have no local meaning; they are list
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::ApiGateway::RestApi",  # served by the local gateway from the same routes
         "AWS::ApiGateway::Deployment",
         "AWS::ApiGateway::Stage",
+        "AWS::Lambda::EventSourceMapping",  # served by the local queue pollers
+        "AWS::Events::Rule",  # served by the local schedule runner
+        "AWS::SNS::Topic",  # alarms do not fire locally
+        "AWS::SNS::Subscription",
+        "AWS::CloudWatch::Alarm",
     }
 )
 _SUB = re.compile(r"\$\{([^}]+)\}")
@@ -104,6 +110,7 @@ class Provisioner:
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+            "AWS::SQS::Queue": self._queue,
         }
 
     def client(self, service: str) -> Any:
@@ -164,6 +171,25 @@ class Provisioner:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         self.resolved.refs[logical] = name
         self.resolved.attrs[(logical, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+    def _queue(self, logical: str, props: dict[str, Any]) -> None:
+        name = props.get("QueueName") or f"{self.stack.name}-{logical}"
+        attributes: dict[str, str] = {}
+        for key, value in props.items():
+            if key in {"QueueName", "Tags"}:
+                continue
+            attributes[key] = (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+        url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.resolved.refs[logical] = url
+        self.resolved.attrs[(logical, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        self.resolved.attrs[(logical, "QueueName")] = name
+        self.resolved.attrs[(logical, "QueueUrl")] = url
 
     def _user_pool(self, logical: str, props: dict[str, Any]) -> None:
         args = {k: v for k, v in props.items() if k not in {"UserPoolName"}}

@@ -12,7 +12,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from invoice_hub.auth import ADMIN_GROUP, tenant_group
+from invoice_hub.dal.credentials import ApiKey, CredentialRepository
 from invoice_hub.dal.tenants import TenantRepository
+from invoice_hub.models.delivery import Destination
 from invoice_hub.models.tenant import Tenant
 
 
@@ -28,10 +30,32 @@ class DemoUser:
     admin: bool = False
 
 
-DEMO_TENANTS = (
-    Tenant(id=demo_tenant_id("demo-practice"), slug="demo-practice", name="Demo Practice"),
-    Tenant(id=demo_tenant_id("other-practice"), slug="other-practice", name="Other Practice"),
-)
+def local_tenant(tenant_id: uuid.UUID, slug: str, name: str, external_url: str) -> Tenant:
+    """A practice whose payer hub and patient channel are the fake external systems."""
+    return Tenant(
+        id=tenant_id,
+        slug=slug,
+        name=name,
+        destinations=(
+            Destination(
+                name="demo-payer-hub", kind="payer_hub", endpoint_url=f"{external_url}/payer-hub/{slug}"
+            ),
+        ),
+        patient_channel=Destination(
+            name="patient-channel", kind="patient_channel", endpoint_url=f"{external_url}/patients/{slug}"
+        ),
+    )
+
+
+def demo_tenants(external_url: str) -> tuple[Tenant, ...]:
+    return tuple(
+        local_tenant(demo_tenant_id(slug), slug, name, external_url)
+        for slug, name in (("demo-practice", "Demo Practice"), ("other-practice", "Other Practice"))
+    )
+
+
+#: Decoda API keys (TENANT header, API-KEY header) of the demo practices
+DEMO_API_KEYS = (("demo-practice", "demo-api-key"), ("other-practice", "other-api-key"))
 DEMO_USERS = (
     DemoUser("demo@invoice-hub.local", "DemoPass-123!", "demo-practice"),
     DemoUser("other@invoice-hub.local", "OtherPass-123!", "other-practice"),
@@ -70,10 +94,13 @@ def ensure_user(cognito: Any, pool_id: str, tenant: Tenant, email: str, password
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=ADMIN_GROUP)
 
 
-def seed(cognito: Any, pool_id: str, table_name: str) -> None:
+def seed(cognito: Any, pool_id: str, table_name: str, external_url: str) -> None:
     tenants = TenantRepository(table_name)
-    by_slug = {tenant.slug: tenant for tenant in DEMO_TENANTS}
-    for tenant in DEMO_TENANTS:
-        tenants.put_if_absent(tenant)
+    by_slug = {tenant.slug: tenant for tenant in demo_tenants(external_url)}
+    for tenant in by_slug.values():
+        tenants.put(tenant)
     for user in DEMO_USERS:
         ensure_user(cognito, pool_id, by_slug[user.tenant_slug], user.email, user.password, user.admin)
+    credentials = CredentialRepository(table_name)
+    for slug, key in DEMO_API_KEYS:
+        credentials.put_api_key(key, ApiKey(tenant_id=by_slug[slug].id, tenant_slug=slug))

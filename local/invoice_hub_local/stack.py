@@ -10,14 +10,24 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from invoice_hub_local import seed
+from invoice_hub_local import seed, sqs_move_tasks
 from invoice_hub_local.aws import AwsServer
+from invoice_hub_local.fake_external import FakeExternal
 from invoice_hub_local.gateway import Gateway
+from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.provision import REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
+from invoice_hub_local.triggers import Schedule, ScheduleRunner, pollers, schedules
 
 log = logging.getLogger("invoice_hub_local")
 HOST = "127.0.0.1"
+#: template parameters for one machine: quick back-offs, so an outage and its re-drive are seen in seconds
+LOCAL_PARAMETERS = {
+    "Stage": "dev",
+    "SendBackoffSeconds": "1",
+    "RetryBackoffSeconds": "20",
+    "RetryScheduleRate": "rate(1 minute)",
+}
 
 
 def aws_environment(endpoint_url: str) -> dict[str, str]:
@@ -37,12 +47,18 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
 class LocalStack:
     port: int = 3000
     aws_port: int = 0
+    external_port: int = 0
+    run_triggers: bool = True  # queue pollers and schedules (tests may drive them by hand instead)
     stack: Stack = field(init=False)
     resolved: Resolved = field(init=False)
     environment: dict[str, str] = field(init=False, default_factory=dict)
     _aws: AwsServer | None = field(init=False, default=None)
     _http: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
+    external: FakeExternal = field(init=False)
+    pollers: list[QueuePoller] = field(init=False, default_factory=list)
+    schedules: list[Schedule] = field(init=False, default_factory=list)
+    _schedule_runner: ScheduleRunner | None = field(init=False, default=None)
 
     @property
     def url(self) -> str:
@@ -53,10 +69,12 @@ class LocalStack:
         return f"http://{HOST}:{self.aws_port}"
 
     def start(self) -> LocalStack:
+        sqs_move_tasks.install()
         self._aws = AwsServer(HOST, self.aws_port).start()
         self.aws_port = self._aws.port
         os.environ.update(aws_environment(self.aws_endpoint))
-        self.stack = load_stack()
+        self.external = FakeExternal(HOST, self.external_port).start()
+        self.stack = load_stack(overrides=LOCAL_PARAMETERS)
         provisioner = Provisioner(self.stack, self.aws_endpoint)
         self.resolved = provisioner.build()
         env = provisioner.function_environment()
@@ -64,11 +82,17 @@ class LocalStack:
         env["JWKS_URL"] = f"{self.aws_endpoint}/{env['USER_POOL_ID']}/.well-known/jwks.json"
         self.environment = env
         os.environ.update(env)
-        seed.seed(self.cognito(), env["USER_POOL_ID"], env["TABLE_NAME"])
+        seed.seed(self.cognito(), env["USER_POOL_ID"], env["TABLE_NAME"], self.external.url)
         self._http = make_server(HOST, self.port, Gateway(self.stack), threaded=True)
         self.port = self._http.server_port
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
         self._thread.start()
+        self.pollers = pollers(self.stack, self.resolved)
+        self.schedules = schedules(self.stack, self.resolved)
+        if self.run_triggers:
+            for poller in self.pollers:
+                poller.start()
+            self._schedule_runner = ScheduleRunner(self.schedules).start()
         return self
 
     def cognito(self) -> Any:
@@ -77,9 +101,15 @@ class LocalStack:
         return boto3.client("cognito-idp", endpoint_url=self.aws_endpoint, region_name=REGION)
 
     def stop(self) -> None:
+        if self._schedule_runner is not None:
+            self._schedule_runner.stop()
+        for poller in self.pollers:
+            poller.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+        self.external.stop()
+        sqs_move_tasks.shutdown()
         if self._aws is not None:
             self._aws.stop()
 

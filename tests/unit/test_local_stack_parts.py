@@ -19,17 +19,17 @@ def stack() -> Stack:
     return load_stack()
 
 
-def test_every_function_has_its_code_a_route_and_a_log_group_with_retention(stack: Stack) -> None:
+def test_every_function_has_its_code_and_a_log_group_with_retention(stack: Stack) -> None:
     log_groups = stack.resources("AWS::Logs::LogGroup")
     for function in stack.functions.values():
         assert (function.code_dir / "app.py").is_file(), function.logical_id
-        assert len(function.routes) == 1, f"{function.logical_id}: one Lambda per endpoint"
+        assert len(function.routes) <= 1, f"{function.logical_id}: one Lambda per endpoint"
         name = function.logical_id.removesuffix("Function")
         assert log_groups[f"{name}LogGroup"]["Properties"]["RetentionInDays"]
 
 
 def test_api_functions_time_out_before_api_gateway_does(stack: Stack) -> None:
-    assert all(function.timeout <= 29 for function in stack.functions.values())
+    assert all(function.timeout <= 29 for function in stack.functions.values() if function.routes)
 
 
 def test_routes_are_the_contract_paths(stack: Stack) -> None:

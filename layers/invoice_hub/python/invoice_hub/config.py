@@ -18,6 +18,25 @@ class Settings(BaseModel):
     jwt_issuer: str = Field(min_length=1)
     jwks_url: str = Field(min_length=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # sending (only the functions that send or re-drive have these set)
+    send_queue_url: str | None = None
+    send_dlq_url: str | None = None
+    send_dlq_arn: str | None = None
+    max_receive_count: int = Field(default=5, ge=1)
+    send_backoff_seconds: int = Field(default=10, ge=0, description="first visibility back-off of a retry")
+    external_timeout_seconds: float = Field(default=10, gt=0, le=25)
+    retry_backoff_seconds: int = Field(default=300, ge=0, description="first scheduled re-drive delay")
+    max_redrive_rounds: int = Field(default=3, ge=0)
+    stuck_after_seconds: int = Field(
+        default=900, ge=1, description="PENDING this long after queueing: enqueue again"
+    )
+    dlq_retention_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+
+    def queue_urls(self) -> tuple[str, str, str]:
+        """(SendQueue URL, SendDLQ URL, SendDLQ ARN); a function without them is misconfigured."""
+        if not (self.send_queue_url and self.send_dlq_url and self.send_dlq_arn):
+            raise RuntimeError("SEND_QUEUE_URL, SEND_DLQ_URL and SEND_DLQ_ARN must be set for this function")
+        return self.send_queue_url, self.send_dlq_url, self.send_dlq_arn
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -195,6 +195,7 @@ class InvoiceRepository:
         sequence: int,
         idempotency: tuple[dict[str, str], IdempotencyRecord] | None,
         now_epoch: int,
+        also: Sequence[dict[str, Any]] = (),
     ) -> None:
         """One transaction: the sequence moves on, the invoice and its idempotency record appear."""
         seq_key = to_item(keys.invoice_sequence_key(invoice.tenant_id))
@@ -228,6 +229,7 @@ class InvoiceRepository:
                     }
                 }
             )
+        items.extend(also)  # after the idempotency record: cancellation reasons are read by position
         try:
             with throttling_as_busy():
                 self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -235,10 +237,40 @@ class InvoiceRepository:
             if error_code(error) != "TransactionCanceledException":
                 raise
             codes = cancellation_codes(error)
-            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+            if idempotency and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
                 raise IdempotencyKeyTaken() from error
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise SequenceMoved() from error
+            raise
+
+    def create_without_invoice(
+        self,
+        idempotency: tuple[dict[str, str], IdempotencyRecord] | None,
+        now_epoch: int,
+        also: Sequence[dict[str, Any]],
+    ) -> None:
+        """One transaction: what a request creates besides an invoice, with its idempotency record."""
+        items: list[dict[str, Any]] = []
+        if idempotency:
+            key, record = idempotency
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.idempotency_table,
+                        "Item": record_item(key, record),
+                        **PUT_IF_FREE,
+                        "ExpressionAttributeValues": to_item({":now": now_epoch}),
+                    }
+                }
+            )
+        items.extend(also)
+        try:
+            with throttling_as_busy():
+                transact: Any = items
+                self.client.transact_write_items(TransactItems=transact)
+        except ClientError as error:
+            if idempotency and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                raise IdempotencyKeyTaken() from error
             raise
 
     # -- read ----------------------------------------------------------------------------------------
@@ -351,18 +383,28 @@ class InvoiceRepository:
         return filters, values, names
 
     # -- write ---------------------------------------------------------------------------------------
-    def replace(self, invoice: Invoice, expected_version: int) -> None:
-        """Writes the new state only if nobody wrote since `expected_version` was read."""
+    def replace(self, invoice: Invoice, expected_version: int, also: Sequence[dict[str, Any]] = ()) -> None:
+        """Writes the new state only if nobody wrote since `expected_version` was read; with `also` (the
+        deliveries an issue creates) in the same transaction."""
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": invoice_to_item(invoice),
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeValues": to_item({":expected": expected_version}),
+        }
         try:
             with throttling_as_busy():
-                self.client.put_item(
-                    TableName=self.table,
-                    Item=invoice_to_item(invoice),
-                    ConditionExpression="version = :expected",
-                    ExpressionAttributeValues=to_item({":expected": expected_version}),
-                )
+                if also:
+                    items: Any = [{"Put": put}, *also]
+                    self.client.transact_write_items(TransactItems=items)
+                else:
+                    self.client.put_item(**put)
         except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
+            conflict = error_code(error) == "ConditionalCheckFailedException" or (
+                error_code(error) == "TransactionCanceledException"
+                and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
+            )
+            if conflict:
                 raise VersionConflict(
                     "the invoice was changed by another request; read it again and retry"
                 ) from error

@@ -44,3 +44,31 @@ def invoices_by_appointment(tenant_id: UUID, appointment_id: UUID) -> str:
 
 def idempotency_key(tenant_id: UUID, operation: str, key: str) -> dict[str, str]:
     return {"id": f"{tenant_prefix(tenant_id)}#{operation}#{key}"}
+
+
+def delivery_key(tenant_id: UUID, delivery_id: UUID) -> dict[str, str]:
+    return {"PK": f"{tenant_prefix(tenant_id)}#DLV#{delivery_id}", "SK": "DELIVERY"}
+
+
+def deliveries_of_invoice(tenant_id: UUID, invoice_id: UUID) -> str:
+    return f"{tenant_prefix(tenant_id)}#INV#{invoice_id}#DLV"
+
+
+def deliveries_by_status(tenant_id: UUID, status: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#DLV#ST#{status}"
+
+
+WORK_SHARDS = 4
+
+
+def work_shard(delivery_id: UUID) -> str:
+    """The scheduler's index is global (it serves every tenant), spread over a few partitions."""
+    return f"WORK#{delivery_id.int % WORK_SHARDS}"
+
+
+def work_shards() -> list[str]:
+    return [f"WORK#{n}" for n in range(WORK_SHARDS)]
+
+
+def api_key_key(key_hash: str) -> dict[str, str]:
+    return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}

@@ -1,8 +1,10 @@
-"""A tenant: a practice or billing organisation."""
+"""A tenant: a practice or billing organisation, and where its invoices are sent."""
 
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from invoice_hub.models.delivery import Destination
 
 
 class Tenant(BaseModel):
@@ -11,3 +13,7 @@ class Tenant(BaseModel):
     id: UUID
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
+    #: every issued invoice is sent to each of these (payer e-billing hubs, ...)
+    destinations: tuple[Destination, ...] = ()
+    #: where invoices to patients go (SMS, e-mail, card charge, call, mail), by method
+    patient_channel: Destination | None = None

@@ -1,0 +1,31 @@
+"""GET /billing/invoice/{id} — a sent invoice of the caller's practice (Decoda)."""
+
+from uuid import UUID
+
+from invoice_hub.api import decoda_api
+from invoice_hub.models.decoda_api import InvoiceDetails, RuleDetails
+
+app = decoda_api.resolver()
+
+
+@app.get(
+    "/billing/invoice/<id>",
+    summary="Get Invoice",
+    tags=[decoda_api.TAG],
+    security=decoda_api.SECURITY,
+    responses={
+        200: {
+            "description": "Successful Response",
+            "content": {"application/json": {"model": InvoiceDetails}},
+        },
+        404: {"description": "No such invoice in the caller's practice"},
+        **decoda_api.ERROR_RESPONSES,
+    },
+)
+def get(id: UUID) -> InvoiceDetails:
+    delivery = decoda_api.deliveries().get(decoda_api.tenant(app), id)
+    rule = RuleDetails.model_validate(delivery.rule) if delivery.rule else None
+    return InvoiceDetails.of(delivery, rule)
+
+
+lambda_handler = decoda_api.entry_point(app)

@@ -1,0 +1,55 @@
+"""POST /api/v1/billing/invoices/retryallfailed — re-drives every failed send (Healthbridge, seed 001)."""
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from invoice_hub.api import healthbridge_api
+from invoice_hub.config import get_settings
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.dal.queue import send_queue
+from invoice_hub.logic.redrive import retry_all_failed
+from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiLink, RestApiResult
+
+app = healthbridge_api.resolver()
+
+
+@app.post(
+    "/api/v1/billing/invoices/retryallfailed",
+    summary="Trigger command to retry all failed invoices to external system",
+    tags=[healthbridge_api.TAG],
+    security=healthbridge_api.SECURITY,
+    responses={
+        200: {
+            "description": "RestApiResult with the sends put back to work",
+            "content": healthbridge_api.content(RestApiResult[list[InvoiceSendingStatusVo]]),
+        },
+        **healthbridge_api.ERROR_RESPONSES,
+    },
+)
+def retry_all() -> Response[Any]:
+    settings = get_settings()
+    tenant_id = healthbridge_api.principal(app).tenant_id
+    result = retry_all_failed(
+        delivery_repository(settings),
+        send_queue(settings),
+        tenant_id,
+        timedelta(seconds=settings.stuck_after_seconds),
+    )
+    started = (
+        "a re-drive of the failed queue started"
+        if result.move_task.started
+        else "a re-drive was already running"
+    )
+    body = RestApiResult[list[InvoiceSendingStatusVo]](
+        Sucess=True,
+        ResponseCode=200,
+        ResponseMessage=f"{len(result.put_back)} failed invoice sends put back to work; {started}",
+        Data=[healthbridge_api.status_vo(d) for d in result.put_back],
+        Links=[RestApiLink(Rel="failed", HRef="/api/v1/billing/invoices/failed")],
+    )
+    return healthbridge_api.respond(app, body)
+
+
+lambda_handler = healthbridge_api.entry_point(app)

@@ -1,0 +1,99 @@
+"""Decoda facade (seed 004): `TENANT` + `API-KEY` headers, camelCase, FastAPI-style errors."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_hub.api.fastapi_style import detail, install_error_handlers
+from invoice_hub.api.http import header, proxy_response
+from invoice_hub.config import get_settings
+from invoice_hub.dal.credentials import credential_repository
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, delivery_repository
+from invoice_hub.dal.invoices import invoice_repository
+from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.tenants import tenant_repository
+from invoice_hub.logic.manual_invoices import ManualInvoices
+from invoice_hub.observability import logger
+
+TAG = "Decoda"
+SECURITY: list[dict[str, list[str]]] = [{"DecodaTenant": [], "DecodaApiKey": []}]
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    401: {"description": "Missing or wrong TENANT / API-KEY"},
+    422: {"description": "Validation error"},
+    503: {"description": "Busy; retry after Retry-After seconds"},
+}
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    install_error_handlers(app)
+
+    @app.exception_handler(DeliveryNotFound)
+    def _missing(_: DeliveryNotFound) -> Response[Any]:
+        return detail(404, "Invoice not found")  # a Decoda "invoice" is a send to a patient
+
+    return app
+
+
+def tenant_of(event: dict[str, Any]) -> UUID | None:
+    """The tenant the `TENANT` and `API-KEY` headers prove, or None."""
+    slug, key = header(event, "TENANT"), header(event, "API-KEY")
+    if not slug or not key:
+        return None
+    found = credential_repository(get_settings()).api_key(key)
+    if found is None or found.revoked or not hmac.compare_digest(found.tenant_slug, slug):
+        return None
+    return found.tenant_id
+
+
+def entry_point(app: APIGatewayRestResolver) -> Handler:
+    """Logging, then the TENANT / API-KEY check (before routing or validation), then the resolver."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not header(event, "TENANT") or not header(event, "API-KEY"):
+            return proxy_response(401, {"detail": "TENANT and API-KEY headers are required"})
+        tenant_id = tenant_of(event)
+        if tenant_id is None:
+            return proxy_response(401, {"detail": "Invalid TENANT or API-KEY"})
+        app.append_context(tenant_id=tenant_id)
+        return app.resolve(event, context)
+
+    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
+        handle
+    )
+    return wrapped
+
+
+def tenant(app: APIGatewayRestResolver) -> UUID:
+    found = app.context.get("tenant_id")
+    if not isinstance(found, UUID):
+        raise RuntimeError("route is not behind the Decoda key check")
+    return found
+
+
+@lru_cache(maxsize=1)
+def manual_invoices() -> ManualInvoices:
+    settings = get_settings()
+    return ManualInvoices(
+        invoices=invoice_repository(settings),
+        deliveries=delivery_repository(settings),
+        tenants=tenant_repository(settings),
+        queue=send_queue(settings),
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+    )
+
+
+def deliveries() -> DeliveryRepository:
+    return delivery_repository(get_settings())

@@ -1,0 +1,135 @@
+"""Healthbridge facade (seeds 000, 001): bearer token with the admin role, PascalCase, JSON or XML by
+`Accept`, ASP.NET-style error bodies `{"Message": ...}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_hub import errors
+from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render
+from invoice_hub.api.http import header, proxy_response
+from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.config import get_settings
+from invoice_hub.models.delivery import Delivery
+from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiResult
+from invoice_hub.observability import logger
+
+TAG = "Healthbridge"
+SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    401: {"description": "Missing or invalid bearer token"},
+    403: {"description": "The user is not an admin"},
+    406: {"description": "Accept names no media type this API writes (JSON or XML)"},
+    503: {"description": "Busy; retry after Retry-After seconds"},
+}
+MEDIA_TYPES = ("application/json", "text/json", "application/xml", "text/xml")
+
+
+def content(model: Any) -> dict[str, OpenAPIResponseContentModel | OpenAPIResponseContentSchema]:
+    """The response's media types, each with the body's model (XML carries the same fields)."""
+    return {media_type: {"model": model} for media_type in MEDIA_TYPES}
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Body = list[InvoiceSendingStatusVo] | RestApiResult[list[InvoiceSendingStatusVo]] | RestApiResult[Any]
+
+
+def message(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status_code, content_type="application/json", body={"Message": text}, headers=headers
+    )
+
+
+def resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        fields = ", ".join(".".join(str(part) for part in problem["loc"][1:]) for problem in error.errors())
+        return message(400, f"The request is invalid: {fields}")
+
+    @app.exception_handler(errors.NotFound)
+    def _missing(error: errors.NotFound) -> Response[Any]:
+        return message(404, "No HTTP resource was found that matches the request URI.")
+
+    @app.exception_handler(errors.ServiceBusy)
+    def _busy(error: errors.ServiceBusy) -> Response[Any]:
+        return message(503, error.message, {"Retry-After": str(error.retry_after)})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
+        return message(500, "An error has occurred.")
+
+    return app
+
+
+def entry_point(app: APIGatewayRestResolver) -> Handler:
+    """Logging; then the bearer token and the admin role, then `Accept`, before routing."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            principal = verifier(get_settings()).verify(bearer_token(header(event, "Authorization")))
+            principal.require_admin()
+            negotiated = negotiate(header(event, "Accept"))
+        except errors.Unauthenticated:
+            return proxy_response(
+                401,
+                {"Message": "Authorization has been denied for this request."},
+                {"WWW-Authenticate": "Bearer"},
+            )
+        except errors.Forbidden as error:
+            return proxy_response(403, {"Message": error.message})
+        except NotAcceptable as error:
+            return proxy_response(406, {"Message": error.message})
+        except errors.ServiceBusy as error:
+            return proxy_response(503, {"Message": error.message}, {"Retry-After": str(error.retry_after)})
+        app.append_context(principal=principal, negotiated=negotiated)
+        return app.resolve(event, context)
+
+    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
+        handle
+    )
+    return wrapped
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    found = app.context.get("principal")
+    if not isinstance(found, Principal):
+        raise RuntimeError("route is not behind the Healthbridge admin check")
+    return found
+
+
+def respond(app: APIGatewayRestResolver, body: Body, status_code: int = 200) -> Response[Any]:
+    negotiated = app.context.get("negotiated")
+    if not isinstance(negotiated, Negotiated):
+        raise RuntimeError("route is not behind content negotiation")
+    text, content_type = render(body, negotiated)
+    return Response(status_code=status_code, content_type=content_type, body=text)
+
+
+def status_vo(delivery: Delivery) -> InvoiceSendingStatusVo:
+    """A delivery as Healthbridge's InvoiceSendingStatusVo: the practice is the tenant, the encounter the
+    appointment, the invoice the delivery's invoice (its own id when it bills a patient's balance)."""
+    return InvoiceSendingStatusVo(
+        PracticeId=delivery.tenant_id,
+        EncounterId=delivery.appointment_id,
+        InvoiceId=delivery.invoice_id or delivery.id,
+        Reason=delivery.failed_reason,
+        Status=str(delivery.status),
+        System=delivery.system,
+        SendingTime=delivery.last_attempt_at,
+        SendingAttempts=delivery.attempts,
+        SendingType=str(delivery.method),
+    )

@@ -1,0 +1,97 @@
+"""SendQueue's consumer: a Powertools batch processor whose records are sent concurrently.
+
+Each record's outcome becomes what SQS should do with its message: acknowledged (sent, skipped, or a
+permanent failure the Sender already put in the DLQ), or reported as a batch item failure after
+its visibility was set to the back-off (a transient failure), or to 0 on its last receive so that SQS
+moves it to the DLQ at once.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_hub.config import get_settings
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.dal.queue import DeliveryRef, send_queue
+from invoice_hub.logic.sender import CredentialsMissing, Sender, SendPolicy
+from invoice_hub.observability import logger
+from invoice_hub.senders.http import HttpConnector
+
+#: the batch size of the event source mapping: every record of a batch is sent at once
+CONCURRENCY = 10
+
+
+class SendLater(Exception):
+    """The record's send failed transiently; SQS delivers its message again after the back-off."""
+
+
+class ConcurrentBatchProcessor(BatchProcessor):
+    """Powertools' SQS batch processor, with the records of a batch handled in parallel threads (the
+    sends wait on the network; one shared httpx client serves them all)."""
+
+    def process(self) -> list[tuple[Any, ...]]:
+        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+            return list(pool.map(self._process_record, self.records))
+
+
+def read_credential(name: str) -> str:
+    """A destination's credential, from SSM Parameter Store (SecureString), cached for 5 minutes."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        return str(parameters.get_parameter(name, decrypt=True, max_age=300))
+    except parameters.exceptions.GetParameterError as error:
+        raise CredentialsMissing(name) from error
+
+
+@lru_cache(maxsize=1)
+def sender() -> Sender:
+    settings = get_settings()
+    policy = SendPolicy(
+        max_receive_count=settings.max_receive_count,
+        backoff_seconds=settings.send_backoff_seconds,
+        claim_seconds=int(settings.external_timeout_seconds) + 20,
+        dlq_retention=timedelta(seconds=settings.dlq_retention_seconds),
+    )
+    return Sender(
+        delivery_repository(settings),
+        send_queue(settings),
+        HttpConnector(settings.external_timeout_seconds),
+        read_credential,
+        policy,
+    )
+
+
+def handle_record(record: SQSRecord) -> str:
+    ref = DeliveryRef.parse(record.body)
+    receives = int(record.attributes.approximate_receive_count)
+    attempt = sender().handle(ref, receives)
+    logger.info(
+        "send outcome",
+        extra={"delivery_id": str(ref.delivery_id), "outcome": attempt.outcome, "receive_count": receives},
+    )
+    if attempt.outcome == "retry":
+        send_queue(get_settings()).back_off(record.receipt_handle, attempt.backoff_seconds)
+        raise SendLater(f"retry in {attempt.backoff_seconds}s")
+    if attempt.outcome == "exhausted":
+        send_queue(get_settings()).back_off(record.receipt_handle, 0)
+        raise SendLater("receives exhausted: to the DLQ")
+    return attempt.outcome
+
+
+processor = ConcurrentBatchProcessor(event_type=EventType.SQS)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
+    return dict(response)

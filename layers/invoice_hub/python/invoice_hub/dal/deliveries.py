@@ -1,0 +1,204 @@
+"""Delivery storage over the single table.
+
+Indexes a delivery appears in:
+- GSI1, the invoice's deliveries (by creation);
+- GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
+  contract serves, so listing failures costs what is returned, not what is stored), sorted by when
+  the delivery reached that status;
+- GSI5, the scheduler's work index, global and sharded, only while the schedule has work to do with
+  it: PENDING (at `check_at`: its send time, or when a queued message should have been handled) or
+  FAILED transiently with automatic re-drive rounds left (at its next retry, with growing back-off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from botocore.exceptions import ClientError
+
+from invoice_hub.config import Settings
+from invoice_hub.dal import keys
+from invoice_hub.dal.dynamo import dynamodb_client, error_code, from_item, throttling_as_busy, to_item
+from invoice_hub.errors import NotFound, VersionConflict
+from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
+
+S = DeliveryStatus
+LISTED = frozenset({S.FAILED, S.CANCELLED, S.SENT})
+ENTITY = "DELIVERY"
+
+
+class DeliveryNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Delivery not found")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def retry_due(delivery: Delivery, backoff: timedelta, max_rounds: int) -> datetime | None:
+    """When the schedule should re-drive this delivery, if ever: growing back-off, bounded rounds."""
+    if delivery.status is not S.FAILED or delivery.failure_kind != "transient":
+        return None
+    if delivery.redrive_rounds >= max_rounds:
+        return None
+    return delivery.updated_at + backoff * (2**delivery.redrive_rounds)
+
+
+class DeliveryRepository:
+    def __init__(self, table_name: str, retry_backoff: timedelta, max_redrive_rounds: int) -> None:
+        self.table = table_name
+        self.client = dynamodb_client()
+        self.retry_backoff = retry_backoff
+        self.max_redrive_rounds = max_redrive_rounds
+
+    # -- items ---------------------------------------------------------------------------------------
+    def to_item(self, delivery: Delivery) -> dict[str, Any]:
+        tid = delivery.tenant_id
+        values: dict[str, Any] = {
+            **keys.delivery_key(tid, delivery.id),
+            "entity": ENTITY,
+            **delivery.model_dump(mode="json", exclude_none=True, exclude={"history", "destination"}),
+            "destination": delivery.destination.model_dump(mode="json", exclude_none=True),
+            "history": [entry.model_dump(mode="json", exclude_none=True) for entry in delivery.history],
+        }
+        if delivery.invoice_ids:
+            values["GSI1PK"] = keys.deliveries_of_invoice(tid, delivery.invoice_ids[0])
+            values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+        if delivery.status in LISTED:
+            reached = delivery.sent_at if delivery.status is S.SENT else delivery.updated_at
+            values["GSI2PK"] = keys.deliveries_by_status(tid, delivery.status)
+            values["GSI2SK"] = f"{_iso(reached)}#{delivery.id}"
+        due = self._work_due(delivery)
+        if due is not None:
+            values["GSI5PK"] = keys.work_shard(delivery.id)
+            values["GSI5SK"] = f"{due.isoformat()}#{tid}#{delivery.id}"
+        return to_item(values)
+
+    def _work_due(self, delivery: Delivery) -> datetime | None:
+        if delivery.status is S.PENDING:
+            return delivery.check_at
+        return retry_due(delivery, self.retry_backoff, self.max_redrive_rounds)
+
+    @staticmethod
+    def from_item(item: dict[str, Any]) -> Delivery:
+        data = from_item(item)
+        data["destination"] = Destination.model_validate(data["destination"])
+        data["history"] = tuple(HistoryEntry.model_validate(entry) for entry in data.get("history", []))
+        fields = Delivery.model_fields
+        return Delivery.model_validate({name: value for name, value in data.items() if name in fields})
+
+    def put_requests(self, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
+        """Transaction items that create these deliveries (for a transaction with what caused them)."""
+        return [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": self.to_item(delivery),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for delivery in deliveries
+        ]
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def get(self, tenant_id: UUID, delivery_id: UUID) -> Delivery:
+        with throttling_as_busy():
+            response = self.client.get_item(
+                TableName=self.table,
+                Key=to_item(keys.delivery_key(tenant_id, delivery_id)),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        if not item:
+            raise DeliveryNotFound()
+        return self.from_item(item)
+
+    def by_status(self, tenant_id: UUID, status: DeliveryStatus, prefix: str = "") -> list[Delivery]:
+        """FAILED, CANCELLED or SENT deliveries, oldest first; `prefix` narrows by the time they got there
+        (e.g. a UTC date `2026-11-21`)."""
+        if status not in LISTED:
+            raise ValueError(f"{status} deliveries are not indexed by status")
+        condition = "GSI2PK = :pk" + (" AND begins_with(GSI2SK, :prefix)" if prefix else "")
+        values = {":pk": keys.deliveries_by_status(tenant_id, status)}
+        if prefix:
+            values[":prefix"] = prefix
+        request = {
+            "TableName": self.table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        return [self.from_item(item) for item in self._pages(request)]
+
+    def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
+        request = {
+            "TableName": self.table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.deliveries_of_invoice(tenant_id, invoice_id)}),
+        }
+        return [self.from_item(item) for item in self._pages(request)]
+
+    def due_work(self, now: datetime, limit: int = 500) -> list[tuple[UUID, UUID]]:
+        """(tenant id, delivery id) of every delivery whose work is due, across tenants and shards."""
+        found: list[tuple[UUID, UUID]] = []
+        for shard in keys.work_shards():
+            request = {
+                "TableName": self.table,
+                "IndexName": "GSI5",
+                "KeyConditionExpression": "GSI5PK = :pk AND GSI5SK <= :now",
+                "ExpressionAttributeValues": to_item({":pk": shard, ":now": f"{now.isoformat()}~"}),
+            }
+            for item in self._pages(request):  # the index keeps keys only: the sort key names the delivery
+                _, tenant_id, delivery_id = str(from_item(item)["GSI5SK"]).rsplit("#", 2)
+                found.append((UUID(tenant_id), UUID(delivery_id)))
+                if len(found) >= limit:
+                    return found
+        return found
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            page_request = {**request, "ExclusiveStartKey": start} if start else request
+            with throttling_as_busy():
+                response = self.client.query(**page_request)
+            yield from response.get("Items", [])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    # -- writes --------------------------------------------------------------------------------------
+    def create(self, deliveries: Sequence[Delivery]) -> None:
+        for chunk in range(0, len(deliveries), 100):
+            items: Any = self.put_requests(deliveries[chunk : chunk + 100])
+            with throttling_as_busy():
+                self.client.transact_write_items(TransactItems=items)
+
+    def save(self, delivery: Delivery) -> None:
+        """Writes the next state, only if nobody wrote since the version before it."""
+        try:
+            with throttling_as_busy():
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=self.to_item(delivery),
+                    ConditionExpression="version = :expected",
+                    ExpressionAttributeValues=to_item({":expected": delivery.version - 1}),
+                )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise VersionConflict("the delivery changed meanwhile") from error
+            raise
+
+
+@lru_cache(maxsize=4)
+def delivery_repository(settings: Settings) -> DeliveryRepository:
+    return DeliveryRepository(
+        settings.table_name,
+        timedelta(seconds=settings.retry_backoff_seconds),
+        settings.max_redrive_rounds,
+    )

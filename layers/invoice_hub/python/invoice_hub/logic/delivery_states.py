@@ -1,0 +1,158 @@
+"""How a delivery's state moves: pure functions from one frozen Delivery to the next.
+
+Every change bumps the version (writes are conditional on it) and appends to the history, which is
+never rewritten. History statuses use eBillingHub's vocabulary where it has a word for the step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from invoice_hub.errors import IllegalTransition
+from invoice_hub.models.delivery import SENDABLE, Delivery, DeliveryStatus, HistoryEntry, Method
+
+S = DeliveryStatus
+#: reasons are cut to this length: they come from external systems and are shown to admins
+MAX_REASON = 500
+
+
+def _next(
+    delivery: Delivery, now: datetime, history: str, detail: str | None = None, **changes: Any
+) -> Delivery:
+    entry = HistoryEntry(status=history, at=now, detail=detail)
+    return delivery.model_copy(
+        update={
+            **changes,
+            "history": (*delivery.history, entry),
+            "updated_at": now,
+            "version": delivery.version + 1,
+        }
+    )
+
+
+def queued(delivery: Delivery, now: datetime, check_at: datetime) -> Delivery:
+    """Enqueued (again); if it is still PENDING at `check_at`, the schedule enqueues it once more."""
+    return _next(delivery, now, "queued", check_at=check_at)
+
+
+def attempt(delivery: Delivery, now: datetime, claim_until: datetime) -> Delivery:
+    """A send begins: one more attempt, with the method it uses, claimed until `claim_until`."""
+    if delivery.status not in SENDABLE:
+        raise IllegalTransition(f"a {delivery.status} delivery is not sent")
+    methods = delivery.methods_attempted
+    if not methods or methods[-1] is not delivery.method:
+        methods = (*methods, delivery.method)
+    return _next(
+        delivery,
+        now,
+        "sending",
+        status=S.PENDING,
+        attempts=delivery.attempts + 1,
+        last_attempt_at=now,
+        methods_attempted=methods,
+        claimed_until=claim_until,
+    )
+
+
+def in_flight(delivery: Delivery, now: datetime) -> bool:
+    """Another send of this delivery is under way (its claim has not expired)."""
+    return delivery.claimed_until is not None and delivery.claimed_until > now
+
+
+def sent(delivery: Delivery, now: datetime, external_reference: str | None) -> Delivery:
+    history = "ebilled" if delivery.method is Method.EBILL else "sent"
+    return _next(
+        delivery,
+        now,
+        history,
+        status=S.SENT,
+        sent_at=now,
+        check_at=None,
+        dlq_until=None,
+        external_reference=external_reference,
+        failed_reason=None,
+        failure_kind=None,
+        claimed_until=None,
+    )
+
+
+def failed(delivery: Delivery, now: datetime, reason: str, permanent: bool, dlq_until: datetime) -> Delivery:
+    """Sending gave up; the message is in the DLQ (SQS moved it, or the Sender put it there) until
+    `dlq_until`, the DLQ's retention."""
+    reason = reason[:MAX_REASON]
+    return _next(
+        delivery,
+        now,
+        "failed",
+        reason,
+        status=S.FAILED,
+        failed_reason=reason,
+        failure_kind="permanent" if permanent else "transient",
+        claimed_until=None,
+        check_at=None,
+        dlq_until=dlq_until,
+    )
+
+
+def retrying(delivery: Delivery, now: datetime, reason: str) -> Delivery:
+    """A transient failure with receives left: the message comes back after a back-off."""
+    reason = reason[:MAX_REASON]
+    return _next(delivery, now, "retrying", reason, failed_reason=reason, claimed_until=None)
+
+
+def redriven(delivery: Delivery, now: datetime, by: str, check_at: datetime) -> Delivery:
+    """FAILED back to PENDING: put back to work by retry-all or the schedule."""
+    if delivery.status is not S.FAILED:
+        raise IllegalTransition(f"only a FAILED delivery is re-driven; this one is {delivery.status}")
+    rounds = delivery.redrive_rounds + (1 if by == "schedule" else 0)
+    return _next(
+        delivery,
+        now,
+        "retrying",
+        f"re-driven by {by}",
+        status=S.PENDING,
+        redrive_rounds=rounds,
+        check_at=check_at,
+        dlq_until=None,
+    )
+
+
+def paused(delivery: Delivery, now: datetime) -> Delivery:
+    if delivery.status not in (S.PENDING, S.FAILED):
+        raise IllegalTransition(f"a {delivery.status} delivery cannot be paused")
+    return _next(delivery, now, "paused", status=S.PAUSED, paused_at=now, check_at=None)
+
+
+def resumed(delivery: Delivery, now: datetime) -> Delivery:
+    if delivery.status is not S.PAUSED:
+        raise IllegalTransition(f"a {delivery.status} delivery cannot be resumed")
+    return _next(delivery, now, "queued", "resumed", status=S.PENDING, resumed_at=now, check_at=now)
+
+
+def cancelled(delivery: Delivery, now: datetime) -> Delivery:
+    if delivery.status not in (S.PENDING, S.FAILED, S.PAUSED):
+        raise IllegalTransition(f"a {delivery.status} delivery cannot be cancelled")
+    return _next(delivery, now, "cancelled", status=S.CANCELLED, check_at=None)
+
+
+def send_now(delivery: Delivery, now: datetime) -> Delivery:
+    if delivery.status not in (S.PENDING, S.FAILED):
+        raise IllegalTransition(f"a {delivery.status} delivery cannot be sent now")
+    return _next(delivery, now, "queued", "send now", status=S.PENDING, send_time=now, check_at=now)
+
+
+def with_method(delivery: Delivery, now: datetime, method: Method) -> Delivery:
+    """Retry with another method: the delivery goes back to work and `methods_attempted` grows on send."""
+    if delivery.status not in (S.FAILED, S.PENDING, S.PAUSED):
+        raise IllegalTransition(f"a {delivery.status} delivery cannot be retried with another method")
+    return _next(
+        delivery,
+        now,
+        "queued",
+        f"retry with {method}",
+        status=S.PENDING,
+        method=method,
+        send_time=now,
+        check_at=now,
+    )

@@ -1,0 +1,114 @@
+"""Putting failed deliveries back to work: retry-all (API), the schedule, and what a console re-drive does.
+
+A re-drive never loses a delivery and never sends one twice: each delivery changes state with a
+version-conditional write, so retry-all and the schedule cannot both take the same one, and the Sender's
+claim makes a second message for a delivery harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, retry_due
+from invoice_hub.dal.queue import DeliveryRef, MoveTask, SendQueue
+from invoice_hub.errors import VersionConflict
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.models.delivery import Delivery, DeliveryStatus
+
+S = DeliveryStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryAll:
+    move_task: MoveTask
+    put_back: list[Delivery]
+
+
+def retry_all_failed(
+    repo: DeliveryRepository,
+    queue: SendQueue,
+    tenant_id: UUID,
+    stuck_after: timedelta,
+    now: datetime | None = None,
+) -> RetryAll:
+    """Re-drives SendDLQ (StartMessageMoveTask, unless one is running) and puts every FAILED delivery of
+    the tenant back to PENDING. A delivery whose DLQ message is gone (expired or purged) is enqueued
+    afresh; the others come back with the move task. Either way the schedule enqueues any that is
+    still PENDING after `stuck_after`."""
+    moment = now or utcnow()
+    task = queue.redrive_dlq()
+    put_back: list[Delivery] = []
+    fresh: list[DeliveryRef] = []
+    for delivery in repo.by_status(tenant_id, S.FAILED):
+        message_in_dlq = delivery.dlq_until is not None and delivery.dlq_until > moment
+        changed = states.redriven(delivery, moment, "retry-all", moment + stuck_after)
+        try:
+            repo.save(changed)
+        except VersionConflict:
+            continue  # the schedule or another retry-all took it
+        put_back.append(changed)
+        if not message_in_dlq:
+            fresh.append(DeliveryRef(tenant_id, delivery.id))
+    if fresh:
+        queue.enqueue(fresh)
+    return RetryAll(move_task=task, put_back=put_back)
+
+
+@dataclass
+class ScheduleRun:
+    enqueued: list[UUID] = field(default_factory=list)  # due scheduled sends and stuck PENDING ones
+    redriven: list[UUID] = field(default_factory=list)  # transient failures re-driven automatically
+    skipped: int = 0
+
+
+def run_schedule(
+    repo: DeliveryRepository,
+    queue: SendQueue,
+    stuck_after: timedelta,
+    clock: Callable[[], datetime] = utcnow,
+) -> ScheduleRun:
+    """One run of the schedule, over every tenant's due work (the sparse work index)."""
+    now = clock()
+    run = ScheduleRun()
+    refs: list[DeliveryRef] = []
+    for tenant_id, delivery_id in repo.due_work(now):
+        try:
+            delivery = repo.get(tenant_id, delivery_id)
+            changed = _work(repo, delivery, now, stuck_after)
+        except (DeliveryNotFound, VersionConflict):
+            run.skipped += 1
+            continue
+        if changed is None:
+            run.skipped += 1
+            continue
+        refs.append(DeliveryRef(tenant_id, delivery_id))
+        (run.redriven if delivery.status is S.FAILED else run.enqueued).append(delivery_id)
+    if refs:
+        queue.enqueue(refs)
+    return run
+
+
+def _work(
+    repo: DeliveryRepository, delivery: Delivery, now: datetime, stuck_after: timedelta
+) -> Delivery | None:
+    """The delivery's next state if the schedule should enqueue it now, saved; None if not."""
+    if delivery.status is S.PENDING:
+        if delivery.check_at is None or delivery.check_at > now or states.in_flight(delivery, now):
+            return None
+        changed = states.queued(delivery, now, now + stuck_after)
+    elif delivery.status is S.FAILED:
+        due = retry_due(delivery, repo.retry_backoff, repo.max_redrive_rounds)
+        if due is None or due > now:
+            return None
+        changed = states.redriven(delivery, now, "schedule", now + stuck_after)
+    else:
+        return None
+    repo.save(changed)
+    return changed

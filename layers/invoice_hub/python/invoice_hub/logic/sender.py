@@ -1,0 +1,137 @@
+"""Sending one delivery named by one SendQueue message: claim it, send it, record what happened.
+
+A delivery already SENT, CANCELLED or PAUSED, not yet due, or being sent by another consumer is
+acknowledged without a send: duplicate, late and re-driven messages are harmless. The claim is a
+version-conditional write, so two consumers never both send; a consumer that dies mid-send leaves a
+claim that expires, and the retry sends again with the same Idempotency-Key, which the external
+system recognises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
+from invoice_hub.dal.queue import DeliveryRef, SendQueue
+from invoice_hub.errors import VersionConflict
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.models.delivery import SETTLED, Delivery
+from invoice_hub.observability import logger
+from invoice_hub.senders.http import HttpConnector, SendResult
+
+Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted"]
+SAVE_ATTEMPTS = 3
+
+
+class CredentialsMissing(Exception):
+    """A destination's credential parameter could not be read."""
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    max_receive_count: int
+    backoff_seconds: int
+    claim_seconds: int
+    dlq_retention: timedelta
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    backoff_seconds: int = 0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(policy: SendPolicy, receive_count: int, retry_after: int | None) -> int:
+    """Growing back-off between receives, never shorter than the external system's Retry-After."""
+    grown = policy.backoff_seconds * 2 ** max(0, receive_count - 1)
+    return max(grown, retry_after or 0)
+
+
+class Sender:
+    def __init__(
+        self,
+        repo: DeliveryRepository,
+        queue: SendQueue,
+        connector: HttpConnector,
+        credentials: Callable[[str], str],
+        policy: SendPolicy,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.repo = repo
+        self.queue = queue
+        self.connector = connector
+        self.credentials = credentials
+        self.policy = policy
+        self.clock = clock
+
+    def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
+        try:
+            delivery = self.repo.get(ref.tenant_id, ref.delivery_id)
+        except DeliveryNotFound:
+            logger.warning("message names no delivery", extra={"delivery_id": str(ref.delivery_id)})
+            return Attempt("skipped")
+        now = self.clock()
+        if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
+            return Attempt("skipped")
+        claimed = states.attempt(delivery, now, now + timedelta(seconds=self.policy.claim_seconds))
+        try:
+            self.repo.save(claimed)
+        except VersionConflict:
+            return Attempt("skipped")  # another consumer claimed it, or it was paused or cancelled meanwhile
+        result = self._send(claimed)
+        return self._record(ref, claimed, result, receive_count)
+
+    def _send(self, delivery: Delivery) -> SendResult:
+        credential = None
+        name = delivery.destination.credential_parameter
+        if name:
+            try:
+                credential = self.credentials(name)
+            except CredentialsMissing:
+                return SendResult(
+                    ok=False, permanent=True, reason=f"credentials of {delivery.system} are missing"
+                )
+        return self.connector.send(delivery, credential)
+
+    def _record(self, ref: DeliveryRef, claimed: Delivery, result: SendResult, receive_count: int) -> Attempt:
+        now = self.clock()
+        dlq_until = now + self.policy.dlq_retention
+        if result.ok:
+            self._save(ref, claimed, lambda d: states.sent(d, now, result.external_reference), always=True)
+            return Attempt("sent")
+        if result.permanent:
+            self._save(ref, claimed, lambda d: states.failed(d, now, result.reason, True, dlq_until))
+            self.queue.to_dlq(ref)
+            return Attempt("rejected")
+        if receive_count >= self.policy.max_receive_count:
+            self._save(ref, claimed, lambda d: states.failed(d, now, result.reason, False, dlq_until))
+            return Attempt("exhausted")
+        self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason))
+        return Attempt("retry", backoff(self.policy, receive_count, result.retry_after))
+
+    def _save(
+        self,
+        ref: DeliveryRef,
+        claimed: Delivery,
+        change: Callable[[Delivery], Delivery],
+        always: bool = False,
+    ) -> None:
+        """Records an outcome on the claimed version; if a user paused or cancelled meanwhile, a success
+        is still recorded (it happened), a failure is not (their decision stands)."""
+        current = claimed
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                self.repo.save(change(current))
+                return
+            except VersionConflict:
+                current = self.repo.get(ref.tenant_id, ref.delivery_id)
+                if current.status in SETTLED and not always:
+                    return
+        raise VersionConflict("the delivery kept changing while its outcome was recorded")

@@ -1,0 +1,85 @@
+"""New deliveries: what issuing an invoice sends, and handing deliveries to SendQueue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from invoice_hub.dal.queue import DeliveryRef, SendQueue
+from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
+from invoice_hub.models.invoice import Invoice
+from invoice_hub.models.tenant import Tenant
+from invoice_hub.money import as_integer_cents
+
+
+def new_delivery(
+    *,
+    tenant_id: uuid.UUID,
+    destination: Destination,
+    method: Method,
+    now: datetime,
+    stuck_after: timedelta,
+    submission_id: uuid.UUID | None = None,
+    invoice_ids: Sequence[uuid.UUID] = (),
+    amount_cents: int = 0,
+    send_time: datetime | None = None,
+    **details: object,
+) -> Delivery:
+    """A PENDING delivery. One due now is queued at once (and enqueued again by the schedule if it is
+    still PENDING after `stuck_after`); one scheduled later waits for the schedule."""
+    later = send_time is not None and send_time > now
+    history = [HistoryEntry(status="received", at=now)]
+    if not later:
+        history.append(HistoryEntry(status="queued", at=now))
+    return Delivery.model_validate(
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "submission_id": submission_id or uuid.uuid4(),
+            "invoice_ids": tuple(invoice_ids),
+            "destination": destination,
+            "method": method,
+            "amount_cents": amount_cents,
+            "status": DeliveryStatus.PENDING,
+            "send_time": send_time,
+            "check_at": send_time if later else now + stuck_after,
+            "history": tuple(history),
+            "created_at": now,
+            "updated_at": now,
+            **details,
+        }
+    )
+
+
+def deliveries_for_issue(
+    tenant: Tenant, invoice: Invoice, now: datetime, stuck_after: timedelta
+) -> list[Delivery]:
+    """Issuing an invoice sends it to each of the tenant's configured destinations (one submission)."""
+    submission = uuid.uuid4()
+    return [
+        new_delivery(
+            tenant_id=tenant.id,
+            destination=destination,
+            method=destination.method,
+            now=now,
+            stuck_after=stuck_after,
+            submission_id=submission,
+            invoice_ids=(invoice.id,),
+            amount_cents=as_integer_cents(invoice.charges.remaining_amount),
+            patient_id=invoice.patient_id,
+            appointment_id=invoice.appointment_id,
+        )
+        for destination in tenant.destinations
+    ]
+
+
+def dispatch(queue: SendQueue, deliveries: Sequence[Delivery], now: datetime) -> None:
+    """Enqueues the deliveries that are due; what SQS refuses stays PENDING for the schedule."""
+    due = [
+        DeliveryRef(d.tenant_id, d.id)
+        for d in deliveries
+        if d.status is DeliveryStatus.PENDING and d.due(now)
+    ]
+    if due:
+        queue.enqueue(due)

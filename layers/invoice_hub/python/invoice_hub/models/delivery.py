@@ -1,0 +1,103 @@
+"""A delivery: one send of one invoice to one destination, with its append-only status history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    PAUSED = "PAUSED"
+    CANCELLED = "CANCELLED"
+
+
+class Method(StrEnum):
+    CHARGE_CARD = "CHARGE_CARD"
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    CALL = "CALL"
+    MAIL = "MAIL"
+    EXPIRY = "EXPIRY"
+    EBILL = "EBILL"  # to a payer's e-billing hub
+
+
+#: a message for a delivery in one of these states is acknowledged without a send
+SETTLED = frozenset({DeliveryStatus.SENT, DeliveryStatus.CANCELLED, DeliveryStatus.PAUSED})
+#: statuses a send may start from (FAILED: a re-drive, from the API, the schedule or the console)
+SENDABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})
+
+
+class Destination(BaseModel):
+    """An external system a tenant sends to. Credentials are never stored here: only the name of the
+    SSM SecureString (or Secrets Manager secret) that holds them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["payer_hub", "patient_channel"]
+    method: Method = Method.EBILL  # how an issued invoice goes there
+    endpoint_url: str = Field(min_length=8, max_length=2048, pattern=r"^https?://")
+    credential_parameter: str | None = Field(default=None, max_length=2048)
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    at: datetime
+    detail: str | None = None
+
+
+class Delivery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    tenant_id: UUID
+    invoice_ids: tuple[UUID, ...] = ()
+    submission_id: UUID
+    destination: Destination
+    method: Method
+    methods_attempted: tuple[Method, ...] = ()
+    patient_id: UUID | None = None
+    appointment_id: UUID | None = None
+    payor_org_id: str | None = None
+    payor_org_ebilling_id: str | None = None
+    amount_cents: int = 0
+    message: str | None = None
+    rule: dict[str, Any] | None = None  # the sending rule that scheduled it (Decoda's RuleDetails)
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    send_time: datetime | None = None
+    sent_at: datetime | None = None
+    paused_at: datetime | None = None
+    resumed_at: datetime | None = None
+    failed_reason: str | None = None
+    failure_kind: Literal["transient", "permanent"] | None = None
+    redrive_rounds: int = 0
+    claimed_until: datetime | None = None  # a send is under way until then (a crashed one expires)
+    check_at: datetime | None = None  # PENDING: when the schedule enqueues it (due, or stuck) if not sent
+    dlq_until: datetime | None = None  # FAILED: until when its message is expected in the DLQ
+    external_reference: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @property
+    def system(self) -> str:
+        return self.destination.name
+
+    @property
+    def invoice_id(self) -> UUID | None:
+        return self.invoice_ids[0] if self.invoice_ids else None
+
+    def due(self, now: datetime) -> bool:
+        return self.send_time is None or self.send_time <= now

@@ -1,0 +1,1 @@
+"""Connectors to external systems (httpx): payer e-billing hubs and patient channels."""

@@ -1,0 +1,277 @@
+"""Fake external systems (payer e-billing hubs; SMS, e-mail, card charge, call and mail channels) on
+loopback, with outages that can be switched on and off.
+
+Why: the Sender's retries, permanent failures, DLQ and re-drive can only be seen end to end if the
+systems it sends to can fail on demand. Every `POST` outside the control paths is a send:
+
+- mode `ok`: 201 `{"id": <external reference>, "status": "accepted"}`;
+- `fail`: 503; `reject`: 400 with a JSON error; `throttle`: 429 with `Retry-After: 1`; `timeout`: the
+  request is held `timeout_seconds` (default 10) and then answered 504, so clients with shorter
+  timeouts give up first; `delay_ms` adds latency to every answer (a 100 ms system for benchmarks).
+
+`Idempotency-Key` is honoured per path (each path stands for one provider) like a real provider: a
+repeat of a key that was delivered answers the first response again and is recorded as a duplicate,
+not as a second delivery. Only deliveries are remembered: a send that met an outage stores nothing,
+so its retry is a fresh attempt. The key is claimed before the answer's delay, so two concurrent
+repeats still make one delivery. The reference of a keyed send is derived from path and key, so it is
+stable across repeats (and across /_reset).
+
+Control: `POST /_control` `{"mode": ..., "delay_ms": 0, "timeout_seconds": 10}` (omitted fields
+take those defaults), `GET /_control`, `GET /_received` (every send: path, key, mode met, status,
+duplicate, delivered, time, JSON body; it is a local fake, bodies are fine here), `POST /_reset`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 3001
+MODES = ("ok", "fail", "timeout", "reject", "throttle")
+DEFAULT_TIMEOUT_SECONDS = 10.0
+MAX_RECORDED = 10_000  # the newest sends kept for /_received; the counters keep counting
+CONTROL_PATHS = frozenset({"/_control", "/_received", "/_reset"})
+_CONTROL_FIELDS = frozenset({"mode", "delay_ms", "timeout_seconds"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "ok"
+    delay_ms: int = 0
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+    @classmethod
+    def parse(cls, data: Any) -> Settings:
+        """Validates a /_control body; raises ValueError with what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        unknown = set(data) - _CONTROL_FIELDS
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        mode = data.get("mode")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {list(MODES)}")
+        delay_ms = data.get("delay_ms", 0)
+        if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or delay_ms < 0:
+            raise ValueError("delay_ms must be a non-negative integer")
+        timeout = data.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout <= 3600:
+            raise ValueError("timeout_seconds must be a number between 0 and 3600")
+        return cls(mode=mode, delay_ms=delay_ms, timeout_seconds=float(timeout))
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Send:
+    """One send as /_received lists it."""
+
+    path: str
+    idempotency_key: str | None
+    mode: str
+    status: int
+    duplicate: bool
+    delivered: bool
+    external_id: str | None
+    at: str
+    body: Any
+
+
+def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _outage(mode: str) -> Answer:
+    if mode == "fail":
+        return Answer(503, {"error": "service_unavailable", "message": "the external system is down"})
+    if mode == "reject":
+        return Answer(400, {"error": "rejected", "message": "the external system refused this request"})
+    if mode == "throttle":
+        return Answer(429, {"error": "throttled", "message": "too many requests"}, (("Retry-After", "1"),))
+    return Answer(504, {"error": "timeout", "message": "the external system did not answer in time"})
+
+
+class FakeExternal:
+    """The fake systems on http://127.0.0.1:<port>; `port` None reads FAKE_EXTERNAL_PORT (default
+    3001), 0 picks a free port."""
+
+    def __init__(self, host: str = HOST, port: int | None = None) -> None:
+        chosen = int(os.environ.get("FAKE_EXTERNAL_PORT", DEFAULT_PORT)) if port is None else port
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._settings = Settings()
+        self._delivered: dict[tuple[str, str], Answer] = {}
+        self._sends: deque[Send] = deque(maxlen=MAX_RECORDED)
+        self._counts = {"sends": 0, "delivered": 0, "duplicates": 0}
+        self._server: BaseWSGIServer = make_server(host, chosen, self._app, threaded=True)
+        self.host = host
+        self.port: int = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-external", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> FakeExternal:
+        self._thread.start()
+        log.info("fake external systems on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends held timeouts and delays at once
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> FakeExternal:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- the same controls in-process ----------------------------------------------------------------
+    def settings(self) -> Settings:
+        with self._lock:
+            return self._settings
+
+    def control(
+        self, mode: str, delay_ms: int = 0, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> Settings:
+        """Switches the mode (and latency) for every send from now on; ValueError if invalid."""
+        return self._apply(
+            Settings.parse({"mode": mode, "delay_ms": delay_ms, "timeout_seconds": timeout_seconds})
+        )
+
+    def reset(self) -> None:
+        """Forgets every send and delivered key, and ends any outage."""
+        with self._lock:
+            self._settings = Settings()
+            self._delivered.clear()
+            self._sends.clear()
+            self._counts = dict.fromkeys(self._counts, 0)
+
+    def received(self) -> dict[str, Any]:
+        """Counters since the last reset and the newest sends, oldest first."""
+        with self._lock:
+            return {**self._counts, "received": [asdict(send) for send in self._sends]}
+
+    def _apply(self, settings: Settings) -> Settings:
+        with self._lock:
+            self._settings = settings
+        log.info("fake external systems: mode %s, delay %d ms", settings.mode, settings.delay_ms)
+        return settings
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        response = self._route(Request(environ))
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        path, method = request.path, request.method
+        if path == "/_control" and method == "GET":
+            return _json(200, asdict(self.settings()))
+        if path == "/_control" and method == "POST":
+            try:
+                settings = self._apply(Settings.parse(json.loads(request.get_data(as_text=True))))
+            except ValueError as error:  # json.JSONDecodeError is a ValueError too
+                return _json(400, {"error": "invalid_control", "message": str(error)})
+            return _json(200, asdict(settings))
+        if path == "/_received" and method == "GET":
+            return _json(200, self.received())
+        if path == "/_reset" and method == "POST":
+            self.reset()
+            return _json(200, asdict(self.settings()))
+        if path in CONTROL_PATHS or method != "POST":
+            return _json(405, {"error": "method_not_allowed", "message": "sends are POST requests"})
+        return self._send(request)
+
+    def _send(self, request: Request) -> Response:
+        raw = request.get_data(as_text=True)
+        try:
+            body = json.loads(raw) if raw else None
+            malformed = False
+        except ValueError:
+            body, malformed = raw, True
+        key = request.headers.get("Idempotency-Key") or None
+        with self._lock:
+            settings = self._settings
+            answer, duplicate, delivered = self._decide(request.path, key, settings, malformed)
+            external_id = answer.body.get("id") if answer.status == 201 else None
+            self._sends.append(
+                Send(
+                    path=request.path,
+                    idempotency_key=key,
+                    mode=settings.mode,
+                    status=answer.status,
+                    duplicate=duplicate,
+                    delivered=delivered,
+                    external_id=external_id,
+                    at=datetime.now(UTC).isoformat(),
+                    body=body,
+                )
+            )
+            self._counts["sends"] += 1
+            self._counts["delivered"] += int(delivered)
+            self._counts["duplicates"] += int(duplicate)
+        hold = settings.delay_ms / 1000
+        if settings.mode == "timeout":
+            hold += settings.timeout_seconds
+        self._stopping.wait(hold)
+        return _json(answer.status, answer.body, answer.headers)
+
+    def _decide(
+        self, path: str, key: str | None, settings: Settings, malformed: bool
+    ) -> tuple[Answer, bool, bool]:
+        """(answer, duplicate, delivered) for one send; called with the lock held."""
+        if settings.mode != "ok":
+            return _outage(settings.mode), False, False
+        if malformed:
+            return Answer(400, {"error": "malformed_json", "message": "the body is not JSON"}), False, False
+        if key is not None and (path, key) in self._delivered:
+            return self._delivered[(path, key)], True, False
+        if key is None:
+            reference = f"ext_{uuid.uuid4().hex[:24]}"
+        else:
+            reference = "ext_" + hashlib.sha256(f"{path}\n{key}".encode()).hexdigest()[:24]
+        answer = Answer(201, {"id": reference, "status": "accepted"})
+        if key is not None:
+            self._delivered[(path, key)] = answer
+        return answer, False, True
+
+
+def main() -> None:
+    """`python -m invoice_hub_local.fake_external`: the fakes alone, until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    fake = FakeExternal().start()
+    log.info('POST %s/_control with {"mode": "fail"} to start an outage; Ctrl-C stops', fake.url)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The template's non-HTTP triggers, run locally: SQS event source mappings (queue pollers) and
+EventBridge schedules (a timer that invokes the function with a scheduled event)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from invoice_hub_local.lambda_runtime import handler_of, invoke
+from invoice_hub_local.pollers import QueuePoller
+from invoice_hub_local.provision import ACCOUNT, REGION, Resolved
+from invoice_hub_local.template import FunctionSpec, Stack
+
+log = logging.getLogger("invoice_hub_local.triggers")
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    """Seconds between runs of a `rate(...)` schedule (cron expressions are not run locally)."""
+    match = _RATE.match(expression.strip())
+    if not match:
+        raise ValueError(f"the local stack runs rate(...) schedules only, not {expression!r}")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+def scheduled_event(rule: str) -> dict[str, Any]:
+    """The event EventBridge sends a function on a schedule."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
+        "detail": {},
+    }
+
+
+@dataclass
+class Schedule:
+    rule: str
+    function: FunctionSpec
+    every_seconds: int
+
+    def run_once(self) -> Any:
+        return invoke(self.function, scheduled_event(self.rule))
+
+
+class ScheduleRunner:
+    def __init__(self, schedules: list[Schedule]) -> None:
+        self.schedules = schedules
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> ScheduleRunner:
+        for schedule in self.schedules:
+            thread = threading.Thread(
+                target=self._loop, args=(schedule,), name=f"schedule-{schedule.rule}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _loop(self, schedule: Schedule) -> None:
+        while not self._stop.wait(schedule.every_seconds):
+            try:
+                schedule.run_once()
+            except Exception:  # a failed run is logged and the next one goes ahead, as EventBridge does
+                log.exception("scheduled run of %s failed", schedule.function.logical_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+
+def pollers(stack: Stack, resolved: Resolved) -> list[QueuePoller]:
+    """One poller per SQS event source mapping of the template, with its batch size, partial batch
+    responses and maximum concurrency."""
+    found: list[QueuePoller] = []
+    for mapping in stack.resources("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        queue_logical = props["EventSourceArn"]["Fn::GetAtt"][0]
+        function = stack.functions[props["FunctionName"]["Ref"]]
+        found.append(
+            QueuePoller(
+                resolved.refs[queue_logical],
+                handler_of(function),
+                function_name=function.logical_id,
+                batch_size=int(props.get("BatchSize", 10)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in props.get("FunctionResponseTypes", []),
+                maximum_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+                timeout_seconds=function.timeout,
+            )
+        )
+    return found
+
+
+def schedules(stack: Stack, resolved: Resolved) -> list[Schedule]:
+    found: list[Schedule] = []
+    for logical, rule in stack.resources("AWS::Events::Rule").items():
+        props = rule["Properties"]
+        expression = str(resolved.resolve(props["ScheduleExpression"]))
+        for target in props.get("Targets", []):
+            function = stack.functions[target["Arn"]["Fn::GetAtt"][0]]
+            found.append(Schedule(rule=logical, function=function, every_seconds=rate_seconds(expression)))
+    return found
