@@ -5,8 +5,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from invoice_hub.api import healthbridge_api
-from invoice_hub.config import get_settings
-from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.models.delivery import DeliveryStatus
 from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo
 
@@ -27,9 +25,7 @@ app = healthbridge_api.resolver()
     },
 )
 def failed() -> Response[Any]:
-    tenant_id = healthbridge_api.principal(app).tenant_id
-    deliveries = delivery_repository(get_settings()).by_status(tenant_id, DeliveryStatus.FAILED)
-    return healthbridge_api.respond(app, [healthbridge_api.status_vo(d) for d in deliveries])
+    return healthbridge_api.list_by_status(app, DeliveryStatus.FAILED)
 
 
 lambda_handler = healthbridge_api.entry_point(app)

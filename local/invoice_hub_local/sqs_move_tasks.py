@@ -6,7 +6,9 @@ this module adds StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMov
 SQSResponse (the class that serves SQS over HTTP, JSON and query protocols alike) rather than faking
 them in product code.
 
-AWS behaviour kept (checked against responses recorded from real SQS):
+AWS behaviour kept (error codes, messages and result fields as in the real-SQS responses recorded by
+LocalStack's snapshot tests; the texts for an out-of-range rate or MaxResults and for cancelling a task
+that is not RUNNING are not from AWS):
 
 - the task is asynchronous: Start returns a TaskHandle at once and a background thread moves the
   messages, at most MaxNumberOfMessagesPerSecond (default here DEFAULT_RATE, so it is quick locally);
@@ -190,8 +192,9 @@ def _dead_letter_sources(dlq: Any) -> list[Any]:
     return [queue for queue in backend.queues.values() if queue.dead_letter_queue is dlq]
 
 
-# -- the three actions (called with BACKEND_LOCK held) --------------------------------------------------
+# -- the three actions (the HTTP actions call them with BACKEND_LOCK held; so must anyone else) ----------
 def start(source_arn: Any, destination_arn: Any = None, rate: Any = None) -> MoveTask:
+    """StartMessageMoveTask: validates as AWS does, records the task and starts its mover thread."""
     source_ref = QueueArn.parse(source_arn, "SourceArn")
     destination_ref = None if destination_arn is None else QueueArn.parse(destination_arn, "DestinationArn")
     if rate is not None and (
@@ -235,6 +238,7 @@ def start(source_arn: Any, destination_arn: Any = None, rate: Any = None) -> Mov
 
 
 def list_tasks(source_arn: Any, max_results: Any = None) -> list[dict[str, Any]]:
+    """ListMessageMoveTasks: the source's newest tasks first, as ListMessageMoveTasksResultEntry."""
     source_ref = QueueArn.parse(source_arn, "SourceArn")
     limit = 1 if max_results is None else max_results
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= TASKS_KEPT_PER_SOURCE:
@@ -249,6 +253,8 @@ def list_tasks(source_arn: Any, max_results: Any = None) -> list[dict[str, Any]]
 
 
 def cancel(handle: Any) -> int:
+    """CancelMessageMoveTask: a RUNNING task becomes CANCELLING (its mover then ends it CANCELLED);
+    returns the messages moved so far, which stay moved."""
     try:
         decoded = json.loads(base64.b64decode(str(handle), validate=True))
         task_id, source_arn = str(decoded["taskId"]), str(decoded["sourceArn"])

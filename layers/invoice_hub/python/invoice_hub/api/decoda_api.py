@@ -20,7 +20,7 @@ from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, delivery_repository
 from invoice_hub.dal.invoices import invoice_repository
-from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.queue import SendQueue, send_queue
 from invoice_hub.dal.tenants import tenant_repository
 from invoice_hub.logic.manual_invoices import ManualInvoices
 from invoice_hub.observability import logger
@@ -97,3 +97,7 @@ def manual_invoices() -> ManualInvoices:
 
 def deliveries() -> DeliveryRepository:
     return delivery_repository(get_settings())
+
+
+def queue() -> SendQueue:
+    return send_queue(get_settings())

@@ -21,7 +21,8 @@ from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negot
 from invoice_hub.api.http import header, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
-from invoice_hub.models.delivery import Delivery
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.models.delivery import Delivery, DeliveryStatus
 from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiResult
 from invoice_hub.observability import logger
 
@@ -117,6 +118,15 @@ def respond(app: APIGatewayRestResolver, body: Body, status_code: int = 200) -> 
         raise RuntimeError("route is not behind content negotiation")
     text, content_type = render(body, negotiated)
     return Response(status_code=status_code, content_type=content_type, body=text)
+
+
+def list_by_status(
+    app: APIGatewayRestResolver, status: DeliveryStatus, since_prefix: str = ""
+) -> Response[Any]:
+    """The practice's deliveries in `status` (FAILED, CANCELLED or SENT) as InvoiceSendingStatusVo."""
+    tenant_id = principal(app).tenant_id
+    deliveries = delivery_repository(get_settings()).by_status(tenant_id, status, since_prefix)
+    return respond(app, [status_vo(d) for d in deliveries])
 
 
 def status_vo(delivery: Delivery) -> InvoiceSendingStatusVo:

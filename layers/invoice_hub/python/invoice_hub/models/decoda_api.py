@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
 
@@ -71,6 +72,28 @@ class CreateManualInvoice(BaseModel):
     invoiceMethod: InvoiceMethod
     charges: list[ChargeDetail] | None = Field(default=None, max_length=100)
     rule: RuleDetails | None = Field(default=None, description="Schedules the send delayInDays later")
+
+
+class ActionType(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+class ExecuteAction(BaseModel):
+    """Body of PUT /billing/invoice/execute-action."""
+
+    invoiceSetIds: list[UUID] = Field(min_length=1, max_length=100)
+    actionType: Annotated[
+        ActionType, BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value)
+    ]
+
+
+class RetryMethod(BaseModel):
+    """Body of PUT /billing/invoice/retry-method."""
+
+    invoiceId: UUID
+    invoiceMethod: InvoiceMethod
 
 
 class InvoiceDetails(BaseModel):

@@ -1,0 +1,36 @@
+"""PUT /billing/invoice/execute-action — pause, resume or cancel sent invoices (Decoda)."""
+
+from invoice_hub.api import decoda_api
+from invoice_hub.logic.delivery_actions import Action, execute
+from invoice_hub.models.decoda_api import ExecuteAction, InvoiceDetails
+
+app = decoda_api.resolver()
+
+
+@app.put(
+    "/billing/invoice/execute-action",
+    summary="Execute Action",
+    tags=[decoda_api.TAG],
+    security=decoda_api.SECURITY,
+    responses={
+        200: {
+            "description": "The invoices after the action",
+            "content": {"application/json": {"model": list[InvoiceDetails]}},
+        },
+        404: {"description": "An id is not an invoice of the caller's practice (nothing was changed)"},
+        409: {"description": "The action does not apply to an invoice's status (nothing was changed)"},
+        **decoda_api.ERROR_RESPONSES,
+    },
+)
+def execute_action(action: ExecuteAction) -> list[InvoiceDetails]:
+    changed = execute(
+        decoda_api.deliveries(),
+        decoda_api.queue(),
+        decoda_api.tenant(app),
+        action.invoiceSetIds,
+        Action(action.actionType),
+    )
+    return [InvoiceDetails.of(delivery) for delivery in changed]
+
+
+lambda_handler = decoda_api.entry_point(app)

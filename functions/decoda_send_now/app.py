@@ -1,0 +1,33 @@
+"""PUT /billing/invoice/{id}/send-now — sends a scheduled, resumed or failed invoice now (Decoda)."""
+
+from uuid import UUID
+
+from invoice_hub.api import decoda_api
+from invoice_hub.logic.delivery_actions import send_now
+from invoice_hub.models.decoda_api import InvoiceDetails
+
+app = decoda_api.resolver()
+
+
+@app.put(
+    "/billing/invoice/<id>/send-now",
+    summary="Send Now",
+    tags=[decoda_api.TAG],
+    security=decoda_api.SECURITY,
+    responses={
+        200: {
+            "description": "The invoice, queued",
+            "content": {"application/json": {"model": InvoiceDetails}},
+        },
+        404: {"description": "No such invoice in the caller's practice"},
+        409: {"description": "The invoice was already sent, paused or cancelled"},
+        **decoda_api.ERROR_RESPONSES,
+    },
+)
+def send(id: UUID) -> InvoiceDetails:
+    return InvoiceDetails.of(
+        send_now(decoda_api.deliveries(), decoda_api.queue(), decoda_api.tenant(app), id)
+    )
+
+
+lambda_handler = decoda_api.entry_point(app)

@@ -1,0 +1,46 @@
+"""POST /api/v1/{practiceid}/billing/invoices/{invoiceId}/cancel — cancels an invoice's unsent sends."""
+
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+
+from invoice_hub.api import healthbridge_api
+from invoice_hub.config import get_settings
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.errors import NotFound
+from invoice_hub.logic.delivery_actions import cancel_invoice
+from invoice_hub.models.healthbridge_api import RestApiResult
+
+app = healthbridge_api.resolver()
+
+
+@app.post(
+    "/api/v1/<practiceid>/billing/invoices/<invoiceId>/cancel",
+    summary="Cancel sending an invoice (its pending, paused or failed sends)",
+    tags=[healthbridge_api.TAG],
+    security=healthbridge_api.SECURITY,
+    responses={
+        200: {
+            "description": "RestApiResult whose Data is the invoice id",
+            "content": healthbridge_api.content(RestApiResult[UUID]),
+        },
+        404: {"description": "Another practice, or an invoice with no sends"},
+        **healthbridge_api.ERROR_RESPONSES,
+    },
+)
+def cancel(practiceid: UUID, invoiceId: UUID) -> Response[Any]:
+    tenant_id = healthbridge_api.principal(app).tenant_id
+    if practiceid != tenant_id:
+        raise NotFound("another practice")  # as if it did not exist
+    cancelled = cancel_invoice(delivery_repository(get_settings()), tenant_id, invoiceId)
+    body = RestApiResult[UUID](
+        Sucess=True,
+        ResponseCode=200,
+        ResponseMessage=f"{len(cancelled)} pending, paused or failed sends of the invoice cancelled",
+        Data=invoiceId,
+    )
+    return healthbridge_api.respond(app, body)
+
+
+lambda_handler = healthbridge_api.entry_point(app)

@@ -1,0 +1,33 @@
+"""GET /api/v1/billing/invoices/sent/sentDate/{sentDate} — sends made on a UTC date (admins)."""
+
+from datetime import date
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from invoice_hub.api import healthbridge_api
+from invoice_hub.models.delivery import DeliveryStatus
+from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo
+
+app = healthbridge_api.resolver()
+
+
+@app.get(
+    "/api/v1/billing/invoices/sent/sentDate/<sentDate>",
+    summary="Return list of invoices sent on a date (UTC; available for admins)",
+    tags=[healthbridge_api.TAG],
+    security=healthbridge_api.SECURITY,
+    responses={
+        200: {
+            "description": "Collection of InvoiceSendingStatusVo",
+            "content": healthbridge_api.content(list[InvoiceSendingStatusVo]),
+        },
+        400: {"description": "sentDate is not a date (yyyy-MM-dd)"},
+        **healthbridge_api.ERROR_RESPONSES,
+    },
+)
+def sent(sentDate: date) -> Response[Any]:
+    return healthbridge_api.list_by_status(app, DeliveryStatus.SENT, sentDate.isoformat())
+
+
+lambda_handler = healthbridge_api.entry_point(app)

@@ -1,0 +1,123 @@
+"""What people do to sends over HTTP: Decoda's pause / resume / cancel, send-now and retry-method, and
+Healthbridge's aborted and sent lists and per-practice cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from invoice_hub_local.stack import LocalStack
+from tests.conftest import Practice, invoice_body
+from tests.e2e.test_decoda_http import CREATE, manual
+from tests.e2e.test_sending_http import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def admin(new_practice: Callable[..., Practice]) -> Practice:
+    return new_practice(admin=True)
+
+
+@pytest.fixture
+def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
+    yield lambda mode: stack.external.control(mode)
+    stack.external.control("ok")
+
+
+def scheduled(http: httpx.Client, practice: Practice, days: int = 3) -> dict[str, Any]:
+    body = manual(rule={"name": "later", "delayInDays": days})
+    response = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def details(http: httpx.Client, practice: Practice, invoice_id: str) -> dict[str, Any]:
+    return dict(http.get(f"/billing/invoice/{invoice_id}", headers=practice.decoda_headers).json())
+
+
+def act(http: httpx.Client, practice: Practice, action: str, *ids: str) -> httpx.Response:
+    body = {"invoiceSetIds": list(ids), "actionType": action}
+    return http.put("/billing/invoice/execute-action", json=body, headers=practice.decoda_headers)
+
+
+def test_pause_resume_and_cancel(http: httpx.Client, practice: Practice) -> None:
+    first, second = scheduled(http, practice), scheduled(http, practice)
+    paused = act(http, practice, "pause", first["id"], second["id"])
+    assert paused.status_code == 200, paused.text
+    assert [(d["status"], d["pausedDate"] is not None) for d in paused.json()] == [("PAUSED", True)] * 2
+    resumed = act(http, practice, "RESUME", first["id"]).json()[0]
+    assert (resumed["status"], resumed["resumedDate"] is not None) == ("PENDING", True)
+    assert act(http, practice, "cancel", second["id"]).json()[0]["status"] == "CANCELLED"
+    refused = act(http, practice, "resume", first["id"], second["id"])  # second is cancelled: nothing changes
+    assert refused.status_code == 409
+    assert details(http, practice, first["id"])["status"] == "PENDING"
+    assert act(http, practice, "archive", first["id"]).status_code == 422
+
+
+def test_send_now_sends_a_scheduled_invoice(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    later = scheduled(http, practice, days=30)
+    response = http.put(f"/billing/invoice/{later['id']}/send-now", headers=practice.decoda_headers)
+    assert response.status_code == 200, response.text
+    wait_for(lambda: details(http, practice, later["id"])["status"] == "SENT", what="the send")
+    again = http.put(f"/billing/invoice/{later['id']}/send-now", headers=practice.decoda_headers)
+    assert again.status_code == 409
+
+
+def test_retry_with_another_method_after_a_rejection(
+    http: httpx.Client, practice: Practice, outage: Callable[[str], None]
+) -> None:
+    outage("reject")
+    created = http.post(CREATE, json=manual(invoiceMethod="EMAIL"), headers=practice.decoda_headers).json()
+    wait_for(lambda: details(http, practice, created["id"])["status"] == "FAILED", what="the rejection")
+    outage("ok")
+    body = {"invoiceId": created["id"], "invoiceMethod": "SMS"}
+    retried = http.put("/billing/invoice/retry-method", json=body, headers=practice.decoda_headers)
+    assert retried.status_code == 200, retried.text
+    done = wait_for(
+        lambda: (d := details(http, practice, created["id"]))["status"] == "SENT" and d, what="the SMS"
+    )
+    assert done["methodsAttempted"] == ["EMAIL", "SMS"]
+    assert done["method"] == "SMS"
+
+
+def test_aborted_and_sent_lists_and_cancel(
+    stack: LocalStack,
+    http: httpx.Client,
+    admin: Practice,
+    other_practice: Practice,
+    outage: Callable[[str], None],
+) -> None:
+    issued = http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=admin.headers).json()
+
+    def sent_today() -> list[dict[str, Any]]:
+        today = datetime.now(UTC).date().isoformat()
+        rows = http.get(f"/api/v1/billing/invoices/sent/sentDate/{today}", headers=admin.headers).json()
+        return [row for row in rows if row["InvoiceId"] == issued["id"]]
+
+    assert wait_for(sent_today, what="the sent list")[0]["Status"] == "SENT"
+    assert http.get("/api/v1/billing/invoices/sent/sentDate/2001-01-01", headers=admin.headers).json() == []
+    bad_date = http.get("/api/v1/billing/invoices/sent/sentDate/yesterday", headers=admin.headers)
+    assert bad_date.status_code == 400
+    assert "Message" in bad_date.json()
+
+    outage("fail")
+    pending = http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=admin.headers).json()
+    url = f"/api/v1/{admin.tenant.id}/billing/invoices/{pending['id']}/cancel"
+    cancelled = http.post(url, headers=admin.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["Data"] == pending["id"]
+    assert cancelled.json()["ResponseMessage"].startswith("1 ")
+    aborted = http.get("/api/v1/billing/invoices/aborted", headers=admin.headers).json()
+    assert [row["Status"] for row in aborted if row["InvoiceId"] == pending["id"]] == ["CANCELLED"]
+
+    elsewhere = f"/api/v1/{other_practice.tenant.id}/billing/invoices/{pending['id']}/cancel"
+    assert http.post(elsewhere, headers=admin.headers).status_code == 404
+    xml = http.post(url, headers={**admin.headers, "Accept": "text/xml"})
+    assert xml.text.startswith("<RestApiResultOfguid ")
