@@ -14,10 +14,10 @@ from invoice_hub_local import seed, sqs_move_tasks
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
 from invoice_hub_local.gateway import Gateway
-from invoice_hub_local.pollers import QueuePoller
+from invoice_hub_local.pollers import QueuePoller, mapping_pollers
 from invoice_hub_local.provision import REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
-from invoice_hub_local.triggers import Schedule, ScheduleRunner, pollers, schedules
+from invoice_hub_local.triggers import Schedule, ScheduleRunner, schedules
 
 log = logging.getLogger("invoice_hub_local")
 HOST = "127.0.0.1"
@@ -87,7 +87,7 @@ class LocalStack:
         self.port = self._http.server_port
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
         self._thread.start()
-        self.pollers = pollers(self.stack, self.resolved)
+        self.pollers = mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION)
         self.schedules = schedules(self.stack, self.resolved)
         if self.run_triggers:
             for poller in self.pollers:

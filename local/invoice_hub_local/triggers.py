@@ -1,5 +1,5 @@
-"""The template's non-HTTP triggers, run locally: SQS event source mappings (queue pollers) and
-EventBridge schedules (a timer that invokes the function with a scheduled event)."""
+"""EventBridge schedules of the template, run locally: a timer that invokes the function with a
+scheduled event (SQS event source mappings are served by `pollers.mapping_pollers`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from invoice_hub_local.lambda_runtime import handler_of, invoke
-from invoice_hub_local.pollers import QueuePoller
+from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.provision import ACCOUNT, REGION, Resolved
 from invoice_hub_local.template import FunctionSpec, Stack
 
@@ -80,29 +79,6 @@ class ScheduleRunner:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=2)
-
-
-def pollers(stack: Stack, resolved: Resolved) -> list[QueuePoller]:
-    """One poller per SQS event source mapping of the template, with its batch size, partial batch
-    responses and maximum concurrency."""
-    found: list[QueuePoller] = []
-    for mapping in stack.resources("AWS::Lambda::EventSourceMapping").values():
-        props = mapping["Properties"]
-        queue_logical = props["EventSourceArn"]["Fn::GetAtt"][0]
-        function = stack.functions[props["FunctionName"]["Ref"]]
-        found.append(
-            QueuePoller(
-                resolved.refs[queue_logical],
-                handler_of(function),
-                function_name=function.logical_id,
-                batch_size=int(props.get("BatchSize", 10)),
-                report_batch_item_failures="ReportBatchItemFailures"
-                in props.get("FunctionResponseTypes", []),
-                maximum_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
-                timeout_seconds=function.timeout,
-            )
-        )
-    return found
 
 
 def schedules(stack: Stack, resolved: Resolved) -> list[Schedule]:

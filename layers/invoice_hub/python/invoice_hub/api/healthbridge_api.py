@@ -64,6 +64,10 @@ def resolver() -> APIGatewayRestResolver:
     def _missing(error: errors.NotFound) -> Response[Any]:
         return message(404, "No HTTP resource was found that matches the request URI.")
 
+    @app.exception_handler([errors.IllegalTransition, errors.VersionConflict])
+    def _conflict(error: errors.InvoiceHubError) -> Response[Any]:
+        return message(409, error.message)
+
     @app.exception_handler(errors.ServiceBusy)
     def _busy(error: errors.ServiceBusy) -> Response[Any]:
         return message(503, error.message, {"Retry-After": str(error.retry_after)})

@@ -10,10 +10,13 @@ from uuid import UUID
 
 from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.queue import SendQueue
-from invoice_hub.errors import IllegalTransition
+from invoice_hub.errors import IllegalTransition, VersionConflict
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.sending import dispatch
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
+
+ATTEMPTS = 3
+CANCELLABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.PAUSED})
 
 
 class Action(StrEnum):
@@ -32,24 +35,37 @@ def _change(action: Action) -> Callable[[Delivery, datetime], Delivery]:
     ]
 
 
+def apply(repo: DeliveryRepository, delivery: Delivery, change: Callable[[Delivery], Delivery]) -> Delivery:
+    """Writes `change(delivery)`; if the Sender wrote meanwhile (a claim, a retry), reads again and
+    applies the change to what is there now, which may refuse it."""
+    for _ in range(ATTEMPTS):
+        changed = change(delivery)
+        try:
+            repo.save(changed)
+        except VersionConflict:
+            delivery = repo.get(delivery.tenant_id, delivery.id)
+            continue
+        return changed
+    raise VersionConflict("the send kept changing; retry shortly")
+
+
 def execute(
     repo: DeliveryRepository, queue: SendQueue, tenant_id: UUID, ids: Sequence[UUID], action: Action
 ) -> list[Delivery]:
-    """Applies the action to every named delivery, or to none: all are read and checked first."""
+    """Applies the action to every named delivery; all are read and checked before any is written."""
     now = utcnow()
     change = _change(action)
     current = [repo.get(tenant_id, delivery_id) for delivery_id in dict.fromkeys(ids)]
-    changed = [change(delivery, now) for delivery in current]  # raises IllegalTransition before any write
-    for delivery in changed:
-        repo.save(delivery)
+    for delivery in current:
+        change(delivery, now)  # raises IllegalTransition before any write
+    changed = [apply(repo, delivery, lambda d: change(d, now)) for delivery in current]
     dispatch(queue, changed, now)
     return changed
 
 
 def send_now(repo: DeliveryRepository, queue: SendQueue, tenant_id: UUID, delivery_id: UUID) -> Delivery:
     now = utcnow()
-    changed = states.send_now(repo.get(tenant_id, delivery_id), now)
-    repo.save(changed)
+    changed = apply(repo, repo.get(tenant_id, delivery_id), lambda d: states.send_now(d, now))
     dispatch(queue, [changed], now)
     return changed
 
@@ -61,22 +77,16 @@ def retry_with(
     delivery = repo.get(tenant_id, delivery_id)
     if delivery.destination.kind != "patient_channel":
         raise IllegalTransition("only a send to a patient can change its method")
-    changed = states.with_method(delivery, now, method)
-    repo.save(changed)
+    changed = apply(repo, delivery, lambda d: states.with_method(d, now, method))
     dispatch(queue, [changed], now)
     return changed
-
-
-CANCELLABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.PAUSED})
 
 
 def cancel_invoice(repo: DeliveryRepository, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
     """Cancels the invoice's sends that have not gone out (pending, failed or paused)."""
     now = utcnow()
-    cancelled = []
-    for delivery in repo.of_invoice(tenant_id, invoice_id):
-        if delivery.status in CANCELLABLE:
-            changed = states.cancelled(delivery, now)
-            repo.save(changed)
-            cancelled.append(changed)
-    return cancelled
+    return [
+        apply(repo, delivery, lambda d: states.cancelled(d, now))
+        for delivery in repo.of_invoice(tenant_id, invoice_id)
+        if delivery.status in CANCELLABLE
+    ]
