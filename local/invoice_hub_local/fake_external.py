@@ -95,6 +95,7 @@ class Send:
     external_id: str | None
     at: str
     body: Any
+    authorization: str | None = None  # the scheme only ("Bearer"): a fake still never echoes a secret
 
 
 def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
@@ -231,6 +232,7 @@ class FakeExternal:
                     external_id=external_id,
                     at=datetime.now(UTC).isoformat(),
                     body=body,
+                    authorization=(request.headers.get("Authorization") or "").partition(" ")[0] or None,
                 )
             )
             self._counts["sends"] += 1

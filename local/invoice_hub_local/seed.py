@@ -30,6 +30,10 @@ class DemoUser:
     admin: bool = False
 
 
+#: the payer hub's token, as operators store destination credentials: an SSM SecureString
+PAYER_HUB_TOKEN_PARAMETER = "/invoice-hub/dev/destinations/demo-payer-hub/token"
+
+
 def local_tenant(tenant_id: uuid.UUID, slug: str, name: str, external_url: str) -> Tenant:
     """A practice whose payer hub and patient channel are the fake external systems."""
     return Tenant(
@@ -38,7 +42,10 @@ def local_tenant(tenant_id: uuid.UUID, slug: str, name: str, external_url: str) 
         name=name,
         destinations=(
             Destination(
-                name="demo-payer-hub", kind="payer_hub", endpoint_url=f"{external_url}/payer-hub/{slug}"
+                name="demo-payer-hub",
+                kind="payer_hub",
+                endpoint_url=f"{external_url}/payer-hub/{slug}",
+                credential_parameter=PAYER_HUB_TOKEN_PARAMETER,
             ),
         ),
         patient_channel=Destination(
@@ -94,7 +101,10 @@ def ensure_user(cognito: Any, pool_id: str, tenant: Tenant, email: str, password
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=ADMIN_GROUP)
 
 
-def seed(cognito: Any, pool_id: str, table_name: str, external_url: str) -> None:
+def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: str) -> None:
+    ssm.put_parameter(
+        Name=PAYER_HUB_TOKEN_PARAMETER, Value="local-payer-hub-token", Type="SecureString", Overwrite=True
+    )
     tenants = TenantRepository(table_name)
     by_slug = {tenant.slug: tenant for tenant in demo_tenants(external_url)}
     for tenant in by_slug.values():

@@ -82,7 +82,9 @@ class LocalStack:
         env["JWKS_URL"] = f"{self.aws_endpoint}/{env['USER_POOL_ID']}/.well-known/jwks.json"
         self.environment = env
         os.environ.update(env)
-        seed.seed(self.cognito(), env["USER_POOL_ID"], env["TABLE_NAME"], self.external.url)
+        seed.seed(
+            self.cognito(), self.client("ssm"), env["USER_POOL_ID"], env["TABLE_NAME"], self.external.url
+        )
         self._http = make_server(HOST, self.port, Gateway(self.stack), threaded=True)
         self.port = self._http.server_port
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
@@ -95,10 +97,13 @@ class LocalStack:
             self._schedule_runner = ScheduleRunner(self.schedules).start()
         return self
 
-    def cognito(self) -> Any:
+    def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client("cognito-idp", endpoint_url=self.aws_endpoint, region_name=REGION)
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=REGION)  # type: ignore[call-overload]
+
+    def cognito(self) -> Any:
+        return self.client("cognito-idp")
 
     def stop(self) -> None:
         if self._schedule_runner is not None:

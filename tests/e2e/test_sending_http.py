@@ -86,6 +86,7 @@ def test_an_issued_invoice_reaches_the_payer_hub_once(
     assert sends[0]["path"] == f"/payer-hub/{admin.tenant.slug}"
     assert sends[0]["body"]["method"] == "EBILL"
     assert sends[0]["idempotency_key"] == sends[0]["body"]["delivery_id"]
+    assert sends[0]["authorization"] == "Bearer"  # the hub's token, read from SSM (SecureString)
     assert failed_list(http, admin).json() == []
 
 
