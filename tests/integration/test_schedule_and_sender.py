@@ -48,7 +48,7 @@ from invoice_hub.logic.redrive import retry_all_failed, run_schedule
 from invoice_hub.logic.sender import Sender, SendPolicy
 from invoice_hub.logic.sending import new_delivery
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
-from invoice_hub.senders.http import HttpConnector
+from invoice_hub.senders.http import HttpConnector, SendResult
 from invoice_hub_local.lambda_runtime import LambdaContext
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.provision import REGION
@@ -768,6 +768,82 @@ def test_a_failed_delivery_whose_dlq_message_was_purged_is_still_sent_once(
     # ... and the schedule's stuck check sends it, once
     sending.clock.set(sending.clock() + stuck_after())
     assert delivery.id in sending.schedule().enqueued
+    assert sending.drain() == [(delivery.id, "sent")]
+    assert len(deliveries_at_external(stack, delivery.id)) == 1
+
+
+class Killed(Exception):
+    """The Sender's process dies mid-send (a Lambda timeout or crash): nothing after the claim happens."""
+
+
+class DyingConnector(HttpConnector):
+    def send(self, delivery: Delivery, credential: str | None) -> SendResult:
+        raise Killed(str(delivery.id))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="product bug: a FAILED delivery claimed by the Sender from a DLQ-re-driven message (console "
+    "redrive) becomes PENDING with check_at None (states.attempt keeps the None that states.failed set), "
+    "so if that send dies on the message's last receive the delivery is in neither the schedule's work "
+    "index nor the FAILED index: the schedule never re-enqueues it and the failed list does not show it",
+)
+def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_schedule(
+    stack: LocalStack,
+    sqs: SQSClient,
+    new_practice: Callable[..., Practice],
+    private_sending: Callable[..., PrivateSending],
+    outage: Callable[[str], None],
+) -> None:
+    """Protects "nothing is lost" for the console's DLQ re-drive: a delivery it puts back to work whose send
+    then dies (after the claim, before any outcome is written, on the message's last receive) is still
+    found — re-enqueued by the schedule once its claim and `stuck_after` have passed — like any stuck
+    PENDING delivery."""
+    # given a delivery that failed transiently, its message in the DLQ
+    practice = new_practice()
+    sending = private_sending(practice)
+    outage("fail")
+    delivery = pending(practice, sending.clock())
+    sending.repo.create([delivery])
+    sending.queue.enqueue([ref(delivery)])
+    assert sending.drain() == [(delivery.id, "exhausted")]
+    assert sending.dlq_depth() == 1
+    outage("ok")
+    # when the DLQ is re-driven from the console (no API call) and the Sender dies sending it
+    sqs.start_message_move_task(SourceArn=sending.queue.dlq_arn)
+    wait_for(lambda: sending.dlq_depth() == 0 and sending.move_tasks_done(), what="the console re-drive")
+    dying = Sender(
+        sending.repo,
+        sending.queue,
+        DyingConnector(5.0),
+        read_credential,
+        sending.sender.policy,
+        sending.clock,
+    )
+    [message] = sqs.receive_message(
+        QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
+    with pytest.raises(Killed):
+        dying.handle(
+            DeliveryRef.parse(message["Body"]), int(message["Attributes"]["ApproximateReceiveCount"])
+        )
+    sending.queue.back_off(message["ReceiptHandle"], 0)  # it was the last receive: SQS dead-letters it
+    assert sending.drain() == []
+    interrupted = sending.repo.get(practice.tenant.id, delivery.id)
+    assert interrupted.status is S.PENDING
+
+    # then, once its claim and stuck_after have passed, the schedule sends it again
+    sending.clock.set(
+        sending.clock() + timedelta(seconds=sending.sender.policy.claim_seconds) + stuck_after()
+    )
+    found = interrupted in sending.repo.by_status(practice.tenant.id, S.FAILED) or delivery.id in (
+        sending.schedule().enqueued
+    )
+    assert found, (
+        f"the interrupted delivery is PENDING with check_at={interrupted.check_at}: "
+        "neither the schedule nor the failed list will ever see it"
+    )
     assert sending.drain() == [(delivery.id, "sent")]
     assert len(deliveries_at_external(stack, delivery.id)) == 1
 
