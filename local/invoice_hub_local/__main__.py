@@ -13,10 +13,12 @@ from invoice_hub_local.stack import LocalStack
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("werkzeug", "botocore", "moto", "samtranslator"):
+    for noisy in ("werkzeug", "botocore", "moto", "samtranslator", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(
-        port=int(os.environ.get("PORT", "3000")), aws_port=int(os.environ.get("AWS_PORT", "4566"))
+        port=int(os.environ.get("PORT", "3000")),
+        aws_port=int(os.environ.get("AWS_PORT", "4566")),
+        external_port=int(os.environ.get("FAKE_EXTERNAL_PORT", "3001")),
     )
     stack.start()
     stop = threading.Event()
