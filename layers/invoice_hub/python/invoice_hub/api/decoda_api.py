@@ -14,7 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.api.fastapi_style import detail, install_error_handlers
+from invoice_hub.api import fastapi_style
+from invoice_hub.api.fastapi_style import detail
 from invoice_hub.api.http import header, proxy_response
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -37,8 +38,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    install_error_handlers(app)
+    app = fastapi_style.resolver()
 
     @app.exception_handler(DeliveryNotFound)
     def _missing(_: DeliveryNotFound) -> Response[Any]:

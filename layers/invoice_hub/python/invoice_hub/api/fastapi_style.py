@@ -43,6 +43,13 @@ STATUS: dict[type[errors.InvoiceHubError], int] = {
 }
 
 
+def resolver() -> APIGatewayRestResolver:
+    """A resolver with validation on and every error answered in the FastAPI style."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    install_error_handlers(app)
+    return app
+
+
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
     """Maps every domain error, validation error and unexpected failure to its FastAPI-style body."""
 

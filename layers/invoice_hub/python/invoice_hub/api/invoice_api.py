@@ -13,7 +13,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
-from invoice_hub.api.fastapi_style import BEARER_CHALLENGE, install_error_handlers
+from invoice_hub.api import fastapi_style
+from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
 from invoice_hub.api.http import header, json_response, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
@@ -40,9 +41,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    install_error_handlers(app)
-    return app
+    return fastapi_style.resolver()
 
 
 def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:

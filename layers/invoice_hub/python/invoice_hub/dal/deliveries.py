@@ -12,7 +12,7 @@ Indexes a delivery appears in:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -22,7 +22,14 @@ from botocore.exceptions import ClientError
 
 from invoice_hub.config import Settings
 from invoice_hub.dal import keys
-from invoice_hub.dal.dynamo import dynamodb_client, error_code, from_item, throttling_as_busy, to_item
+from invoice_hub.dal.dynamo import (
+    dynamodb_client,
+    error_code,
+    from_item,
+    query_pages,
+    throttling_as_busy,
+    to_item,
+)
 from invoice_hub.errors import NotFound, VersionConflict
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
 
@@ -133,7 +140,7 @@ class DeliveryRepository:
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
         }
-        return [self.from_item(item) for item in self._pages(request)]
+        return [self.from_item(item) for item in query_pages(self.client, request)]
 
     def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
         request = {
@@ -142,7 +149,7 @@ class DeliveryRepository:
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": to_item({":pk": keys.deliveries_of_invoice(tenant_id, invoice_id)}),
         }
-        return [self.from_item(item) for item in self._pages(request)]
+        return [self.from_item(item) for item in query_pages(self.client, request)]
 
     def due_work(self, now: datetime, limit: int = 500) -> list[tuple[UUID, UUID]]:
         """(tenant id, delivery id) of every delivery whose work is due, across tenants and shards."""
@@ -154,23 +161,14 @@ class DeliveryRepository:
                 "KeyConditionExpression": "GSI5PK = :pk AND GSI5SK <= :now",
                 "ExpressionAttributeValues": to_item({":pk": shard, ":now": f"{now.isoformat()}~"}),
             }
-            for item in self._pages(request):  # the index keeps keys only: the sort key names the delivery
+            for item in query_pages(
+                self.client, request
+            ):  # the index keeps keys only: the sort key names the delivery
                 _, tenant_id, delivery_id = str(from_item(item)["GSI5SK"]).rsplit("#", 2)
                 found.append((UUID(tenant_id), UUID(delivery_id)))
                 if len(found) >= limit:
                     return found
         return found
-
-    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        start: dict[str, Any] | None = None
-        while True:
-            page_request = {**request, "ExclusiveStartKey": start} if start else request
-            with throttling_as_busy():
-                response = self.client.query(**page_request)
-            yield from response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
 
     # -- writes --------------------------------------------------------------------------------------
     def create(self, deliveries: Sequence[Delivery]) -> None:

@@ -65,3 +65,16 @@ def throttling_as_busy() -> Iterator[None]:
         if error_code(error) in THROTTLING_CODES:
             raise ServiceBusy() from error
         raise
+
+
+def query_pages(client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a Query matches, page after page."""
+    start: dict[str, Any] | None = None
+    while True:
+        page_request = {**request, "ExclusiveStartKey": start} if start else request
+        with throttling_as_busy():
+            response = client.query(**page_request)
+        yield from response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return

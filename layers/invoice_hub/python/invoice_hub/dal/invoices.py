@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,7 @@ from invoice_hub.dal.dynamo import (
     dynamodb_client,
     error_code,
     from_item,
+    query_pages,
     throttling_as_busy,
     to_item,
 )
@@ -218,17 +219,7 @@ class InvoiceRepository:
             },
         ]
         if idempotency:
-            key, record = idempotency
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.idempotency_table,
-                        "Item": record_item(key, record),
-                        **PUT_IF_FREE,
-                        "ExpressionAttributeValues": to_item({":now": now_epoch}),
-                    }
-                }
-            )
+            items.append(self._record_put(idempotency, now_epoch))
         items.extend(also)  # after the idempotency record: cancellation reasons are read by position
         try:
             with throttling_as_busy():
@@ -243,6 +234,20 @@ class InvoiceRepository:
                 raise SequenceMoved() from error
             raise
 
+    def _record_put(
+        self, idempotency: tuple[dict[str, str], IdempotencyRecord], now_epoch: int
+    ) -> dict[str, Any]:
+        """The transaction item that stores an idempotency record, if its key is free or expired."""
+        key, record = idempotency
+        return {
+            "Put": {
+                "TableName": self.idempotency_table,
+                "Item": record_item(key, record),
+                **PUT_IF_FREE,
+                "ExpressionAttributeValues": to_item({":now": now_epoch}),
+            }
+        }
+
     def create_without_invoice(
         self,
         idempotency: tuple[dict[str, str], IdempotencyRecord] | None,
@@ -252,17 +257,7 @@ class InvoiceRepository:
         """One transaction: what a request creates besides an invoice, with its idempotency record."""
         items: list[dict[str, Any]] = []
         if idempotency:
-            key, record = idempotency
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.idempotency_table,
-                        "Item": record_item(key, record),
-                        **PUT_IF_FREE,
-                        "ExpressionAttributeValues": to_item({":now": now_epoch}),
-                    }
-                }
-            )
+            items.append(self._record_put(idempotency, now_epoch))
         items.extend(also)
         try:
             with throttling_as_busy():
@@ -305,7 +300,7 @@ class InvoiceRepository:
             request["FilterExpression"] = " AND ".join(filters)
 
         if query.order_field != "created_at":
-            matches = [invoice_from_item(item) for item in self._pages(request)]
+            matches = [invoice_from_item(item) for item in query_pages(self.client, request)]
             ordered = sort_invoices(matches, query.order_field, query.descending)
             return len(ordered), ordered[query.offset : query.offset + query.limit]
 
@@ -313,24 +308,13 @@ class InvoiceRepository:
         wanted = query.offset + query.limit
         page: list[dict[str, Any]] = []
         exhausted = True
-        for item in self._pages({**request, "Limit": wanted} if not filters else request):
+        for item in query_pages(self.client, {**request, "Limit": wanted} if not filters else request):
             page.append(item)
             if len(page) == wanted:
                 exhausted = False
                 break
         total = len(page) if exhausted else self._count(request)
         return total, [invoice_from_item(item) for item in page[query.offset :]]
-
-    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        start: dict[str, Any] | None = None
-        while True:
-            page_request = {**request, "ExclusiveStartKey": start} if start else request
-            with throttling_as_busy():
-                response = self.client.query(**page_request)
-            yield from response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
 
     def _count(self, request: dict[str, Any]) -> int:
         total, start = 0, None
