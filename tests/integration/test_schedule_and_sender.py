@@ -37,14 +37,13 @@ from uuid import UUID
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from invoice_hub.api.send_queue import lambda_handler, read_credential
 from invoice_hub.config import Settings, get_settings
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue import DeliveryRef, SendQueue, send_queue
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.redrive import retry_all_failed, run_schedule
+from invoice_hub.logic.redrive import RetryAll, ScheduleRun, retry_all_failed, run_schedule
 from invoice_hub.logic.sender import Sender, SendPolicy
 from invoice_hub.logic.sending import new_delivery
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
@@ -211,10 +210,10 @@ class PrivateSending:
     queue: SendQueue
     sender: Sender
 
-    def schedule(self) -> Any:
+    def schedule(self) -> ScheduleRun:
         return run_schedule(self.repo, self.queue, stuck_after(), clock=self.clock)
 
-    def retry_all(self, tenant_id: UUID) -> Any:
+    def retry_all(self, tenant_id: UUID) -> RetryAll:
         return retry_all_failed(self.repo, self.queue, tenant_id, stuck_after(), now=self.clock())
 
     def drain(self) -> list[tuple[UUID, str]]:
@@ -258,10 +257,10 @@ class PrivateSending:
 
 @pytest.fixture
 def private_sending(sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
-    """Makes a PrivateSending for some tenants, starting at `start` (default: a day from now)."""
+    """Makes a PrivateSending for some tenants, its clock starting a day from now."""
     made: list[str] = []
 
-    def make(*practices: Practice, start: datetime | None = None) -> PrivateSending:
+    def make(*practices: Practice) -> PrivateSending:
         suffix = uuid.uuid4().hex[:10]
         dlq_url = sqs.create_queue(QueueName=f"test-send-dlq-{suffix}")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -272,7 +271,7 @@ def private_sending(sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
             QueueName=f"test-send-{suffix}", Attributes={"VisibilityTimeout": "180", "RedrivePolicy": redrive}
         )["QueueUrl"]
         made.extend([url, dlq_url])
-        clock = Clock(start or utcnow() + FUTURE)
+        clock = Clock(utcnow() + FUTURE)
         repo = TenantScopedRepository(layer_repository(), [p.tenant.id for p in practices])
         queue = SendQueue(url, dlq_url, dlq_arn)
         policy = SendPolicy(
@@ -280,6 +279,7 @@ def private_sending(sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
             backoff_seconds=1,
             claim_seconds=30,
             dlq_retention=timedelta(seconds=settings().dlq_retention_seconds),
+            stuck_after=timedelta(seconds=settings().stuck_after_seconds),
         )
         sender = Sender(repo, queue, HttpConnector(5.0), read_credential, policy, clock=clock)
         return PrivateSending(sqs=sqs, clock=clock, repo=repo, queue=queue, sender=sender)
@@ -321,6 +321,7 @@ class SenderFunction:
         self.pollers: list[QueuePoller] = [
             p for p in stack.pollers if p.queue_url == self.queue_url and p.running
         ]
+        assert self.pollers or not stack.run_triggers, "the stack's SendQueue pollers were not found"
 
     def pause(self) -> None:
         for poller in self.pollers:
@@ -716,12 +717,12 @@ def test_schedule_and_retry_all_running_together_send_each_failed_delivery_once(
     with ThreadPoolExecutor(max_workers=2) as pool:
         schedule_run = pool.submit(together(sending.schedule))
         retry_all_run = pool.submit(together(lambda: sending.retry_all(practice.tenant.id)))
-        results = {"schedule": schedule_run.result(DEADLINE), "retry_all": retry_all_run.result(DEADLINE)}
+        scheduled, retried = schedule_run.result(DEADLINE), retry_all_run.result(DEADLINE)
     wait_for(sending.move_tasks_done, what="retry-all's DLQ re-drive to finish")
 
     # then each delivery was taken by exactly one of them ...
-    by_schedule = set(results["schedule"].redriven)
-    by_retry_all = {d.id for d in results["retry_all"].put_back}
+    by_schedule = set(scheduled.redriven)
+    by_retry_all = {d.id for d in retried.put_back}
     assert not by_schedule & by_retry_all
     assert by_schedule | by_retry_all == {d.id for d in deliveries}
     for delivery in deliveries:
@@ -781,14 +782,6 @@ class DyingConnector(HttpConnector):
         raise Killed(str(delivery.id))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: a FAILED delivery claimed by the Sender from a DLQ-re-driven message (console "
-    "redrive) becomes PENDING with check_at None (states.attempt keeps the None that states.failed set), "
-    "so if that send dies on the message's last receive the delivery is in neither the schedule's work "
-    "index nor the FAILED index: the schedule never re-enqueues it and the failed list does not show it",
-)
 def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_schedule(
     stack: LocalStack,
     sqs: SQSClient,
@@ -1089,14 +1082,6 @@ def test_batch_with_a_transient_failure_reports_that_record_for_a_retry(
     assert len(deliveries_at_external(stack, unlucky.id)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BatchProcessingError,
-    reason="product bug: Powertools' BatchProcessor raises BatchProcessingError when every record of a "
-    "batch fails (raise_on_entire_batch_failure defaults to True), so an ordinary outage makes the Sender "
-    "invocation an error (SenderErrors alarm: 'the Sender function itself failed, not a failed send') "
-    "instead of a partial batch response",
-)
 def test_batch_whose_every_record_fails_transiently_is_reported_not_raised(
     stack: LocalStack,
     new_practice: Callable[..., Practice],
@@ -1120,14 +1105,6 @@ def test_batch_whose_every_record_fails_transiently_is_reported_not_raised(
     assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(BatchProcessingError, AssertionError),
-    reason="local stack bug: the SendQueue pollers (MaximumConcurrency 5) call one in-process handler "
-    "module from several threads, and the handler's module-level Powertools BatchProcessor keeps one "
-    "invocation's state (records, failures): overlapping invocations corrupt each other's responses. "
-    "Lambda runs one invocation per container at a time, so only the local stack is affected",
-)
 def test_overlapping_sender_invocations_keep_their_own_batch_responses(
     stack: LocalStack,
     new_practice: Callable[..., Practice],

@@ -59,6 +59,7 @@ def sender() -> Sender:
         backoff_seconds=settings.send_backoff_seconds,
         claim_seconds=int(settings.external_timeout_seconds) + 20,
         dlq_retention=timedelta(seconds=settings.dlq_retention_seconds),
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
     )
     return Sender(
         delivery_repository(settings),
@@ -86,11 +87,11 @@ def handle_record(record: SQSRecord) -> str:
     return attempt.outcome
 
 
-processor = ConcurrentBatchProcessor(event_type=EventType.SQS)
-
-
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A batch whose every record failed is still a partial batch response, not a function error: an
+    # outage of an external system is not a failure of the Sender (the SenderErrors alarm is for those).
+    processor = ConcurrentBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

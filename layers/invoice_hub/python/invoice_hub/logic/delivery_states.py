@@ -36,8 +36,11 @@ def queued(delivery: Delivery, now: datetime, check_at: datetime) -> Delivery:
     return _next(delivery, now, "queued", check_at=check_at)
 
 
-def attempt(delivery: Delivery, now: datetime, claim_until: datetime) -> Delivery:
-    """A send begins: one more attempt, with the method it uses, claimed until `claim_until`."""
+def attempt(
+    delivery: Delivery, now: datetime, claim_until: datetime, check_at: datetime | None = None
+) -> Delivery:
+    """A send begins: one more attempt, with the method it uses, claimed until `claim_until`; if it is
+    still PENDING at `check_at` (the send and its retries died), the schedule enqueues it again."""
     if delivery.status not in SENDABLE:
         raise IllegalTransition(f"a {delivery.status} delivery is not sent")
     methods = delivery.methods_attempted
@@ -52,6 +55,8 @@ def attempt(delivery: Delivery, now: datetime, claim_until: datetime) -> Deliver
         last_attempt_at=now,
         methods_attempted=methods,
         claimed_until=claim_until,
+        check_at=check_at or claim_until,
+        dlq_until=None,
     )
 
 

@@ -39,9 +39,9 @@ def retry_all_failed(
     now: datetime | None = None,
 ) -> RetryAll:
     """Re-drives SendDLQ (StartMessageMoveTask, unless one is running) and puts every FAILED delivery of
-    the tenant back to PENDING. A delivery whose DLQ message is gone (expired or purged) is enqueued
-    afresh; the others come back with the move task. Either way the schedule enqueues any that is
-    still PENDING after `stuck_after`."""
+    the tenant back to PENDING. A delivery whose DLQ message has expired (past `dlq_until`) is enqueued
+    afresh; the others come back with the move task. One whose message is gone otherwise (the DLQ was
+    purged) is still PENDING after `stuck_after`, and the schedule enqueues it then."""
     moment = now or utcnow()
     task = queue.redrive_dlq()
     put_back: list[Delivery] = []

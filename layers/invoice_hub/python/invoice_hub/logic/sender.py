@@ -27,7 +27,11 @@ SAVE_ATTEMPTS = 3
 
 
 class CredentialsMissing(Exception):
-    """A destination's credential parameter could not be read."""
+    """A destination's credential parameter does not exist (a permanent failure of its sends)."""
+
+
+class CredentialsUnavailable(Exception):
+    """A destination's credential could not be read just now (throttling, the network)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class SendPolicy:
     backoff_seconds: int
     claim_seconds: int
     dlq_retention: timedelta
+    stuck_after: timedelta
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ class Sender:
         now = self.clock()
         if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
             return Attempt("skipped")
-        claimed = states.attempt(delivery, now, now + timedelta(seconds=self.policy.claim_seconds))
+        claim_until = now + timedelta(seconds=self.policy.claim_seconds)
+        # if this send dies with its message's last receive, the schedule still finds it PENDING then
+        claimed = states.attempt(delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after)
         try:
             self.repo.save(claimed)
         except VersionConflict:
