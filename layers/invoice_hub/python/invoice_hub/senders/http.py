@@ -16,7 +16,7 @@ import httpx
 from invoice_hub.models.delivery import Delivery
 
 #: 4xx answers that are worth retrying (timeouts and throttling); every other 4xx is permanent
-TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
+TRANSIENT_CLIENT_ERRORS = frozenset({408, 429})
 
 
 @dataclass(frozen=True)
