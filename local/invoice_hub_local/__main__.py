@@ -13,7 +13,8 @@ from invoice_hub_local.stack import LocalStack
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("werkzeug", "botocore", "moto", "samtranslator", "httpx"):
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle notes
+    for noisy in ("werkzeug", "botocore", "moto", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(
         port=int(os.environ.get("PORT", "3000")),
