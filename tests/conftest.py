@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invoice_hub.dal.credentials import ApiKey, CredentialRepository, new_key
+from invoice_hub.dal.credentials import Credential, CredentialRepository, new_key
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.models.tenant import Tenant
 from invoice_hub_local.seed import ensure_user, local_tenant
@@ -55,6 +55,8 @@ class Practice:
     email: str
     token: str
     api_key: str
+    producer_id: str
+    provider_key: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -63,6 +65,10 @@ class Practice:
     @property
     def decoda_headers(self) -> dict[str, str]:
         return {"TENANT": self.tenant.slug, "API-KEY": self.api_key}
+
+    @property
+    def ebh_headers(self) -> dict[str, str]:
+        return {"ProducerId": self.producer_id, "ProviderKey": self.provider_key}
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +81,18 @@ def new_practice(stack: LocalStack, http: httpx.Client) -> Callable[..., Practic
         TenantRepository(stack.environment["TABLE_NAME"]).put(tenant)
         email = f"user-{tenant_id.hex[:12]}@example.test"
         ensure_user(stack.cognito(), stack.environment["USER_POOL_ID"], tenant, email, PASSWORD, admin)
-        api_key = new_key()
-        CredentialRepository(stack.environment["TABLE_NAME"]).put_api_key(
-            api_key, ApiKey(tenant_id=tenant_id, tenant_slug=tenant.slug)
+        credentials = CredentialRepository(stack.environment["TABLE_NAME"])
+        api_key, provider_key, producer_id = new_key(), new_key("ebh"), f"producer-{tenant_id.hex[:12]}"
+        credentials.put(api_key, Credential(kind="api-key", tenant_id=tenant_id, name=tenant.slug))
+        credentials.put(provider_key, Credential(kind="provider-key", tenant_id=tenant_id, name=producer_id))
+        return Practice(
+            tenant=tenant,
+            email=email,
+            token=sign_in(http, email, PASSWORD),
+            api_key=api_key,
+            producer_id=producer_id,
+            provider_key=provider_key,
         )
-        return Practice(tenant=tenant, email=email, token=sign_in(http, email, PASSWORD), api_key=api_key)
 
     return make
 

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 
-from invoice_hub_local.seed import DEMO_API_KEYS, DEMO_USERS
+from invoice_hub_local.seed import DEMO_API_KEYS, DEMO_PROVIDER_KEYS, DEMO_USERS
 from invoice_hub_local.stack import LocalStack
 
 
@@ -40,6 +40,9 @@ Demo users (POST {stack.url}/auth/token with form fields username and password):
     print("Decoda API keys (headers TENANT and API-KEY):")
     for slug, key in DEMO_API_KEYS:
         print(f"  TENANT: {slug:<16} API-KEY: {key}")
+    print("eBillingHub producers (headers ProducerId and ProviderKey):")
+    for slug, producer, key in DEMO_PROVIDER_KEYS:
+        print(f"  ProducerId: {producer:<16} ProviderKey: {key:<20} (tenant {slug})")
     print("Ctrl-C stops it.", flush=True)
     stop.wait()
     print("stopping...", flush=True)

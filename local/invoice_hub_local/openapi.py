@@ -33,6 +33,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     "OAuth2PasswordBearer": OAuth2(flows=OAuthFlows(password=OAuthFlowPassword(tokenUrl="/auth/token"))),
     "DecodaTenant": APIKey(name="TENANT", **{"in": APIKeyIn.header}),
     "DecodaApiKey": APIKey(name="API-KEY", **{"in": APIKeyIn.header}),
+    "EbhProducerId": APIKey(name="ProducerId", **{"in": APIKeyIn.header}),
+    "EbhProviderKey": APIKey(name="ProviderKey", **{"in": APIKeyIn.header}),
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from invoice_hub.auth import ADMIN_GROUP, tenant_group
-from invoice_hub.dal.credentials import ApiKey, CredentialRepository
+from invoice_hub.dal.credentials import Credential, CredentialRepository
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.models.delivery import Destination
 from invoice_hub.models.tenant import Tenant
@@ -63,6 +63,11 @@ def demo_tenants(external_url: str) -> tuple[Tenant, ...]:
 
 #: Decoda API keys (TENANT header, API-KEY header) of the demo practices
 DEMO_API_KEYS = (("demo-practice", "demo-api-key"), ("other-practice", "other-api-key"))
+#: eBillingHub producers (ProducerId header, ProviderKey header) of the demo practices
+DEMO_PROVIDER_KEYS = (
+    ("demo-practice", "demo-producer", "demo-provider-key"),
+    ("other-practice", "other-producer", "other-provider-key"),
+)
 DEMO_USERS = (
     DemoUser("demo@invoice-hub.local", "DemoPass-123!", "demo-practice"),
     DemoUser("other@invoice-hub.local", "OtherPass-123!", "other-practice"),
@@ -113,4 +118,6 @@ def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: st
         ensure_user(cognito, pool_id, by_slug[user.tenant_slug], user.email, user.password, user.admin)
     credentials = CredentialRepository(table_name)
     for slug, key in DEMO_API_KEYS:
-        credentials.put_api_key(key, ApiKey(tenant_id=by_slug[slug].id, tenant_slug=slug))
+        credentials.put(key, Credential(kind="api-key", tenant_id=by_slug[slug].id, name=slug))
+    for slug, producer, key in DEMO_PROVIDER_KEYS:
+        credentials.put(key, Credential(kind="provider-key", tenant_id=by_slug[slug].id, name=producer))

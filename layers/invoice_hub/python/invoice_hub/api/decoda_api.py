@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
@@ -49,13 +48,8 @@ def resolver() -> APIGatewayRestResolver:
 
 def tenant_of(event: dict[str, Any]) -> UUID | None:
     """The tenant the `TENANT` and `API-KEY` headers prove, or None."""
-    slug, key = header(event, "TENANT"), header(event, "API-KEY")
-    if not slug or not key:
-        return None
-    found = credential_repository(get_settings()).api_key(key)
-    if found is None or found.revoked or not hmac.compare_digest(found.tenant_slug, slug):
-        return None
-    return found.tenant_id
+    credentials = credential_repository(get_settings())
+    return credentials.tenant_for("api-key", header(event, "API-KEY"), header(event, "TENANT"))
 
 
 def entry_point(app: APIGatewayRestResolver) -> Handler:

@@ -2,6 +2,8 @@
 
 Indexes a delivery appears in:
 - GSI1, the invoice's deliveries (by creation);
+- GSI3 and GSI4, for payer submissions (eBillingHub): by SubmissionId and by the billing
+  organisation's InvoiceId;
 - GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
   contract serves, so listing failures costs what is returned, not what is stored), sorted by when
   the delivery reached that status;
@@ -76,6 +78,12 @@ class DeliveryRepository:
         if delivery.invoice_ids:
             values["GSI1PK"] = keys.deliveries_of_invoice(tid, delivery.invoice_ids[0])
             values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+        if delivery.payor_org_id is not None:  # a submission to a payer (eBillingHub)
+            values["GSI3PK"] = keys.deliveries_of_submission(tid, delivery.submission_id)
+            values["GSI3SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+        if delivery.external_invoice_id is not None:
+            values["GSI4PK"] = keys.deliveries_of_external_invoice(tid, delivery.external_invoice_id)
+            values["GSI4SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
         if delivery.status in LISTED:
             reached = delivery.sent_at if delivery.status is S.SENT else delivery.updated_at
             values["GSI2PK"] = keys.deliveries_by_status(tid, delivery.status)
@@ -143,11 +151,21 @@ class DeliveryRepository:
         return [self.from_item(item) for item in query_pages(self.client, request)]
 
     def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
+        return self._by_index("GSI1", keys.deliveries_of_invoice(tenant_id, invoice_id))
+
+    def of_submission(self, tenant_id: UUID, submission_id: UUID) -> list[Delivery]:
+        return self._by_index("GSI3", keys.deliveries_of_submission(tenant_id, submission_id))
+
+    def of_external_invoice(self, tenant_id: UUID, external_invoice_id: str) -> list[Delivery]:
+        return self._by_index("GSI4", keys.deliveries_of_external_invoice(tenant_id, external_invoice_id))
+
+    def _by_index(self, index: str, partition: str) -> list[Delivery]:
         request = {
             "TableName": self.table,
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk",
-            "ExpressionAttributeValues": to_item({":pk": keys.deliveries_of_invoice(tenant_id, invoice_id)}),
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
+            "ExpressionAttributeValues": to_item({":pk": partition}),
         }
         return [self.from_item(item) for item in query_pages(self.client, request)]
 

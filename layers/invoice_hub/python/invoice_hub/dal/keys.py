@@ -70,5 +70,13 @@ def work_shards() -> list[str]:
     return [f"WORK#{n}" for n in range(WORK_SHARDS)]
 
 
-def api_key_key(key_hash: str) -> dict[str, str]:
-    return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}
+def credential_key(kind: str, key_hash: str) -> dict[str, str]:
+    return {"PK": f"CRED#{kind}#{key_hash}", "SK": "CREDENTIAL"}
+
+
+def deliveries_of_submission(tenant_id: UUID, submission_id: UUID) -> str:
+    return f"{tenant_prefix(tenant_id)}#SUB#{submission_id}"
+
+
+def deliveries_of_external_invoice(tenant_id: UUID, external_invoice_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#EXT#{external_invoice_id}"

@@ -69,6 +69,7 @@ class Delivery(BaseModel):
     appointment_id: UUID | None = None
     payor_org_id: str | None = None
     payor_org_ebilling_id: str | None = None
+    external_invoice_id: str | None = None  # the billing organisation's invoice number (EBH InvoiceId)
     amount_cents: int = 0
     message: str | None = None
     rule: dict[str, Any] | None = None  # the sending rule that scheduled it (Decoda's RuleDetails)

@@ -1,0 +1,51 @@
+"""POST /ebh/submissions/{v1|v2} — submits an invoice to one or more payers (eBillingHub Submission API)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from invoice_hub.api import ebh_api
+from invoice_hub.api.http import json_response
+from invoice_hub.models.ebh_api import Submission, SubmissionCreated
+
+app = ebh_api.resolver()
+
+
+@app.post(
+    "/ebh/submissions/<version>",
+    summary="Submit an invoice to payers",
+    tags=[ebh_api.TAG],
+    security=ebh_api.SECURITY,
+    responses={
+        201: {"description": "Submitted", "content": {"application/json": {"model": SubmissionCreated}}},
+        409: {
+            "description": "The invoice is with the payer already and may not be resubmitted",
+            "content": ebh_api.ERROR,
+        },
+        **ebh_api.ERROR_RESPONSES,
+    },
+)
+def submit(
+    version: str,
+    submission: Submission,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Replays the first response (24 h)",
+        ),
+    ] = None,
+) -> Response[Any]:
+    body, submission_id, replayed = ebh_api.submissions().submit(
+        ebh_api.tenant(app), submission, idempotency_key, ebh_api.username(app)
+    )
+    headers = {"Location": f"/ebh/statuses/{version}/history?SubmissionId={submission_id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(201, body, headers)
+
+
+lambda_handler = ebh_api.entry_point(app)

@@ -1,0 +1,205 @@
+"""eBillingHub facade (seed 002): `ProducerId` + `ProviderKey` headers, PascalCase, `{"Message": ...}`
+errors, an `OperationId` header on every response (the same id is the logs' correlation id)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoice_hub import errors
+from invoice_hub.api.http import header, json_response, proxy_response
+from invoice_hub.config import get_settings
+from invoice_hub.dal.credentials import credential_repository
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.dal.invoices import invoice_repository
+from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.tenants import tenant_repository
+from invoice_hub.logic.ebh import Submissions
+from invoice_hub.models.ebh_api import ErrorMessage, InvoiceStatuses
+from invoice_hub.observability import logger
+
+TAG = "eBillingHub"
+VERSIONS = ("v1", "v2")  # identical: eBillingHub documents both, and nothing differs between them
+SECURITY: list[dict[str, list[str]]] = [{"EbhProducerId": [], "EbhProviderKey": []}]
+UNEXPECTED = "An unexpected error occurred. Please, contact the support team."
+ERROR: dict[str, OpenAPIResponseContentModel | OpenAPIResponseContentSchema] = {
+    "application/json": {"model": ErrorMessage}
+}
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    400: {
+        "description": (
+            "The request was incorrectly formatted, missing a required header or parameters were invalid."
+        ),
+        "content": ERROR,
+    },
+    401: {"description": "The Provider Key is not authorized.", "content": ERROR},
+    406: {"description": "Provided Accept HTTP Header is not supported.", "content": ERROR},
+    500: {"description": "Something went wrong.", "content": ERROR},
+}
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def message(status_code: int, text: str) -> Response[Any]:
+    return json_response(status_code, {"Message": text})
+
+
+def resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        fields = sorted(
+            {
+                ".".join(str(part) for part in problem["loc"][1:]) or str(problem["loc"][0])
+                for problem in error.errors()
+            }
+        )
+        return message(400, f"The request is invalid: {', '.join(fields)}")
+
+    @app.exception_handler([errors.BusinessRuleViolation, errors.IdempotencyKeyReused])
+    def _bad(error: errors.InvoiceHubError) -> Response[Any]:
+        return message(400, error.message)
+
+    @app.exception_handler(errors.IllegalTransition)
+    def _conflict(error: errors.IllegalTransition) -> Response[Any]:
+        return message(409, error.message)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
+        return message(500, UNEXPECTED)
+
+    return app
+
+
+def accepts_json(accept: str | None) -> bool:
+    """Accept absent, `application/json` or `*/*` (eBillingHub writes JSON only)."""
+    if not accept or not accept.strip():
+        return True
+    for part in accept.split(","):
+        media, *params = (piece.strip().lower() for piece in part.split(";"))
+        quality = next((p.split("=", 1)[1] for p in params if p.startswith("q=")), "1")
+        if media in ("application/json", "*/*", "application/*") and quality not in (
+            "0",
+            "0.0",
+            "0.00",
+            "0.000",
+        ):
+            return True
+    return False
+
+
+def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) -> Handler:
+    """Logging with the OperationId as correlation id; the producer's key, `Accept` and the API version
+    checked before routing; `OperationId` (and, on a deprecated URL, `Deprecation` and `Link` to
+    `successor` — a format string taking the version) on every response."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        operation_id = str(uuid.uuid4())
+        logger.set_correlation_id(operation_id)
+        version = str((event.get("pathParameters") or {}).get("version", ""))
+        extra = {"OperationId": operation_id}
+        if successor and version in VERSIONS:
+            extra["Deprecation"] = "true"
+            extra["Link"] = f'<{successor.format(version=version)}>; rel="successor-version"'
+        try:
+            response = _checked(app, event, context, version)
+        except Exception:  # noqa: BLE001 - logged; nothing may leave without an OperationId and the contract's body
+            logger.exception("unexpected failure")
+            response = proxy_response(500, {"Message": UNEXPECTED})
+        response["headers"] = {**(response.get("headers") or {}), **extra}
+        if response.get("multiValueHeaders") is not None:
+            response["multiValueHeaders"].update({name: [value] for name, value in extra.items()})
+        return response
+
+    wrapped: Handler = logger.inject_lambda_context(handle)
+    return wrapped
+
+
+def _checked(
+    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, version: str
+) -> dict[str, Any]:
+    producer, key = header(event, "ProducerId"), header(event, "ProviderKey")
+    if not producer or not key:
+        return proxy_response(400, {"Message": "The ProducerId and ProviderKey headers are required."})
+    tenant_id = credential_repository(get_settings()).tenant_for("provider-key", key, producer)
+    if tenant_id is None:
+        return proxy_response(401, {"Message": "The Provider Key is not authorized."})
+    if not accepts_json(header(event, "Accept")):
+        return proxy_response(
+            406, {"Message": "Provided Accept HTTP Header is not supported; use application/json."}
+        )
+    if version not in VERSIONS:
+        return proxy_response(400, {"Message": f"Unknown API version '{version}'; use v1 or v2."})
+    app.append_context(tenant_id=tenant_id, username=header(event, "Username"))
+    return app.resolve(event, context)
+
+
+def tenant(app: APIGatewayRestResolver) -> UUID:
+    found = app.context.get("tenant_id")
+    if not isinstance(found, UUID):
+        raise RuntimeError("route is not behind the eBillingHub key check")
+    return found
+
+
+def username(app: APIGatewayRestResolver) -> str | None:
+    found = app.context.get("username")
+    return str(found)[:128] if found else None
+
+
+@lru_cache(maxsize=1)
+def submissions() -> Submissions:
+    settings = get_settings()
+    return Submissions(
+        invoices=invoice_repository(settings),
+        deliveries=delivery_repository(settings),
+        tenants=tenant_repository(settings),
+        queue=send_queue(settings),
+        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+    )
+
+
+HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "The request was successful; one entry per payer (an empty list for unknown ids).",
+        "content": {"application/json": {"model": InvoiceStatuses}},
+    },
+    **ERROR_RESPONSES,
+}
+
+
+def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]:
+    """GET history, for the current URL and the deprecated one alike."""
+
+    def history(
+        version: str,
+        SubmissionId: Annotated[
+            UUID | None, Query(description="The id the Submission API returned (either this or InvoiceId)")
+        ] = None,
+        InvoiceId: Annotated[
+            str | None,
+            Query(min_length=1, max_length=64, description="The billing organisation's invoice number"),
+        ] = None,
+    ) -> InvoiceStatuses:
+        if SubmissionId is None and InvoiceId is None:
+            raise errors.BusinessRuleViolation(
+                "Either 'SubmissionId' or 'InvoiceId' should be specified.", "query"
+            )
+        return submissions().history(tenant(app), SubmissionId, InvoiceId)
+
+    return history

@@ -1,0 +1,90 @@
+"""eBillingHub (seed 002 and its Submission API): PascalCase, dates like `2018-07-07T23:32:57` (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+def ebh_time(value: datetime) -> str:
+    """`2018-07-07T23:32:57`: UTC, whole seconds, no zone, as the contract's sample shows."""
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return utc.replace(microsecond=0, tzinfo=None).isoformat()
+
+
+EbhTime = Annotated[datetime, PlainSerializer(ebh_time, return_type=str, when_used="json")]
+
+
+class Line(BaseModel):
+    Description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    Code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    Quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3)] = Decimal(1)
+    UnitPrice: Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2)]
+
+
+class Payor(BaseModel):
+    PayorOrgId: Id
+    PayorOrgEBillingId: Id
+
+
+class Submission(BaseModel):
+    """Body of POST /ebh/submissions/{v1|v2}: one invoice for one or more payer organisations."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "InvoiceId": "4326",
+                "InvoiceDate": "2026-11-21",
+                "Lines": [{"Description": "Consultation", "Code": "0190", "Quantity": 1, "UnitPrice": 120.0}],
+                "Payors": [
+                    {"PayorOrgId": "111", "PayorOrgEBillingId": "222"},
+                    {"PayorOrgId": "222", "PayorOrgEBillingId": "444"},
+                ],
+            }
+        }
+    )
+
+    InvoiceId: Id
+    InvoiceDate: date | None = None
+    PatientId: UUID | None = None
+    EncounterId: UUID | None = None
+    Lines: list[Line] = Field(min_length=1, max_length=200)
+    Payors: list[Payor] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_entry_per_payer(self) -> Submission:
+        ids = [payor.PayorOrgId for payor in self.Payors]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each PayorOrgId may appear once")
+        return self
+
+
+class SubmissionCreated(BaseModel):
+    SubmissionId: UUID
+
+
+class StatusEntry(BaseModel):
+    Status: str
+    StatusDate: EbhTime
+
+
+class InvoiceStatus(BaseModel):
+    SubmissionId: UUID
+    InvoiceId: str
+    PayorOrgId: str
+    PayorOrgEBillingId: str
+    StatusHistory: list[StatusEntry]
+
+
+class InvoiceStatuses(BaseModel):
+    InvoiceStatuses: list[InvoiceStatus]
+
+
+class ErrorMessage(BaseModel):
+    Message: str
