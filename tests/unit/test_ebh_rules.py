@@ -1,0 +1,98 @@
+"""eBillingHub's view of a send: the status vocabulary, dates, and what may be resubmitted (no network)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from invoice_hub.api.ebh_api import accepts_json
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.ebh import RESUBMITTABLE, current_status, ebh_history
+from invoice_hub.models.delivery import Delivery, Destination, HistoryEntry, Method
+from invoice_hub.models.ebh_api import StatusEntry, Submission, ebh_time
+
+T0 = datetime(2018, 7, 7, 23, 32, 57, 123456, tzinfo=UTC)
+HUB = Destination(name="hub", kind="payer_hub", endpoint_url="https://hub.example/send")
+
+
+def payer_send() -> Delivery:
+    return Delivery(
+        id=uuid.uuid4(),
+        tenant_id=uuid.uuid4(),
+        submission_id=uuid.uuid4(),
+        destination=HUB,
+        method=Method.EBILL,
+        payor_org_id="111",
+        payor_org_ebilling_id="222",
+        external_invoice_id="4326",
+        history=(HistoryEntry(status="received", at=T0), HistoryEntry(status="queued", at=T0)),
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def statuses(delivery: Delivery) -> list[str]:
+    return [entry.Status for entry in ebh_history(delivery)]
+
+
+def test_an_outage_then_a_redrive_shows_each_attempt_in_order() -> None:
+    d = payer_send()
+    for n in range(3):
+        d = states.attempt(d, T0 + timedelta(seconds=n), T0)
+        d = states.retrying(d, T0, "unavailable: 503")
+    d = states.failed(states.attempt(d, T0, T0), T0, "unavailable: 503", permanent=False, dlq_until=T0)
+    d = states.redriven(d, T0, "retry-all", T0)
+    d = states.sent(states.attempt(d, T0, T0), T0, "ext-1")
+    assert statuses(d) == [
+        "received",
+        "forwarded",
+        "forwarded",
+        "forwarded",
+        "forwarded",
+        "hold",
+        "forwarded",
+        "ebilled",
+    ]
+    assert current_status(d) == "ebilled"
+
+
+def test_a_payer_rejection_is_rejected_and_may_be_resubmitted() -> None:
+    d = states.failed(
+        states.attempt(payer_send(), T0, T0), T0, "rejected: 400 BAD REQUEST", permanent=True, dlq_until=T0
+    )
+    assert statuses(d) == ["received", "forwarded", "rejected"]
+    assert current_status(d) in RESUBMITTABLE
+
+
+def test_a_cancelled_send_is_dead_and_pauses_hold() -> None:
+    assert statuses(states.paused(payer_send(), T0)) == ["received", "hold"]
+    assert current_status(states.cancelled(payer_send(), T0)) == "dead"
+
+
+def test_dates_are_utc_seconds_without_zone_as_in_the_contract() -> None:
+    assert ebh_time(T0) == "2018-07-07T23:32:57"
+    assert ebh_time(T0.astimezone(timezone(timedelta(hours=2)))) == "2018-07-07T23:32:57"
+    assert (
+        StatusEntry(Status="received", StatusDate=T0).model_dump(mode="json")["StatusDate"]
+        == "2018-07-07T23:32:57"
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept", "ok"),
+    [(None, True), ("", True), ("application/json", True), ("*/*", True), ("text/html, */*;q=0.1", True),
+     ("application/json;q=0", False), ("application/xml", False), ("text/html", False)],
+)  # fmt: skip
+def test_accept_is_json_or_anything(accept: str | None, ok: bool) -> None:
+    assert accepts_json(accept) is ok
+
+
+def test_a_payer_appears_once_per_submission() -> None:
+    payors = [{"PayorOrgId": "111", "PayorOrgEBillingId": "222"}] * 2
+    with pytest.raises(ValidationError, match="each PayorOrgId may appear once"):
+        Submission.model_validate(
+            {"InvoiceId": "1", "Lines": [{"Description": "x", "UnitPrice": 1}], "Payors": payors}
+        )
