@@ -1,12 +1,11 @@
 """POST /billing/invoice/create — creates a manual invoice and sends it to the patient (Decoda, seed 004)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from invoice_hub.api import decoda_api
-from invoice_hub.api.http import json_response
+from invoice_hub.api.http import IdempotencyKey, json_response
 from invoice_hub.models.decoda_api import CreateManualInvoice, InvoiceDetails
 
 app = decoda_api.resolver()
@@ -27,15 +26,7 @@ app = decoda_api.resolver()
 )
 def create(
     invoice: CreateManualInvoice,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Replays the first response (24 h)",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
     body, replayed = decoda_api.manual_invoices().create(decoda_api.tenant(app), invoice, idempotency_key)
     return json_response(200, body, {"Idempotent-Replayed": "true"} if replayed else None)

@@ -1,12 +1,11 @@
 """POST /ebh/submissions/{v1|v2} — submits an invoice to one or more payers (eBillingHub Submission API)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from invoice_hub.api import ebh_api
-from invoice_hub.api.http import json_response
+from invoice_hub.api.http import IdempotencyKey, json_response
 from invoice_hub.models.ebh_api import Submission, SubmissionCreated
 
 app = ebh_api.resolver()
@@ -29,15 +28,7 @@ app = ebh_api.resolver()
 def submit(
     version: str,
     submission: Submission,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Replays the first response (24 h)",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
     body, submission_id, replayed = ebh_api.submissions().submit(
         ebh_api.tenant(app), submission, idempotency_key, ebh_api.username(app)

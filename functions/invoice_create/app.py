@@ -1,11 +1,12 @@
 """POST /invoice/ — creates an invoice (Invoice API, seed 003)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from invoice_hub.api import invoice_api
+from invoice_hub.api.http import IdempotencyKey
+from invoice_hub.api.wiring import outbox
 from invoice_hub.logic.invoices import create_invoice
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
 
@@ -26,20 +27,10 @@ app = invoice_api.resolver()
 )
 def create(
     invoice: InvoiceIn,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Same key and body: the first response is replayed (24 h); another body: 422",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    created = create_invoice(
-        invoice_api.repository(), tenant_id, invoice, idempotency_key, invoice_api.issuing()
-    )
+    created = create_invoice(invoice_api.repository(), tenant_id, invoice, idempotency_key, outbox())
     return invoice_api.created_response(created)
 
 

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from invoice_hub.api import invoice_api
+from invoice_hub.api.wiring import outbox
 from invoice_hub.logic.invoices import update_invoice
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
 
@@ -37,9 +38,7 @@ def update(
     ] = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    updated = update_invoice(
-        invoice_api.repository(), tenant_id, id, invoice, if_match, invoice_api.issuing()
-    )
+    updated = update_invoice(invoice_api.repository(), tenant_id, id, invoice, if_match, outbox())
     return invoice_api.invoice_response(updated)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -16,12 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub.api import fastapi_style
 from invoice_hub.api.fastapi_style import detail
 from invoice_hub.api.http import header, proxy_response
+from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, delivery_repository
 from invoice_hub.dal.invoices import invoice_repository
 from invoice_hub.dal.queue import SendQueue, send_queue
-from invoice_hub.dal.tenants import tenant_repository
 from invoice_hub.logic.manual_invoices import ManualInvoices
 from invoice_hub.observability import logger
 
@@ -80,13 +79,7 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
 @lru_cache(maxsize=1)
 def manual_invoices() -> ManualInvoices:
     settings = get_settings()
-    return ManualInvoices(
-        invoices=invoice_repository(settings),
-        deliveries=delivery_repository(settings),
-        tenants=tenant_repository(settings),
-        queue=send_queue(settings),
-        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-    )
+    return ManualInvoices(invoices=invoice_repository(settings), outbox=outbox())
 
 
 def deliveries() -> DeliveryRepository:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID
@@ -22,12 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
 from invoice_hub.api.http import header, json_response, proxy_response
+from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
-from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.dal.invoices import invoice_repository
-from invoice_hub.dal.queue import send_queue
-from invoice_hub.dal.tenants import tenant_repository
 from invoice_hub.logic.ebh import Submissions
 from invoice_hub.models.ebh_api import ErrorMessage, InvoiceStatuses
 from invoice_hub.observability import logger
@@ -164,14 +161,7 @@ def username(app: APIGatewayRestResolver) -> str | None:
 
 @lru_cache(maxsize=1)
 def submissions() -> Submissions:
-    settings = get_settings()
-    return Submissions(
-        invoices=invoice_repository(settings),
-        deliveries=delivery_repository(settings),
-        tenants=tenant_repository(settings),
-        queue=send_queue(settings),
-        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-    )
+    return Submissions(invoices=invoice_repository(get_settings()), outbox=outbox())
 
 
 HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {

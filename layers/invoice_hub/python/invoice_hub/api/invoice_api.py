@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,11 +16,8 @@ from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
 from invoice_hub.api.http import header, json_response, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
-from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
-from invoice_hub.dal.queue import send_queue
-from invoice_hub.dal.tenants import tenant_repository
-from invoice_hub.logic.invoices import Created, Issuing, etag, version_tag
+from invoice_hub.logic.invoices import Created, etag, version_tag
 from invoice_hub.models.invoice import Invoice
 from invoice_hub.models.invoice_api import InvoiceOut
 from invoice_hub.observability import logger
@@ -83,18 +78,6 @@ def principal(app: APIGatewayRestResolver) -> Principal:
 
 def repository() -> InvoiceRepository:
     return invoice_repository(get_settings())
-
-
-@lru_cache(maxsize=1)
-def issuing() -> Issuing:
-    """What issuing an invoice sends through (the tenant's destinations, deliveries, SendQueue)."""
-    settings = get_settings()
-    return Issuing(
-        tenants=tenant_repository(settings),
-        deliveries=delivery_repository(settings),
-        queue=send_queue(settings),
-        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-    )
 
 
 def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Any]:

@@ -22,22 +22,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
 from invoice_hub.dal import keys
-from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.dal.queue import SendQueue
-from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.errors import BusinessRuleViolation, IllegalTransition, ServiceBusy
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivery_actions import apply
 from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
 from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.sending import dispatch, new_delivery
+from invoice_hub.logic.sending import Outbox, dispatch, new_delivery
 from invoice_hub.models.delivery import Delivery, HistoryEntry, Method
 from invoice_hub.models.ebh_api import (
     InvoiceStatus,
@@ -96,10 +93,7 @@ def status_of(delivery: Delivery) -> InvoiceStatus:
 @dataclass(frozen=True)
 class Submissions:
     invoices: InvoiceRepository
-    deliveries: DeliveryRepository
-    tenants: TenantRepository
-    queue: SendQueue
-    stuck_after: timedelta
+    outbox: Outbox
 
     def submit(
         self, tenant_id: UUID, data: Submission, idempotency_key: str | None, username: str | None
@@ -111,7 +105,9 @@ class Submissions:
             if idempotency_key
             else None
         )
-        hub = next((d for d in self.tenants.get(tenant_id).destinations if d.kind == "payer_hub"), None)
+        hub = next(
+            (d for d in self.outbox.tenants.get(tenant_id).destinations if d.kind == "payer_hub"), None
+        )
         if hub is None:
             raise BusinessRuleViolation("the billing organisation has no payer hub configured", "Payors")
         for _ in range(ATTEMPTS):
@@ -132,7 +128,7 @@ class Submissions:
                     destination=hub,
                     method=Method.EBILL,
                     now=now,
-                    stuck_after=self.stuck_after,
+                    stuck_after=self.outbox.stuck_after,
                     submission_id=submission,
                     invoice_ids=(invoice.id,),
                     amount_cents=as_integer_cents(invoice.charges.total_amount),
@@ -156,13 +152,13 @@ class Submissions:
                     sequence,
                     (idem_key, record) if idem_key else None,
                     epoch,
-                    self.deliveries.put_requests(created),
+                    self.outbox.deliveries.put_requests(created),
                 )
             except (SequenceMoved, IdempotencyKeyTaken):
                 continue
             for old in superseded:  # the payer rejected it: the new submission takes over
-                apply(self.deliveries, old, partial(states.cancelled, now=now))
-            dispatch(self.queue, created, now)
+                apply(self.outbox.deliveries, old, partial(states.cancelled, now=now))
+            dispatch(self.outbox.queue, created, now)
             return body, submission, False
         raise ServiceBusy("too many concurrent submissions; retry shortly")
 
@@ -172,7 +168,7 @@ class Submissions:
         payers = {payor.PayorOrgId for payor in data.Payors}
         earlier = [
             d
-            for d in self.deliveries.of_external_invoice(tenant_id, data.InvoiceId)
+            for d in self.outbox.deliveries.of_external_invoice(tenant_id, data.InvoiceId)
             if d.payor_org_id in payers
         ]
         superseded = []
@@ -223,11 +219,11 @@ class Submissions:
     def history(self, tenant_id: UUID, submission_id: UUID | None, invoice_id: str | None) -> InvoiceStatuses:
         """One entry per payer send, oldest first; unknown ids give an empty list."""
         if submission_id is not None:
-            found = self.deliveries.of_submission(tenant_id, submission_id)
+            found = self.outbox.deliveries.of_submission(tenant_id, submission_id)
             if invoice_id is not None:
                 found = [d for d in found if d.external_invoice_id == invoice_id]
         elif invoice_id is not None:
-            found = self.deliveries.of_external_invoice(tenant_id, invoice_id)
+            found = self.outbox.deliveries.of_external_invoice(tenant_id, invoice_id)
         else:
             found = []
         payer_sends = sorted(

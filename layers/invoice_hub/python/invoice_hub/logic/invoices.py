@@ -7,18 +7,15 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 from invoice_hub.dal import keys
-from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.dal.queue import SendQueue
-from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.errors import PreconditionFailed, ServiceBusy, VersionConflict
 from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
-from invoice_hub.logic.sending import deliveries_for_issue, dispatch
+from invoice_hub.logic.sending import Outbox, deliveries_for_issue, dispatch
 from invoice_hub.models.delivery import Delivery
 from invoice_hub.models.invoice import PAYMENT_DRIVEN, Charges, Invoice, InvoiceStatus, LineItem, next_status
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceItemIn, InvoiceOut, InvoicePage, InvoiceQuery
@@ -28,21 +25,14 @@ BACKOFF_SECONDS = 0.01
 IDEMPOTENCY_OPERATION = "invoice-api:create"
 
 
-@dataclass(frozen=True)
-class Issuing:
-    """What issuing an invoice needs: the tenant's destinations, delivery storage and SendQueue."""
-
-    tenants: TenantRepository
-    deliveries: DeliveryRepository
-    queue: SendQueue
-    stuck_after: timedelta
-
-    def deliveries_for(self, before: InvoiceStatus | None, invoice: Invoice, now: datetime) -> list[Delivery]:
-        """The deliveries an invoice gets when this change issues it (none for any other change)."""
-        if before not in (None, InvoiceStatus.DRAFT) or invoice.status not in PAYMENT_DRIVEN:
-            return []
-        tenant = self.tenants.get(invoice.tenant_id)
-        return deliveries_for_issue(tenant, invoice, now, self.stuck_after)
+def issue_deliveries(
+    outbox: Outbox, before: InvoiceStatus | None, invoice: Invoice, now: datetime
+) -> list[Delivery]:
+    """The deliveries an invoice gets when a change issues it: one per destination of the tenant (none
+    for any other change)."""
+    if before not in (None, InvoiceStatus.DRAFT) or invoice.status not in PAYMENT_DRIVEN:
+        return []
+    return deliveries_for_issue(outbox.tenants.get(invoice.tenant_id), invoice, now, outbox.stuck_after)
 
 
 @dataclass(frozen=True)
@@ -97,7 +87,7 @@ def create_invoice(
     tenant_id: UUID,
     data: InvoiceIn,
     idempotency_key: str | None,
-    issuing: Issuing,
+    outbox: Outbox,
     now: datetime | None = None,
 ) -> Created:
     """Creates an invoice with the tenant's next registration number (gap-free: the number, the
@@ -137,13 +127,13 @@ def create_invoice(
         record = IdempotencyRecord(
             request_hash=request_hash, status_code=201, body=body, expiration=epoch + TTL_SECONDS
         )
-        deliveries = issuing.deliveries_for(None, invoice, created)
-        also = issuing.deliveries.put_requests(deliveries)
+        deliveries = issue_deliveries(outbox, None, invoice, created)
+        also = outbox.deliveries.put_requests(deliveries)
         try:
             repo.create(invoice, sequence, (idem_key, record) if idem_key else None, epoch, also)
         except (SequenceMoved, IdempotencyKeyTaken):
             continue  # read again: the next number, or the winner's response to replay
-        dispatch(issuing.queue, deliveries, created)
+        dispatch(outbox.queue, deliveries, created)
         return Created(invoice.id, 201, body, replayed=False)
     raise ServiceBusy("too many concurrent creates for this tenant; retry shortly")
 
@@ -165,7 +155,7 @@ def update_invoice(
     invoice_id: UUID,
     data: InvoiceIn,
     if_match: str | None,
-    issuing: Issuing,
+    outbox: Outbox,
     now: datetime | None = None,
 ) -> Invoice:
     """Replaces the invoice's fields; the status change is checked against the life cycle, and the write
@@ -190,16 +180,16 @@ def update_invoice(
             "version": current.version + 1,
         }
     )
-    deliveries = issuing.deliveries_for(current.status, updated, moment)
+    deliveries = issue_deliveries(outbox, current.status, updated, moment)
     try:
         repo.replace(
-            updated, expected_version=current.version, also=issuing.deliveries.put_requests(deliveries)
+            updated, expected_version=current.version, also=outbox.deliveries.put_requests(deliveries)
         )
     except VersionConflict as conflict:
         if if_match is not None:  # the client's precondition no longer holds
             raise PreconditionFailed(f"If-Match {if_match} no longer names the current version") from conflict
         raise
-    dispatch(issuing.queue, deliveries, moment)
+    dispatch(outbox.queue, deliveries, moment)
     return updated
 
 

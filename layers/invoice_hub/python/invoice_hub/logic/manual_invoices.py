@@ -14,15 +14,12 @@ from decimal import Decimal
 from uuid import UUID
 
 from invoice_hub.dal import keys
-from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.dal.queue import SendQueue
-from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.errors import BusinessRuleViolation, ServiceBusy
 from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
 from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.sending import dispatch, new_delivery
+from invoice_hub.logic.sending import Outbox, dispatch, new_delivery
 from invoice_hub.models.decoda_api import CreateManualInvoice, InvoiceDetails
 from invoice_hub.models.delivery import Method
 from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem
@@ -47,10 +44,7 @@ def patient_uuid(tenant_id: UUID, patient_id: str) -> UUID:
 @dataclass(frozen=True)
 class ManualInvoices:
     invoices: InvoiceRepository
-    deliveries: DeliveryRepository
-    tenants: TenantRepository
-    queue: SendQueue
-    stuck_after: timedelta
+    outbox: Outbox
 
     def create(
         self,
@@ -66,7 +60,7 @@ class ManualInvoices:
             if idempotency_key
             else None
         )
-        tenant = self.tenants.get(tenant_id)
+        tenant = self.outbox.tenants.get(tenant_id)
         if tenant.patient_channel is None:
             raise BusinessRuleViolation("the practice has no patient channel configured", "invoiceMethod")
         patient = patient_uuid(tenant_id, data.patientId)
@@ -86,7 +80,7 @@ class ManualInvoices:
                 destination=tenant.patient_channel,
                 method=Method(data.invoiceMethod),
                 now=moment,
-                stuck_after=self.stuck_after,
+                stuck_after=self.outbox.stuck_after,
                 invoice_ids=invoice_ids,
                 amount_cents=amount,
                 send_time=moment + timedelta(days=delay) if delay else None,
@@ -99,7 +93,7 @@ class ManualInvoices:
                 request_hash=request_hash, status_code=200, body=body, expiration=epoch + TTL_SECONDS
             )
             idem = (idem_key, record) if idem_key else None
-            also = self.deliveries.put_requests([delivery])
+            also = self.outbox.deliveries.put_requests([delivery])
             try:
                 if invoice is not None:
                     self.invoices.create(invoice, context.last_sequence + 1, idem, epoch, also)
@@ -107,7 +101,7 @@ class ManualInvoices:
                     self.invoices.create_without_invoice(idem, epoch, also)
             except (SequenceMoved, IdempotencyKeyTaken):
                 continue
-            dispatch(self.queue, [delivery], moment)
+            dispatch(self.outbox.queue, [delivery], moment)
             return body, False
         raise ServiceBusy("too many concurrent creates for this tenant; retry shortly")
 

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.queue import DeliveryRef, SendQueue
+from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
 from invoice_hub.models.invoice import Invoice
 from invoice_hub.models.tenant import Tenant
 from invoice_hub.money import as_integer_cents
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Where new deliveries go: the tenant's destinations, delivery storage and SendQueue."""
+
+    tenants: TenantRepository
+    deliveries: DeliveryRepository
+    queue: SendQueue
+    stuck_after: timedelta
 
 
 def new_delivery(
