@@ -120,7 +120,16 @@ def test_bad_list_parameters_are_422(
 
 
 @pytest.mark.parametrize(
-    "content", [b"{not json", b"[]", b"null", b'{"patient_id": 12}', '{"patient_id": "\u00e9"}'.encode()]
+    "content",
+    [
+        b"{not json",
+        b"[]",
+        b"null",
+        b'{"patient_id": 12}',
+        '{"patient_id": "\u00e9"}'.encode(),
+        b'[{"patient_id": "875b72c7-6e02-4a20-89c8-e5a7c8f3a286"}]',  # a valid invoice inside a list
+        b"\xff\xfe",  # not UTF-8
+    ],
 )
 def test_malformed_bodies_are_422_never_500(http: httpx.Client, practice: Practice, content: bytes) -> None:
     headers = {**practice.headers, "Content-Type": "application/json"}

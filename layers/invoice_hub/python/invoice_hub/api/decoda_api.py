@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.api import fastapi_style
 from invoice_hub.api.fastapi_style import detail
-from invoice_hub.api.http import header, proxy_response
+from invoice_hub.api.http import header, json_body_problem, proxy_response
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -60,6 +60,9 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
         tenant_id = tenant_of(event)
         if tenant_id is None:
             return proxy_response(401, {"detail": "Invalid TENANT or API-KEY"})
+        problem = json_body_problem(event)
+        if problem:
+            return proxy_response(422, fastapi_style.body_error(problem))
         app.append_context(tenant_id=tenant_id)
         return app.resolve(event, context)
 

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
-from invoice_hub.api.http import header, json_response, proxy_response
+from invoice_hub.api.http import header, json_body_problem, json_response, proxy_response
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -143,6 +143,8 @@ def _checked(
         )
     if version not in VERSIONS:
         return proxy_response(400, {"Message": f"Unknown API version '{version}'; use v1 or v2."})
+    if json_body_problem(event):
+        return proxy_response(400, {"Message": "The request body must be a JSON object."})
     app.append_context(tenant_id=tenant_id, username=header(event, "Username"))
     return app.resolve(event, context)
 

@@ -27,6 +27,17 @@ def validation_detail(problems: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     ]
 
 
+BODY_PROBLEMS = {
+    "json_invalid": "JSON decode error",
+    "model_attributes_type": "Input should be a valid dictionary or object to extract fields from",
+}
+
+
+def body_error(problem: str) -> dict[str, Any]:
+    """The 422 a FastAPI service gives for a body that is not a JSON object."""
+    return {"detail": [{"type": problem, "loc": ["body"], "msg": BODY_PROBLEMS[problem]}]}
+
+
 def detail(status_code: int, message: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:
     return json_response(status_code, {"detail": message}, headers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -28,6 +29,23 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
         if key.lower() == wanted:
             return str(value)
     return None
+
+
+def json_body_problem(event: Mapping[str, Any]) -> str | None:
+    """Why a JSON request body cannot be a request object, or None: bytes that are not UTF-8
+    ("json_invalid"), or JSON that is not an object ("model_attributes_type"). Powertools would answer
+    the first with a 500 and quietly take the first element of a list, where the contracts answer a
+    client error."""
+    raw = event.get("body")
+    content_type = (header(event, "Content-Type") or "application/json").lower()
+    if not raw or "json" not in content_type:
+        return None
+    try:
+        text = base64.b64decode(raw).decode("utf-8") if event.get("isBase64Encoded") else str(raw)
+        parsed = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return "json_invalid"
+    return None if isinstance(parsed, dict) else "model_attributes_type"
 
 
 def json_response(status_code: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import errors
 from invoice_hub.api import fastapi_style
 from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
-from invoice_hub.api.http import header, json_response, proxy_response
+from invoice_hub.api.http import header, json_body_problem, json_response, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
@@ -63,6 +63,9 @@ def authenticated(app: APIGatewayRestResolver) -> Handler:
             return proxy_response(403, {"detail": error.message})
         except errors.ServiceBusy as error:
             return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
+        problem = json_body_problem(event)
+        if problem:
+            return proxy_response(422, fastapi_style.body_error(problem))
         app.append_context(principal=principal)
         return app.resolve(event, context)
 
