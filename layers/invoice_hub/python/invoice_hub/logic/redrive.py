@@ -40,14 +40,16 @@ def retry_all_failed(
 ) -> RetryAll:
     """Re-drives SendDLQ (StartMessageMoveTask, unless one is running) and puts every FAILED delivery of
     the tenant back to PENDING. A delivery whose DLQ message has expired (past `dlq_until`) is enqueued
-    afresh; the others come back with the move task. One whose message is gone otherwise (the DLQ was
-    purged) is still PENDING after `stuck_after`, and the schedule enqueues it then."""
+    afresh, and so is every one when a move task was already running (it moves only what the DLQ held
+    when it started); the others come back with the move task. One whose message is gone otherwise (the
+    DLQ was purged) is still PENDING after `stuck_after`, and the schedule enqueues it then."""
     moment = now or utcnow()
     task = queue.redrive_dlq()
     put_back: list[Delivery] = []
     fresh: list[DeliveryRef] = []
     for delivery in repo.by_status(tenant_id, S.FAILED):
-        message_in_dlq = delivery.dlq_until is not None and delivery.dlq_until > moment
+        # a move task that was already running moves only what the DLQ held when it started
+        message_in_dlq = task.started and delivery.dlq_until is not None and delivery.dlq_until > moment
         changed = states.redriven(delivery, moment, "retry-all", moment + stuck_after)
         try:
             repo.save(changed)
