@@ -38,7 +38,11 @@ class ConcurrentBatchProcessor(BatchProcessor):
 
     def process(self) -> list[tuple[Any, ...]]:
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            return list(pool.map(self._process_record, self.records))
+            results = list(pool.map(self._process_record, self.records))
+        # failures in the batch's order, whatever order the threads finished in
+        order = {record["messageId"]: n for n, record in enumerate(self.records)}
+        self.fail_messages.sort(key=lambda record: order.get(getattr(record, "message_id", ""), len(order)))
+        return results
 
 
 def read_credential(name: str) -> str:

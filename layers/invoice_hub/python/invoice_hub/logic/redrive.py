@@ -44,20 +44,22 @@ def retry_all_failed(
     when it started); the others come back with the move task. One whose message is gone otherwise (the
     DLQ was purged) is still PENDING after `stuck_after`, and the schedule enqueues it then."""
     moment = now or utcnow()
-    task = queue.redrive_dlq()
     put_back: list[Delivery] = []
-    fresh: list[DeliveryRef] = []
+    in_dlq: set[UUID] = set()  # deliveries whose message should still be in the DLQ
     for delivery in repo.by_status(tenant_id, S.FAILED):
-        # a move task that was already running moves only what the DLQ held when it started
-        message_in_dlq = task.started and delivery.dlq_until is not None and delivery.dlq_until > moment
         changed = states.redriven(delivery, moment, "retry-all", moment + stuck_after)
         try:
             repo.save(changed)
         except VersionConflict:
             continue  # the schedule or another retry-all took it
         put_back.append(changed)
-        if not message_in_dlq:
-            fresh.append(DeliveryRef(tenant_id, delivery.id))
+        if delivery.dlq_until is not None and delivery.dlq_until > moment:
+            in_dlq.add(delivery.id)
+    # Only now move the DLQ back: a moved message must find its delivery PENDING already, or the Sender
+    # would take it for a send being decided elsewhere and let it go.
+    task = queue.redrive_dlq()
+    # a move task that was already running moves only what the DLQ held when it started
+    fresh = [DeliveryRef(tenant_id, d.id) for d in put_back if not (task.started and d.id in in_dlq)]
     if fresh:
         queue.enqueue(fresh)
     return RetryAll(move_task=task, put_back=put_back)

@@ -77,23 +77,36 @@ class Sender:
         self.clock = clock
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
-        try:
-            delivery = self.repo.get(ref.tenant_id, ref.delivery_id)
-        except DeliveryNotFound:
-            logger.warning("message names no delivery", extra={"delivery_id": str(ref.delivery_id)})
+        claimed = self._claim(ref)
+        if claimed is None:
             return Attempt("skipped")
-        now = self.clock()
-        if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
-            return Attempt("skipped")
-        claim_until = now + timedelta(seconds=self.policy.claim_seconds)
-        # if this send dies with its message's last receive, the schedule still finds it PENDING then
-        claimed = states.attempt(delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after)
-        try:
-            self.repo.save(claimed)
-        except VersionConflict:
-            return Attempt("skipped")  # another consumer claimed it, or it was paused or cancelled meanwhile
         result = self._send(claimed)
         return self._record(ref, claimed, result, receive_count)
+
+    def _claim(self, ref: DeliveryRef) -> Delivery | None:
+        """The delivery, claimed for this send; None when there is nothing to send (settled, not due, or
+        another consumer's claim). A write that slipped in between read and claim (a re-drive, a pause)
+        is read again and judged afresh, so the message is not let go for a change that still wants it."""
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                delivery = self.repo.get(ref.tenant_id, ref.delivery_id)
+            except DeliveryNotFound:
+                logger.warning("message names no delivery", extra={"delivery_id": str(ref.delivery_id)})
+                return None
+            now = self.clock()
+            if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
+                return None
+            claim_until = now + timedelta(seconds=self.policy.claim_seconds)
+            # if this send dies with its message's last receive, the schedule still finds it PENDING then
+            claimed = states.attempt(
+                delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after
+            )
+            try:
+                self.repo.save(claimed)
+            except VersionConflict:
+                continue
+            return claimed
+        return None
 
     def _send(self, delivery: Delivery) -> SendResult:
         credential = None
