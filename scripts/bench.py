@@ -109,6 +109,7 @@ def request_for(
         "practiceid": str(demo_tenant_id("demo-practice")),
         "invoiceId": unknown,
         "sentDate": time.strftime("%Y-%m-%d", time.gmtime()),
+        "version": "v1",
     }
     params = {name: value for name, value in params.items() if f"{{{name}}}" in path}
     if path.startswith("/billing/"):
@@ -124,6 +125,17 @@ def request_for(
             "/billing/invoice/retry-method": {"invoiceId": unknown, "invoiceMethod": "SMS"},
         }
         return headers, ({"json": bodies[path]} if path in bodies else {}), params
+    if path.startswith(("/ebh/", "/statuses/")):
+        headers = [("ProducerId", "demo-producer"), ("ProviderKey", "demo-provider-key")]
+        if method == "POST":  # InvoiceId unique per request: a resubmission would be refused (409)
+            lines = [{"Description": "Visit", "UnitPrice": 80}]
+            payors = [{"PayorOrgId": "111", "PayorOrgEBillingId": "222"}]
+            return (
+                headers,
+                {"json": {"InvoiceId": unknown[:32], "Lines": lines, "Payors": payors}},
+                {"version": "v1"},
+            )
+        return headers, {"query_string": "InvoiceId=4326"}, {"version": "v1"}
     if path.startswith("/api/v1/"):
         return [("Authorization", f"Bearer {tokens['admin']}")], {}, params
     if path == "/auth/token":
