@@ -7,6 +7,8 @@ import logging
 import re
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +59,14 @@ class ScheduleRunner:
     def __init__(self, schedules: list[Schedule]) -> None:
         self.schedules = schedules
         self._stop = threading.Event()
+        self._running = threading.Lock()  # held by a run, and by whoever pauses the schedule
         self._threads: list[threading.Thread] = []
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No scheduled run starts (and none is under way) until the block ends."""
+        with self._running:
+            yield
 
     def start(self) -> ScheduleRunner:
         for schedule in self.schedules:
@@ -71,7 +80,8 @@ class ScheduleRunner:
     def _loop(self, schedule: Schedule) -> None:
         while not self._stop.wait(schedule.every_seconds):
             try:
-                schedule.run_once()
+                with self._running:
+                    schedule.run_once()
             except Exception:  # a failed run is logged and the next one goes ahead, as EventBridge does
                 log.exception("scheduled run of %s failed", schedule.function.logical_id)
 

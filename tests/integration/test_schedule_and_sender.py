@@ -256,8 +256,9 @@ class PrivateSending:
 
 
 @pytest.fixture
-def private_sending(sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
-    """Makes a PrivateSending for some tenants, its clock starting a day from now."""
+def private_sending(stack: LocalStack, sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
+    """Makes a PrivateSending for some tenants, its clock starting a day from now. The stack's own
+    schedule is paused meanwhile: it runs on real time, and would take work these tests made due."""
     made: list[str] = []
 
     def make(*practices: Practice) -> PrivateSending:
@@ -284,7 +285,8 @@ def private_sending(sqs: SQSClient) -> Iterator[Callable[..., PrivateSending]]:
         sender = Sender(repo, queue, HttpConnector(5.0), read_credential, policy, clock=clock)
         return PrivateSending(sqs=sqs, clock=clock, repo=repo, queue=queue, sender=sender)
 
-    yield make
+    with stack.schedule_paused():
+        yield make
     for url in made:
         with suppress(Exception):
             sqs.delete_queue(QueueUrl=url)
