@@ -127,3 +127,15 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Prints what each hardening suite tried (tests/report.py)."""
+    from tests.report import LINES
+
+    if not LINES:
+        return
+    terminalreporter.section("what the suites tried")
+    for suite, lines in sorted(LINES.items()):
+        for line in lines:
+            terminalreporter.write_line(f"{suite}: {line}")
