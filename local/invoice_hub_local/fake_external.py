@@ -16,9 +16,15 @@ so its retry is a fresh attempt. The key is claimed before the answer's delay, s
 repeats still make one delivery. The reference of a keyed send is derived from path and key, so it is
 stable across repeats (and across /_reset).
 
+A send's status can be asked for, as real hubs let a producer ask (eBillingHub's status API, Decoda's
+invoice read): `GET <path>` with the send's `Idempotency-Key` answers 200 and the first answer's body if
+that key was delivered there, 404 if not. It is not a send: it is counted in `status_checks` and listed
+in `checks`, never in `received`. An outage (`fail`, `throttle`, `timeout`) answers it as it answers sends.
+
 Control: `POST /_control` `{"mode": ..., "delay_ms": 0, "timeout_seconds": 10}` (omitted fields
 take those defaults), `GET /_control`, `GET /_received` (every send: path, key, mode met, status,
-duplicate, delivered, time, JSON body; it is a local fake, bodies are fine here), `POST /_reset`.
+duplicate, delivered, time, JSON body; it is a local fake, bodies are fine here; and the status checks),
+`POST /_reset`.
 """
 
 from __future__ import annotations
@@ -98,6 +104,17 @@ class Send:
     authorization: str | None = None  # the scheme only ("Bearer"): a fake still never echoes a secret
 
 
+@dataclass(frozen=True)
+class Check:
+    """One status check as /_received lists it under `checks`."""
+
+    path: str
+    idempotency_key: str
+    mode: str
+    status: int
+    at: str
+
+
 def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     response = Response(json.dumps(body), status=status, mimetype="application/json")
     for name, value in headers:
@@ -126,7 +143,8 @@ class FakeExternal:
         self._settings = Settings()
         self._delivered: dict[tuple[str, str], Answer] = {}
         self._sends: deque[Send] = deque(maxlen=MAX_RECORDED)
-        self._counts = {"sends": 0, "delivered": 0, "duplicates": 0}
+        self._checks: deque[Check] = deque(maxlen=MAX_RECORDED)
+        self._counts = {"sends": 0, "delivered": 0, "duplicates": 0, "status_checks": 0}
         self._server: BaseWSGIServer = make_server(host, chosen, self._app, threaded=True)
         self.host = host
         self.port: int = self._server.server_port
@@ -172,12 +190,17 @@ class FakeExternal:
             self._settings = Settings()
             self._delivered.clear()
             self._sends.clear()
+            self._checks.clear()
             self._counts = dict.fromkeys(self._counts, 0)
 
     def received(self) -> dict[str, Any]:
-        """Counters since the last reset and the newest sends, oldest first."""
+        """Counters since the last reset, the newest sends and status checks, oldest first."""
         with self._lock:
-            return {**self._counts, "received": [asdict(send) for send in self._sends]}
+            return {
+                **self._counts,
+                "received": [asdict(send) for send in self._sends],
+                "checks": [asdict(check) for check in self._checks],
+            }
 
     def _apply(self, settings: Settings) -> Settings:
         with self._lock:
@@ -205,9 +228,29 @@ class FakeExternal:
         if path == "/_reset" and method == "POST":
             self.reset()
             return _json(200, asdict(self.settings()))
+        key = request.headers.get("Idempotency-Key") or None
+        if path not in CONTROL_PATHS and method == "GET" and key is not None:
+            return self._status(path, key)
         if path in CONTROL_PATHS or method != "POST":
             return _json(405, {"error": "method_not_allowed", "message": "sends are POST requests"})
         return self._send(request)
+
+    def _status(self, path: str, key: str) -> Response:
+        """What became of the send with this key on this path: its first answer, or 404."""
+        with self._lock:
+            settings = self._settings
+            if settings.mode in ("fail", "throttle", "timeout"):
+                answer = _outage(settings.mode)
+            elif (path, key) in self._delivered:
+                first = self._delivered[(path, key)]
+                answer = Answer(200, first.body)
+            else:
+                answer = Answer(404, {"error": "not_found", "message": "no send with this Idempotency-Key"})
+            self._checks.append(Check(path, key, settings.mode, answer.status, datetime.now(UTC).isoformat()))
+            self._counts["status_checks"] += 1
+        hold = settings.delay_ms / 1000 + (settings.timeout_seconds if settings.mode == "timeout" else 0)
+        self._stopping.wait(hold)
+        return _json(answer.status, answer.body, answer.headers)
 
     def _send(self, request: Request) -> Response:
         raw = request.get_data(as_text=True)

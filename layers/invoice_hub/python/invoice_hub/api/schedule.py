@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoice_hub import metrics
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.dal.queue import send_queue
@@ -14,6 +15,7 @@ from invoice_hub.logic.redrive import run_schedule
 from invoice_hub.observability import logger
 
 
+@metrics.flushed
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = get_settings()

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoice_hub import metrics
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.dal.queue import DeliveryRef, send_queue
@@ -91,6 +92,7 @@ def handle_record(record: SQSRecord) -> str:
     return attempt.outcome
 
 
+@metrics.flushed
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A batch whose every record failed is still a partial batch response, not a function error: an

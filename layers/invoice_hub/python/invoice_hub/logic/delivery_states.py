@@ -65,12 +65,22 @@ def in_flight(delivery: Delivery, now: datetime) -> bool:
     return delivery.claimed_until is not None and delivery.claimed_until > now
 
 
-def sent(delivery: Delivery, now: datetime, external_reference: str | None) -> Delivery:
+def unfinished(delivery: Delivery) -> bool:
+    """An earlier attempt claimed this delivery and never recorded its outcome (its Sender died, or the
+    outcome could not be written): that send may have reached the external system. Every outcome clears
+    the claim; nothing else does."""
+    return delivery.claimed_until is not None
+
+
+def sent(
+    delivery: Delivery, now: datetime, external_reference: str | None, detail: str | None = None
+) -> Delivery:
     history = "ebilled" if delivery.method is Method.EBILL else "sent"
     return _next(
         delivery,
         now,
         history,
+        detail,
         status=S.SENT,
         sent_at=now,
         check_at=None,

@@ -2,7 +2,8 @@
 
 A re-drive never loses a delivery and never sends one twice: each delivery changes state with a
 version-conditional write, so retry-all and the schedule cannot both take the same one, and the Sender's
-claim makes a second message for a delivery harmless.
+claim makes a second message for a delivery harmless. Every delivery put back to work counts one
+`Redrives` (invoice_hub.metrics).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from invoice_hub import metrics
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, retry_due
 from invoice_hub.dal.queue import DeliveryRef, MoveTask, SendQueue
 from invoice_hub.errors import VersionConflict
@@ -62,6 +64,7 @@ def retry_all_failed(
     fresh = [DeliveryRef(tenant_id, d.id) for d in put_back if not (task.started and d.id in in_dlq)]
     if fresh:
         queue.enqueue(fresh)
+    metrics.count(metrics.REDRIVES, len(put_back))
     return RetryAll(move_task=task, put_back=put_back)
 
 
@@ -96,6 +99,7 @@ def run_schedule(
         (run.redriven if delivery.status is S.FAILED else run.enqueued).append(delivery_id)
     if refs:
         queue.enqueue(refs)
+    metrics.count(metrics.REDRIVES, len(run.redriven))
     return run
 
 

@@ -2,9 +2,17 @@
 
 A delivery already SENT, CANCELLED or PAUSED, not yet due, or being sent by another consumer is
 acknowledged without a send: duplicate, late and re-driven messages are harmless. The claim is a
-version-conditional write, so two consumers never both send; a consumer that dies mid-send leaves a
-claim that expires, and the retry sends again with the same Idempotency-Key, which the external
-system recognises.
+version-conditional write, so two consumers never both send. A consumer that dies mid-send (or whose
+outcome write is refused) leaves a claim that expires; the next attempt sees that unfinished claim and
+first asks the external system whether the earlier send arrived: if it did, SENT is recorded with the
+first send's reference and nothing is sent again; if it did not, or the system cannot say, it sends
+with the same Idempotency-Key, which the external system recognises.
+
+DynamoDB throttling that outlasts the SDK's retries (ServiceBusy) ends the attempt as a retry of the
+message: before the claim nothing happened; after the send, the message comes back once the claim has
+expired, so the next receive checks instead of being turned away as a send under way.
+
+Counts `Sends`, `SendFailures` and `Redrives` (a FAILED delivery re-driven from the DLQ by the console).
 """
 
 from __future__ import annotations
@@ -14,11 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from invoice_hub import metrics
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
 from invoice_hub.dal.queue import DeliveryRef, SendQueue
-from invoice_hub.errors import VersionConflict
+from invoice_hub.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.models.delivery import SETTLED, Delivery
+from invoice_hub.models.delivery import SETTLED, Delivery, DeliveryStatus
 from invoice_hub.observability import logger
 from invoice_hub.senders.http import HttpConnector, SendResult
 
@@ -49,6 +58,12 @@ class Attempt:
     backoff_seconds: int = 0
 
 
+@dataclass(frozen=True)
+class Claim:
+    delivery: Delivery  # as claimed for this attempt
+    unfinished: bool  # an earlier attempt's outcome was never recorded: it may have been delivered
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -77,13 +92,28 @@ class Sender:
         self.clock = clock
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
-        claimed = self._claim(ref)
-        if claimed is None:
+        try:
+            claim = self._claim(ref)
+        except ServiceBusy:  # nothing was claimed: try again after the usual back-off
+            logger.warning("store busy before the send", extra={"delivery_id": str(ref.delivery_id)})
+            return Attempt("retry", backoff(self.policy, receive_count, None))
+        if claim is None:
             return Attempt("skipped")
-        result = self._send(claimed)
-        return self._record(ref, claimed, result, receive_count)
+        result = self._deliver(claim)
+        try:
+            attempt = self._record(ref, claim.delivery, result, receive_count)
+        except ServiceBusy:
+            logger.warning("store busy after the send", extra={"delivery_id": str(ref.delivery_id)})
+            return Attempt("retry", self._until_claim_expires(claim.delivery))
+        metrics.count(metrics.SENDS if attempt.outcome == "sent" else metrics.SEND_FAILURES)
+        return attempt
 
-    def _claim(self, ref: DeliveryRef) -> Delivery | None:
+    def _until_claim_expires(self, claimed: Delivery) -> int:
+        """Seconds until this attempt's claim has expired (when the next receive will check, not skip)."""
+        left = (claimed.claimed_until or self.clock()) - self.clock()
+        return max(self.policy.backoff_seconds, int(left.total_seconds()) + 1)
+
+    def _claim(self, ref: DeliveryRef) -> Claim | None:
         """The delivery, claimed for this send; None when there is nothing to send (settled, not due, or
         another consumer's claim). A write that slipped in between read and claim (a re-drive, a pause)
         is read again and judged afresh, so the message is not let go for a change that still wants it."""
@@ -105,10 +135,15 @@ class Sender:
                 self.repo.save(claimed)
             except VersionConflict:
                 continue
-            return claimed
+            if delivery.status is DeliveryStatus.FAILED:  # its DLQ message re-driven (the console)
+                metrics.count(metrics.REDRIVES)
+            return Claim(claimed, unfinished=states.unfinished(delivery))
         return None
 
-    def _send(self, delivery: Delivery) -> SendResult:
+    def _deliver(self, claim: Claim) -> SendResult:
+        """The send's result; after an unfinished attempt, the external system is asked first, and a send
+        it already has is taken as this attempt's success without sending again."""
+        delivery = claim.delivery
         credential = None
         name = delivery.destination.credential_parameter
         if name:
@@ -118,13 +153,23 @@ class Sender:
                 return SendResult(
                     ok=False, permanent=True, reason=f"credentials of {delivery.system} are missing"
                 )
+        if claim.unfinished:
+            check = self.connector.status(delivery, credential)
+            logger.info(
+                "status of an unfinished send", extra={"delivery_id": str(delivery.id), "found": check.found}
+            )
+            if check.found == "delivered":
+                return SendResult(ok=True, external_reference=check.external_reference, confirmed=True)
         return self.connector.send(delivery, credential)
 
     def _record(self, ref: DeliveryRef, claimed: Delivery, result: SendResult, receive_count: int) -> Attempt:
         now = self.clock()
         dlq_until = now + self.policy.dlq_retention
         if result.ok:
-            self._save(ref, claimed, lambda d: states.sent(d, now, result.external_reference), always=True)
+            detail = f"{claimed.system} already had it" if result.confirmed else None
+            self._save(
+                ref, claimed, lambda d: states.sent(d, now, result.external_reference, detail), always=True
+            )
             return Attempt("sent")
         if result.permanent:
             self._save(ref, claimed, lambda d: states.failed(d, now, result.reason, True, dlq_until))

@@ -1,7 +1,11 @@
 """One HTTP connector for every destination: a POST of the delivery to the destination's endpoint.
 
 Every send carries the delivery id as `Idempotency-Key`, so a repeated send (a crash after the external
-2xx, a duplicate message) is recognised by the external system instead of being billed twice.
+2xx, a duplicate message) is recognised by the external system instead of being billed twice. Before
+resending a delivery whose earlier attempt may have reached the system, the Sender asks it first:
+`GET` on the same endpoint with the same `Idempotency-Key` answers the first send's answer (2xx) if it
+was delivered, 404 if not; any other answer (no such endpoint, an outage, a 2xx without the send's
+reference) says nothing, and the resend relies on the key alone.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -26,6 +30,16 @@ class SendResult:
     reason: str = ""
     external_reference: str | None = None
     retry_after: int | None = None
+    confirmed: bool = False  # not sent now: the external system confirmed an earlier send had arrived
+
+
+@dataclass(frozen=True)
+class StatusCheck:
+    """What the external system says about an earlier send: delivered (with its reference), not received,
+    or nothing usable (`unknown`)."""
+
+    found: Literal["delivered", "not_received", "unknown"]
+    external_reference: str | None = None
 
 
 def payload(delivery: Delivery) -> dict[str, Any]:
@@ -57,18 +71,20 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> int |
     return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
 
 
+def reference_of(response: httpx.Response) -> str | None:
+    """The external system's reference for a send, from a 2xx body `{"id": ...}` or `{"reference": ...}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    found = body.get("id") or body.get("reference") if isinstance(body, dict) else None
+    return str(found) if found is not None else None
+
+
 def classify(response: httpx.Response) -> SendResult:
     status = response.status_code
     if 200 <= status < 300:
-        reference: str | None = None
-        try:
-            body = response.json()
-            if isinstance(body, dict):
-                found = body.get("id") or body.get("reference")
-                reference = str(found) if found is not None else None
-        except ValueError:
-            reference = None
-        return SendResult(ok=True, external_reference=reference)
+        return SendResult(ok=True, external_reference=reference_of(response))
     reason = f"{status} {response.reason_phrase}".strip()
     if 400 <= status < 500 and status not in TRANSIENT_CLIENT_ERRORS:
         return SendResult(ok=False, permanent=True, reason=f"rejected: {reason}")
@@ -89,10 +105,30 @@ class HttpConnector:
             follow_redirects=False,
         )
 
-    def send(self, delivery: Delivery, credential: str | None) -> SendResult:
+    @staticmethod
+    def headers(delivery: Delivery, credential: str | None) -> dict[str, str]:
         headers = {"Idempotency-Key": str(delivery.id)}
         if credential:
             headers["Authorization"] = f"Bearer {credential}"
+        return headers
+
+    def status(self, delivery: Delivery, credential: str | None) -> StatusCheck:
+        """Whether an earlier send of this delivery reached the external system (asked, never sent)."""
+        try:
+            response = self.client.get(
+                delivery.destination.endpoint_url, headers=self.headers(delivery, credential)
+            )
+        except httpx.TransportError:  # timeouts included: the answer is unknown, the key still protects
+            return StatusCheck("unknown")
+        reference = reference_of(response) if 200 <= response.status_code < 300 else None
+        if reference is not None:  # a 2xx without the send's reference (a page, a health check) says nothing
+            return StatusCheck("delivered", reference)
+        if response.status_code == 404:
+            return StatusCheck("not_received")
+        return StatusCheck("unknown")
+
+    def send(self, delivery: Delivery, credential: str | None) -> SendResult:
+        headers = self.headers(delivery, credential)
         try:
             response = self.client.post(
                 delivery.destination.endpoint_url, json=payload(delivery), headers=headers
