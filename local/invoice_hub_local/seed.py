@@ -9,12 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from invoice_hub.auth import ADMIN_GROUP, tenant_group
 from invoice_hub.dal.credentials import Credential, CredentialRepository
+from invoice_hub.dal.identity import CognitoDirectory
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.models.delivery import Destination
+from invoice_hub.logic.tenants import tenant_at
 from invoice_hub.models.tenant import Tenant
 
 
@@ -36,22 +35,7 @@ PAYER_HUB_TOKEN_PARAMETER = "/invoice-hub/dev/destinations/demo-payer-hub/token"
 
 def local_tenant(tenant_id: uuid.UUID, slug: str, name: str, external_url: str) -> Tenant:
     """A practice whose payer hub and patient channel are the fake external systems."""
-    return Tenant(
-        id=tenant_id,
-        slug=slug,
-        name=name,
-        destinations=(
-            Destination(
-                name="demo-payer-hub",
-                kind="payer_hub",
-                endpoint_url=f"{external_url}/payer-hub/{slug}",
-                credential_parameter=PAYER_HUB_TOKEN_PARAMETER,
-            ),
-        ),
-        patient_channel=Destination(
-            name="patient-channel", kind="patient_channel", endpoint_url=f"{external_url}/patients/{slug}"
-        ),
-    )
+    return tenant_at(tenant_id, slug, name, external_url, PAYER_HUB_TOKEN_PARAMETER)
 
 
 def demo_tenants(external_url: str) -> tuple[Tenant, ...]:
@@ -75,35 +59,11 @@ DEMO_USERS = (
 )
 
 
-def _ignore(code: str, call: Any, **kwargs: Any) -> None:
-    try:
-        call(**kwargs)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != code:
-            raise
-
-
 def ensure_user(cognito: Any, pool_id: str, tenant: Tenant, email: str, password: str, admin: bool) -> None:
+    directory = CognitoDirectory(pool_id, cognito)
     group = tenant_group(tenant.id)
-    _ignore(
-        "GroupExistsException",
-        cognito.create_group,
-        UserPoolId=pool_id,
-        GroupName=group,
-        Description=tenant.slug,
-    )
-    _ignore(
-        "UsernameExistsException",
-        cognito.admin_create_user,
-        UserPoolId=pool_id,
-        Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
-    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
-    if admin:
-        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=ADMIN_GROUP)
+    directory.ensure_group(group, tenant.slug)
+    directory.ensure_user(email, password, [group, ADMIN_GROUP] if admin else [group])
 
 
 def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: str) -> None:

@@ -1,9 +1,11 @@
-"""Cognito: the identity store behind POST /auth/token."""
+"""Cognito: the identity store behind POST /auth/token, and its tenant groups and users."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -57,3 +59,58 @@ class CognitoIdentity:
                 "The user must complete sign-in (e.g. set a new password) before using the API"
             )
         return result["AccessToken"], int(result.get("ExpiresIn", 3600))
+
+
+class CognitoDirectory:
+    """The user pool as operators change it: tenant groups and users (the ops command, the local seed)."""
+
+    def __init__(self, user_pool_id: str, client: Any = None) -> None:
+        self.pool_id = user_pool_id
+        self.client = client or cognito_client()
+
+    def ensure_group(self, group: str, description: str) -> bool:
+        """Creates the group unless it exists; True when it was created now."""
+        try:
+            self.client.create_group(UserPoolId=self.pool_id, GroupName=group, Description=description)
+        except ClientError as error:
+            if error_code(error) == "GroupExistsException":
+                return False
+            raise
+        return True
+
+    def delete_group(self, group: str) -> None:
+        self.client.delete_group(UserPoolId=self.pool_id, GroupName=group)
+
+    def ensure_user(self, email: str, password: str, groups: Sequence[str]) -> bool:
+        """The user, signed in with this password (no change asked for) and member of `groups`;
+        True when the user was created now. The groups must exist."""
+        created = True
+        try:
+            self.client.admin_create_user(
+                UserPoolId=self.pool_id,
+                Username=email,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
+        except ClientError as error:
+            if error_code(error) != "UsernameExistsException":
+                raise
+            created = False
+        self.client.admin_set_user_password(
+            UserPoolId=self.pool_id, Username=email, Password=password, Permanent=True
+        )
+        for group in groups:
+            self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=email, GroupName=group)
+        return created
+
+    def groups_of(self, email: str) -> list[str]:
+        response = self.client.admin_list_groups_for_user(UserPoolId=self.pool_id, Username=email)
+        return [str(group["GroupName"]) for group in response.get("Groups", [])]
+
+
+def new_password() -> str:
+    """A password the pool's policy accepts (12+ characters, upper, lower, digit, symbol)."""
+    return f"{secrets.token_urlsafe(18)}-Aa1!"

@@ -80,3 +80,17 @@ def deliveries_of_submission(tenant_id: UUID, submission_id: UUID) -> str:
 
 def deliveries_of_external_invoice(tenant_id: UUID, external_invoice_id: str) -> str:
     return f"{tenant_prefix(tenant_id)}#EXT#{external_invoice_id}"
+
+
+#: the operators' directory of tenants (GSI1): one small partition, read by the ops command only
+TENANT_DIRECTORY = "TENANTS"
+
+
+def tenant_slug_key(slug: str) -> dict[str, str]:
+    """A slug's claim: it makes slugs unique and finds a tenant by slug with one GetItem."""
+    return {"PK": f"SLUG#{slug}", "SK": "TENANT_SLUG"}
+
+
+def credentials_of_tenant(tenant_id: UUID) -> str:
+    """GSI1 partition of a tenant's keys (listing and revoking them by id)."""
+    return f"{tenant_prefix(tenant_id)}#CRED"
