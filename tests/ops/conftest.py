@@ -1,0 +1,43 @@
+"""Fixtures of the ops command's tests: the command run in-process against the session's local stack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from invoice_hub.ops.cli import main
+from invoice_hub_local.stack import LocalStack
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def line(self, starting: str) -> str:
+        """The one output line that starts with `starting`."""
+        found = [line for line in self.out.splitlines() if line.startswith(starting)]
+        assert len(found) == 1, self.out
+        return found[0]
+
+
+@pytest.fixture
+def ops(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """`ops("tenant", "list")` runs `python -m invoice_hub.ops --local --endpoint-url <moto> tenant list`."""
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(["--local", "--endpoint-url", stack.aws_endpoint, *argv])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def slug() -> str:
+    return f"ops-{uuid.uuid4().hex[:10]}"
