@@ -145,7 +145,7 @@ def cmd_failed(ops: Ops, args: argparse.Namespace) -> int:
         ("TENANT", "DELIVERY", "INVOICE", "CHANNEL", "ATTEMPTS", "KIND", "LAST ERROR", "FAILED AT"),
     )
     scope = f"tenant {tenants[0].slug}" if args.tenant else f"{len(tenants)} tenants"
-    say(f"{len(found)} failed deliveries ({scope}); {len(shown)} shown, newest first")
+    say(f"failed deliveries: {len(found)} ({scope}); {len(shown)} shown, newest first")
     return 0
 
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+from boto3 import Session
 from botocore.config import Config
 
 from invoice_hub.config import Settings
@@ -34,7 +34,7 @@ def _default(name: str) -> Any:
 @dataclass(frozen=True)
 class Target:
     description: str
-    session: Any  # boto3.Session
+    session: Session
     endpoint_url: str | None
     table_name: str
     user_pool_id: str
@@ -60,7 +60,7 @@ def local_endpoint() -> str:
 def local_target(endpoint_url: str | None = None, stack_name: str = LOCAL_STACK_NAME) -> Target:
     """The local stack's resources, found by name in moto (the stack must be running)."""
     endpoint = endpoint_url or local_endpoint()
-    session = boto3.Session(
+    session = Session(
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 (moto takes any key; nothing leaves the machine)
         region_name=LOCAL_REGION,
@@ -99,7 +99,7 @@ def _user_pool(cognito: Any, name: str) -> str:
 
 def stack_target(stack_name: str, region: str | None = None, profile: str | None = None) -> Target:
     """A deployed stack's resources, from its outputs, parameters and resources."""
-    session = boto3.Session(profile_name=profile, region_name=region)
+    session = Session(profile_name=profile, region_name=region)
     cfn = _client(session, "cloudformation", None)
     stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
     if not stacks:
