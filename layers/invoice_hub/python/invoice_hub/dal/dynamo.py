@@ -1,4 +1,13 @@
-"""The DynamoDB client of this container, item (de)serialisation and error translation."""
+"""The DynamoDB client of this container, item (de)serialisation and error translation.
+
+Throttling is retried by the SDK (standard mode, 4 attempts with jittered back-off); what outlasts those
+retries becomes ServiceBusy (503 with Retry-After), never a 500. So does a transaction DynamoDB cancelled
+only because it was throttled or met a concurrent transaction (cancellation reasons `ThrottlingError`,
+`ProvisionedThroughputExceeded`, `TransactionConflict`; the SDK does not retry those): nothing of it was
+written, and the client may retry. The client itself raises ServiceBusy for such an answer, whatever the
+call (`after-call`, once the SDK's retries are spent), so no call site can let one through as a 500;
+`throttling_as_busy` says the same at the call sites that name it.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +35,11 @@ THROTTLING_CODES = frozenset(
     }
 )
 
+#: reasons of a cancelled transaction that mean "not now" rather than "no": nothing was written
+BUSY_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "TransactionConflict"}
+)
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -34,7 +48,17 @@ _deserializer = TypeDeserializer()
 def dynamodb_client() -> DynamoDBClient:
     """One client per container, created on first use and reused by every invocation."""
     config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
-    return boto3.client("dynamodb", config=config)
+    client = boto3.client("dynamodb", config=config)
+    client.meta.events.register("after-call.dynamodb", _busy_after_retries)
+    return client
+
+
+def _busy_after_retries(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    """An answer that is still throttling (or a busy cancellation) after the SDK's retries: ServiceBusy."""
+    if http_response is not None and http_response.status_code >= 300:
+        error = ClientError(parsed, model.name)  # type: ignore[arg-type]
+        if busy(error):
+            raise ServiceBusy() from error
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,13 +80,25 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
+def busy(error: ClientError) -> bool:
+    """Throttling, or a transaction cancelled only for throttling or a concurrent transaction (a reason
+    such as ConditionalCheckFailed among them is the caller's to judge)."""
+    code = error_code(error)
+    if code in THROTTLING_CODES:
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = set(cancellation_codes(error)) - {"None"}
+    return bool(reasons) and reasons <= BUSY_CANCELLATIONS
+
+
 @contextmanager
 def throttling_as_busy() -> Iterator[None]:
     """Throttling that outlasted the SDK's retries becomes ServiceBusy (503 with Retry-After), not a 500."""
     try:
         yield
     except ClientError as error:
-        if error_code(error) in THROTTLING_CODES:
+        if busy(error):
             raise ServiceBusy() from error
         raise
 
