@@ -18,6 +18,13 @@ class Run:
     out: str
     err: str
 
+    @property
+    def error(self) -> str:
+        """The command's one error line (stderr may also hold the local stack's threads' logging)."""
+        found = [line for line in self.err.splitlines() if line.startswith("error: ")]
+        assert len(found) == 1, self.err
+        return found[0]
+
     def line(self, starting: str) -> str:
         """The one output line that starts with `starting`."""
         found = [line for line in self.out.splitlines() if line.startswith(starting)]

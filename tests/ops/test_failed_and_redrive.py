@@ -141,7 +141,7 @@ def test_a_running_redrive_can_be_cancelled_and_started_again(
 
     refused = ops("redrive", "start")
     assert refused.code == 1
-    assert "a re-drive is already running (RUNNING: moved" in refused.err
+    assert "a re-drive is already running (RUNNING: moved" in refused.error
 
     cancelled = ops("redrive", "cancel")
     assert cancelled.code == 0, cancelled.err
@@ -149,7 +149,7 @@ def test_a_running_redrive_can_be_cancelled_and_started_again(
     watched = ops("redrive", "watch", "--interval", "0.1", "--timeout", "30")
     assert watched.code == 1  # the move did not complete
     assert re.search(r"CANCELLED: moved [0-4]/5", watched.out), watched.out
-    assert ops("redrive", "cancel").err == "error: no re-drive is running\n"
+    assert ops("redrive", "cancel").error == "error: no re-drive is running"
 
     # when it is started again, what was left is moved
     again = ops("redrive", "start", "--watch", "--interval", "0.1", "--timeout", "30")

