@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -38,20 +39,37 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+#: modules whose import finished; a function's first requests may arrive together (its cold start)
+_loaded: dict[str, ModuleType] = {}
+_loading = threading.Lock()
+
+
 def load_module(spec: FunctionSpec) -> ModuleType:
-    """Imports the function's module from its own folder under a name of its own (every handler is app.py)."""
+    """Imports the function's module from its own folder under a name of its own (every handler is app.py).
+
+    Lambda runs a container's init once, before its first request; here concurrent first requests wait
+    for the one import instead of seeing a module whose import is still running."""
     module_file, _, _ = spec.handler.rpartition(".")
     name = f"invoice_hub_fn_{spec.code_dir.name}"
-    if name in sys.modules:
-        return sys.modules[name]
-    found = importlib.util.spec_from_file_location(
-        name, spec.code_dir / f"{module_file.replace('.', '/')}.py"
-    )
-    if found is None or found.loader is None:
-        raise ImportError(f"no handler module for {spec.logical_id} in {spec.code_dir}")
-    module = importlib.util.module_from_spec(found)
-    sys.modules[name] = module
-    found.loader.exec_module(module)
+    loaded = _loaded.get(name)
+    if loaded is not None:
+        return loaded
+    with _loading:
+        if name in _loaded:
+            return _loaded[name]
+        found = importlib.util.spec_from_file_location(
+            name, spec.code_dir / f"{module_file.replace('.', '/')}.py"
+        )
+        if found is None or found.loader is None:
+            raise ImportError(f"no handler module for {spec.logical_id} in {spec.code_dir}")
+        module = importlib.util.module_from_spec(found)
+        sys.modules[name] = module
+        try:
+            found.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        _loaded[name] = module
     return module
 
 
