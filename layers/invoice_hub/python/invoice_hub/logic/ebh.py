@@ -117,7 +117,15 @@ class Submissions:
             first = replay(context.record, request_hash, epoch)
             if first is not None:
                 return first.body, SubmissionCreated.model_validate_json(first.body).SubmissionId, True
-            superseded = self._superseded(tenant_id, data)
+            try:
+                superseded = self._superseded(tenant_id, data)
+            except IllegalTransition:
+                # the sends in the way may be a concurrent request's with this very key (its invoice,
+                # sends and idempotency record are one transaction): then its answer is this one's too
+                first = self._first_answer(tenant_id, idem_key, request_hash, epoch)
+                if first is None:
+                    raise
+                return first.body, SubmissionCreated.model_validate_json(first.body).SubmissionId, True
             sequence = context.last_sequence + 1
             invoice = self._invoice(tenant_id, data, sequence, now)
             submission = uuid.uuid4()
@@ -161,6 +169,13 @@ class Submissions:
             dispatch(self.outbox.queue, created, now)
             return body, submission, False
         raise ServiceBusy("too many concurrent submissions; retry shortly")
+
+    def _first_answer(
+        self, tenant_id: UUID, idem_key: dict[str, str] | None, request_hash: str, epoch: int
+    ) -> IdempotencyRecord | None:
+        if idem_key is None:
+            return None
+        return replay(self.invoices.create_context(tenant_id, idem_key).record, request_hash, epoch)
 
     def _superseded(self, tenant_id: UUID, data: Submission) -> list[Delivery]:
         """The earlier sends of this invoice to these payers, which it replaces; refused unless each may
