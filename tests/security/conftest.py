@@ -15,9 +15,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 
 from invoice_hub.dal.queue import sqs_client
@@ -138,6 +140,18 @@ def sqs_messages() -> Iterator[SqsMessages]:
 @pytest.fixture
 def admin(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice(admin=True)
+
+
+def at_once(requests: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Sends every request at the same moment, each from a thread of its own; answers in order."""
+    start = threading.Barrier(len(requests))
+
+    def send(request: Callable[[], httpx.Response]) -> httpx.Response:
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, requests))
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
