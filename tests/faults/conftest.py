@@ -32,6 +32,8 @@ from invoice_hub_local.stack import LocalStack
 
 ATTEMPT = re.compile(r"attempt=(\d+)")
 CANCELLED = "TransactionCanceledException"
+#: the error codes DynamoDB throttles with (the SDK retries each of them)
+CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
 
 
 def text(value: str | bytes | None) -> str:

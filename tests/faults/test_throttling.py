@@ -27,10 +27,9 @@ import pytest
 from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body, load_event
-from tests.faults.conftest import CANCELLED, Throttle, persistent, transient
+from tests.faults.conftest import CANCELLED, CODES, Throttle, persistent, transient
 from tests.report import tried
 
-CODES = ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
 Event = dict[str, Any]
 Answer = tuple[int, dict[str, str], Any]
 
