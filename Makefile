@@ -6,8 +6,12 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins its own boto3 and friends, older than the project's: it lives in a virtual environment of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+TRANSLATED := build/checkov/template.cfn.json
 
-.PHONY: run test lint typecheck cfn-lint pytest bench openapi clean
+.PHONY: run test lint typecheck cfn-lint checkov pytest bench openapi clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -20,8 +24,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m invoice_hub_local
 
-## test: every gate (lint, format, types, template lint, tests with a coverage floor)
-test: lint typecheck cfn-lint pytest
+## test: every gate (lint, format, types, template lint and checks, tests with a coverage floor)
+test: lint typecheck cfn-lint checkov pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,7 +35,19 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 cfn-lint: $(STAMP)
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
+
+$(CHECKOV_STAMP): tools/checkov-requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -qq -r tools/checkov-requirements.txt
+	touch $(CHECKOV_STAMP)
+
+## checkov: offline, over template.yaml and over its SAM-translated form; skips are written in the template
+checkov: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/python -m invoice_hub_local.template --cloudformation $(TRANSLATED)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term
@@ -45,4 +61,4 @@ openapi: $(STAMP)
 	$(BIN)/python -m invoice_hub_local.openapi --write
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(CHECKOV_VENV) build/checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,10 +1,16 @@
 """Reads template.yaml through aws-sam-translator: the functions, their routes and the resources to build.
 
-Nothing here lists resources by hand; what the template declares is what runs locally.
+Nothing here lists resources by hand; what the template declares is what runs locally. Run as a module,
+it writes the translated CloudFormation for checkov (`make checkov`):
+`python -m invoice_hub_local.template --cloudformation build/template.cfn.json`.
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
+import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -107,6 +113,34 @@ def translate(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
     return result
 
 
+def carry_checkov_skips(sam: dict[str, Any], cfn: dict[str, Any]) -> dict[str, Any]:
+    """Gives each resource SAM generated the checkov skips written on the SAM resource it came from.
+
+    SAM keeps a function's Metadata on the Lambda function it makes, but not an Api's on the Stage it makes
+    (nor a function's on its role or event source mapping). A generated resource's logical id starts with its
+    source's, so the longest such SAM logical id names the source. Resources that were in the template
+    itself keep their own Metadata untouched.
+    """
+    sources = {
+        logical: resource["Metadata"]["checkov"]
+        for logical, resource in sam["Resources"].items()
+        if resource["Type"].startswith("AWS::Serverless::") and "checkov" in resource.get("Metadata", {})
+    }
+    for logical, resource in cfn["Resources"].items():
+        if logical in sam["Resources"] or "checkov" in resource.get("Metadata", {}):
+            continue
+        source = max((s for s in sources if logical.startswith(s)), key=len, default=None)
+        if source is not None:
+            resource.setdefault("Metadata", {})["checkov"] = copy.deepcopy(sources[source])
+    return cfn
+
+
+def translated_for_checks(path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """The template as CloudFormation sees it after the SAM transform, with the template's checkov skips."""
+    sam = load_yaml(path)
+    return carry_checkov_skips(sam, translate(path, parameter_values(sam)))
+
+
 def parameter_values(template: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, str]:
     values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
     values.update(overrides or {})
@@ -151,3 +185,16 @@ def _routes(cfn: dict[str, Any]) -> list[Route]:
                 if match:
                     routes.append(Route(method=method.upper(), path=path, function=match.group(1)))
     return routes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cloudformation", type=Path, required=True, help="the JSON file to write")
+    args = parser.parse_args(argv)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle notes
+    args.cloudformation.parent.mkdir(parents=True, exist_ok=True)
+    args.cloudformation.write_text(json.dumps(translated_for_checks(), indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
