@@ -3,10 +3,14 @@ what it revokes stops working, and no key is ever shown again or stored in the c
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import boto3
 import httpx
@@ -190,3 +194,20 @@ def test_without_a_target_or_a_command_argparse_explains(capsys: pytest.CaptureF
     assert main(["--local", "--endpoint-url", "http://127.0.0.1:9", "tenant", "list"]) == 1
     err = capsys.readouterr().err
     assert "no local stack answers at http://127.0.0.1:9: start it with `make run`" in err
+
+
+def test_a_newcomer_runs_it_with_no_aws_configuration(stack: LocalStack, tmp_path: Path) -> None:
+    """`python -m invoice_hub.ops --local` in a fresh shell: no AWS variables, no ~/.aws, only AWS_PORT."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), AWS_PORT=str(stack.aws_port))
+    for command in (["failed", "--tenant", "demo-practice"], ["redrive", "status"], ["tenant", "list"]):
+        done = subprocess.run(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "invoice_hub.ops", "--local", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, (command, done.stderr)
+    assert "demo-practice" in done.stdout

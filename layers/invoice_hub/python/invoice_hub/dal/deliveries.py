@@ -59,9 +59,11 @@ def retry_due(delivery: Delivery, backoff: timedelta, max_rounds: int) -> dateti
 
 
 class DeliveryRepository:
-    def __init__(self, table_name: str, retry_backoff: timedelta, max_redrive_rounds: int) -> None:
+    def __init__(
+        self, table_name: str, retry_backoff: timedelta, max_redrive_rounds: int, client: Any = None
+    ) -> None:
         self.table = table_name
-        self.client = dynamodb_client()
+        self.client = client or dynamodb_client()  # the ops command passes its target's
         self.retry_backoff = retry_backoff
         self.max_redrive_rounds = max_redrive_rounds
 

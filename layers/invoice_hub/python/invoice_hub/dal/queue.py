@@ -53,11 +53,11 @@ def sqs_client() -> SQSClient:
 
 
 class SendQueue:
-    def __init__(self, queue_url: str, dlq_url: str, dlq_arn: str) -> None:
+    def __init__(self, queue_url: str, dlq_url: str, dlq_arn: str, client: Any = None) -> None:
         self.queue_url = queue_url
         self.dlq_url = dlq_url
         self.dlq_arn = dlq_arn
-        self.client = sqs_client()
+        self.client = client or sqs_client()  # the ops command passes its target's
 
     def enqueue(self, refs: Sequence[DeliveryRef]) -> list[DeliveryRef]:
         """Sends one message per delivery; returns the ones SQS did not take (the schedule re-enqueues

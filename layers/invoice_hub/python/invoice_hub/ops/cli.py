@@ -77,19 +77,17 @@ class Ops:
 
     @cached_property
     def deliveries(self) -> DeliveryRepository:
-        repo = DeliveryRepository(
+        return DeliveryRepository(
             self.target.table_name,
             timedelta(seconds=self.target.retry_backoff_seconds),
             self.target.max_redrive_rounds,
+            self.dynamodb,
         )
-        repo.client = self.dynamodb
-        return repo
 
     @cached_property
     def queue(self) -> SendQueue:
-        queue = SendQueue(self.target.send_queue_url, self.target.send_dlq_url, self.target.send_dlq_arn)
-        queue.client = self.sqs
-        return queue
+        target = self.target
+        return SendQueue(target.send_queue_url, target.send_dlq_url, target.send_dlq_arn, self.sqs)
 
     def tenant(self, ref: str) -> Tenant:
         """A tenant by id or slug."""
