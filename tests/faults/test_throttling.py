@@ -185,14 +185,7 @@ REQUESTS = [
     Request("issue a draft (update)", "InvoiceUpdateFunction", update_event),
     Request("list invoices", "InvoiceListFunction", list_event),
     Request("Decoda create", "DecodaCreateFunction", decoda_event),
-    pytest.param(
-        Request("eBillingHub submission", "EbhSubmitFunction", ebh_event),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="eBillingHub's facade answers ServiceBusy with its 500 body (api/ebh_api.py, "
-            "owned by the facades' engineer, who is mapping it to 503 + Retry-After)",
-        ),
-    ),
+    Request("eBillingHub submission", "EbhSubmitFunction", ebh_event),
 ]
 
 
