@@ -104,9 +104,13 @@ def _code_to_s3(sam: dict[str, Any]) -> None:
 
 
 def translate(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
+    return translate_sam(load_yaml(path), parameters)
+
+
+def translate_sam(sam: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """CloudFormation from a loaded SAM template (which this changes: code folders become S3 placeholders)."""
     from samtranslator.translator.transform import transform
 
-    sam = load_yaml(path)
     _code_to_s3(sam)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     result: dict[str, Any] = transform(sam, parameters, _NoManagedPolicies())
@@ -138,7 +142,7 @@ def carry_checkov_skips(sam: dict[str, Any], cfn: dict[str, Any]) -> dict[str, A
 def translated_for_checks(path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     """The template as CloudFormation sees it after the SAM transform, with the template's checkov skips."""
     sam = load_yaml(path)
-    return carry_checkov_skips(sam, translate(path, parameter_values(sam)))
+    return carry_checkov_skips(sam, translate_sam(copy.deepcopy(sam), parameter_values(sam)))
 
 
 def parameter_values(template: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, str]:
