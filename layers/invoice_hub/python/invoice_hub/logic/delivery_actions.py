@@ -10,7 +10,7 @@ from uuid import UUID
 
 from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.queue import SendQueue
-from invoice_hub.errors import IllegalTransition, VersionConflict
+from invoice_hub.errors import IllegalTransition, NotFound, VersionConflict
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.sending import dispatch
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
@@ -83,10 +83,14 @@ def retry_with(
 
 
 def cancel_invoice(repo: DeliveryRepository, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
-    """Cancels the invoice's sends that have not gone out (pending, failed or paused)."""
+    """Cancels the invoice's sends that have not gone out (pending, failed or paused); an invoice with no
+    sends in the practice (another practice's included) is not found, as the operation documents."""
     now = utcnow()
+    sends = repo.of_invoice(tenant_id, invoice_id)
+    if not sends:
+        raise NotFound("the invoice has no sends in this practice")
     return [
         apply(repo, delivery, lambda d: states.cancelled(d, now))
-        for delivery in repo.of_invoice(tenant_id, invoice_id)
+        for delivery in sends
         if delivery.status in CANCELLABLE
     ]
