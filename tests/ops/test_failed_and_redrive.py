@@ -156,6 +156,9 @@ def test_a_running_redrive_can_be_cancelled_and_started_again(
     assert again.code == 0, again.err
     assert re.search(r"COMPLETED: moved ([1-5])/\1", again.out), again.out
     assert "SendDLQ: 0 messages visible" in again.out
+    empty = ops("redrive", "start")
+    assert empty.code == 0, empty.err
+    assert "the DLQ is empty: nothing to move" in empty.out
     tried(
         "ops",
         "redrive: refused while one runs, cancelled mid-move (CANCELLED, exit 1), restarted to COMPLETED",

@@ -5,6 +5,7 @@ resources; a stack that does not exist is one clear line."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -156,3 +157,12 @@ def test_a_stack_that_does_not_exist_is_one_line(
     assert (
         "error: AWS answered ValidationError: Stack with id nope does not exist\n" in capsys.readouterr().err
     )
+
+
+def test_an_unknown_profile_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    assert main(["--stack", STACK, "--profile", "nobody", "failed"]) == 1
+    assert "error: AWS credentials: The config profile (nobody) could not be found" in capsys.readouterr().err

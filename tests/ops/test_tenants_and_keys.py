@@ -176,6 +176,7 @@ def test_mistakes_are_one_line_and_a_nonzero_exit(ops: Callable[..., Run], slug:
         ("key", "revoke", "--id", "abcdef12"): "needs --tenant",
         ("key", "revoke", "--tenant", "demo-practice", "--id", "ffffff00"): "has no key ffffff00",
         ("key", "revoke", "--key", "never-issued"): "no such key",
+        ("key", "revoke", "--id", "0" * 64): "no key with hash 000000",
         ("--region", "eu-west-1", "tenant", "list"): "--region and --profile are for --stack",
     }
     for argv, message in mistakes.items():
@@ -191,6 +192,8 @@ def test_without_a_target_or_a_command_argparse_explains(capsys: pytest.CaptureF
     assert main(["tenant", "list"]) == 2
     assert "one of the arguments --stack --local is required" in capsys.readouterr().err
     assert main(["--local"]) == 2
+    assert main(["--stack", "invoice-hub-dev", "--endpoint-url", "http://127.0.0.1:9", "tenant", "list"]) == 1
+    assert "error: --endpoint-url is for --local" in capsys.readouterr().err
     assert main(["--local", "--endpoint-url", "http://127.0.0.1:9", "tenant", "list"]) == 1
     err = capsys.readouterr().err
     assert "no local stack answers at http://127.0.0.1:9: start it with `make run`" in err
