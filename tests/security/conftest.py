@@ -22,8 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-from invoice_hub.dal.queue import sqs_client
-from invoice_hub.observability import logger as service_logger
 from tests.conftest import Practice
 
 #: loggers of the local emulation of AWS, not of the functions (the gateway's is kept: it stands for
@@ -42,8 +40,10 @@ def _from_a_function(record: logging.LogRecord) -> bool:
 class FunctionLogs(logging.Handler):
     """Collects the functions' log lines as they would reach CloudWatch (exceptions included)."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: logging.Logger, formatter: logging.Formatter) -> None:
         super().__init__(level=logging.DEBUG)
+        self.service = service
+        self.formatter_of_service = formatter
         self.lines: list[str] = []
         self._plain = logging.Formatter("%(levelname)s %(name)s %(message)s")
         self._lock_lines = threading.Lock()
@@ -51,8 +51,8 @@ class FunctionLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if not _from_a_function(record):
             return
-        if record.name == service_logger.name:
-            text = service_logger.registered_formatter.format(record)
+        if record.name == self.service.name:
+            text = self.formatter_of_service.format(record)
         else:
             text = self._plain.format(record)
         with self._lock_lines:
@@ -84,9 +84,13 @@ class FunctionLogs(logging.Handler):
 def function_logs() -> Iterator[FunctionLogs]:
     """Every log line of the functions during the test, at DEBUG: the service's Logger as with
     POWERTOOLS_LOG_LEVEL=DEBUG, the root logger as with Lambda's application log level DEBUG."""
-    capture = FunctionLogs()
-    root = logging.getLogger()
+    # imported here, not at collection: the layer's Logger reads POWERTOOLS_* when first imported, which
+    # must be after the local stack has set the functions' environment, as in Lambda
+    from invoice_hub.observability import logger as service_logger
+
     service = logging.getLogger(service_logger.name)
+    capture = FunctionLogs(service, service_logger.registered_formatter)
+    root = logging.getLogger()
     levels = (root.level, service.level)
     root.addHandler(capture)
     if not service.propagate:
@@ -124,6 +128,8 @@ class SqsMessages:
 @pytest.fixture
 def sqs_messages() -> Iterator[SqsMessages]:
     """Records what the functions' SQS client sends (one client per container: the layer's)."""
+    from invoice_hub.dal.queue import sqs_client
+
     recorder = SqsMessages()
     events = sqs_client().meta.events
     for operation in ("SendMessage", "SendMessageBatch"):
