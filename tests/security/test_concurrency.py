@@ -131,3 +131,37 @@ def test_two_writers_on_one_version_one_wins_entirely(http: httpx.Client, practi
         f" one 412, the winner's {len(FIELDS)} fields and items stored entirely, none of the loser's;"
         f" {ROUNDS_WITHOUT} rounds without If-Match: {', '.join(last_writes)}, never a mix",
     )
+
+
+def test_an_update_racing_a_delete_never_brings_the_invoice_back(
+    http: httpx.Client, practice: Practice
+) -> None:
+    """DELETE and PUT of one draft at the same moment: if the delete answered 204, the invoice is gone
+    for good (the update was refused); otherwise the update holds."""
+    outcomes: dict[str, int] = {}
+    for round_ in range(ROUNDS_WITHOUT * 2):
+        created = http.post("/invoice/", json=invoice_body(), headers=practice.headers)
+        url = f"/invoice/{created.json()['id']}"
+        body = writer("a", round_)
+        deleted, updated = at_once(
+            [
+                lambda u=url: http.delete(u, headers=practice.headers),
+                lambda u=url, b=body: http.put(u, json=b, headers=practice.headers),
+            ]
+        )
+        stored = http.get(url, headers=practice.headers)
+        if deleted.status_code == 204:
+            assert stored.status_code == 404, "a deleted invoice came back"
+            assert updated.status_code in (200, 404, 409), updated.text  # before the delete, or refused
+        else:
+            assert deleted.status_code in (404, 409), deleted.text
+            assert (updated.status_code, stored.status_code) == (200, 200)
+            assert holds(stored.json(), body)
+        key = f"DELETE {deleted.status_code} / PUT {updated.status_code}"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    tried(
+        SUITE,
+        f"{ROUNDS_WITHOUT * 2} rounds of DELETE racing PUT on a draft: "
+        + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items()))
+        + "; a deleted invoice never came back",
+    )
