@@ -255,6 +255,24 @@ def test_an_unexpected_error_is_logged_without_its_message(function_logs: Functi
     assert leaks(function_logs.text(), values) == {}
 
 
+def test_a_chain_of_exceptions_is_logged_with_every_type_and_no_message() -> None:
+    from invoice_hub.observability import withheld_traceback
+
+    values = canaries()
+    try:
+        try:
+            raise KeyError(values["first_name"])
+        except KeyError as inner:
+            raise ValueError(values["email"]) from inner
+    except ValueError as outer:
+        text = withheld_traceback((type(outer), outer, outer.__traceback__))
+    assert text.index("builtins.KeyError: (message withheld)") < text.index(
+        "builtins.ValueError: (message withheld)"
+    )
+    assert text.count("Traceback (most recent call last):") == 2
+    assert leaks(text, values) == {}
+
+
 def test_library_debug_output_stays_off_at_debug_level() -> None:
     """With the application log level at DEBUG (Lambda's advanced logging controls set the root
     logger), the SDK would print every request's parameters — the DynamoDB items, patient data. The
