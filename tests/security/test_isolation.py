@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -24,6 +27,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,7 +35,7 @@ from hypothesis import strategies as st
 import invoice_hub.api
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
-from tests.integration.test_bearer_tokens import claims, signed
+from tests.integration.test_bearer_tokens import claims, moto_key, signed
 from tests.report import tried
 from tests.security.conftest import wait_for
 
@@ -513,7 +517,24 @@ def bearer_cases(stack: LocalStack, practice: Practice) -> dict[str, tuple[dict[
             "Invalid token",
         ),
         "id token": (bearer(signed(claims(stack, practice, token_use="id"))), "Invalid token"),
+        "HS256 keyed with the pool's public key": (bearer(hmac_with_public_key(valid)), "Invalid token"),
     }
+
+
+def hmac_with_public_key(payload: dict[str, Any]) -> str:
+    """The algorithm-confusion forgery: HS256 with the pool's public key (which anyone can fetch) as
+    the secret, under the pool's key id."""
+    private, kid = moto_key()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+    def part(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    signing_input = f"{part({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{part(payload)}"
+    signature = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
 
 def test_every_wrong_credential_answers_the_contracts_status_and_body(
@@ -574,3 +595,28 @@ def test_every_wrong_credential_answers_the_contracts_status_and_body(
         f" {len(BEARER)} operations, {len(decoda_cases)} Decoda x {len(DECODA)}, {len(ebh_cases)} eBillingHub"
         f" x {len(EBH)}): each the contract's status and body",
     )
+
+
+def test_a_flood_of_made_up_key_ids_does_not_fetch_the_pools_keys_each_time(
+    stack: LocalStack, http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token naming a key the pool lacks may mean the pool rotated its keys, so the keys are fetched
+    again — but not for every such token: a flood of them would hit Cognito's key endpoint and, once
+    throttled there, turn every user's request into a 503."""
+    fetches = []
+    fetch = jwt.PyJWKClient.fetch_data
+
+    def counted(client: jwt.PyJWKClient) -> Any:
+        fetches.append(time.monotonic())
+        return fetch(client)
+
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", counted)
+    valid = claims(stack, practice)
+    flood = 30
+    for _ in range(flood):
+        token = signed(valid, kid=f"made-up-{uuid.uuid4().hex}")
+        response = http.get("/invoice/", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+    assert http.get("/invoice/", headers=practice.headers).status_code == 200
+    assert len(fetches) <= 1
+    tried(SUITE, f"{flood} tokens with made-up key ids: 401 each, {len(fetches)} fetch of the pool's keys")
