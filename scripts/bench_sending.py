@@ -1,0 +1,275 @@
+"""`make bench`, parts 3 and 4: the Sender's batch against a slow external system, messages per second
+through the local pipeline, and retry-all at 10,000 failed deliveries.
+
+Everything runs against the local stack (moto, the gateway, the fake external systems), with the
+template's SendQueue poller driven by hand: no schedule runs meanwhile.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import boto3
+import httpx
+from bench_calls import CallLog, call, delivery
+from bench_cost import Usage
+from botocore.config import Config
+
+from invoice_hub.config import get_settings
+from invoice_hub.dal import keys
+from invoice_hub.dal.deliveries import delivery_repository
+from invoice_hub.dal.queue import DeliveryRef, send_queue
+from invoice_hub.dal.tenants import tenant_repository
+from invoice_hub.models.delivery import Delivery, DeliveryStatus
+from invoice_hub_local.pollers import QueuePoller
+from invoice_hub_local.seed import demo_tenant_id
+from invoice_hub_local.stack import LocalStack
+
+EXTERNAL_MS = 100  # the issue's slow external system
+BATCH = 10
+BATCHES = 8  # measured batches per setting, after one warm-up batch
+PIPELINE = 300  # sends through the pipeline for messages per second
+RETRY_ALL = 10_000
+SEED_CHUNK = 500
+
+
+def pending(tenant_id: UUID, count: int) -> list[Delivery]:
+    """`count` PENDING sends to the practice's payer hub (the fake external system), as issuing makes."""
+    tenant = tenant_repository(get_settings()).get(tenant_id)
+    now = datetime.now(UTC)
+    made = []
+    for _ in range(count):
+        one = delivery(tenant_id, DeliveryStatus.PENDING, now)
+        made.append(
+            one.model_copy(update={"destination": tenant.destinations[0], "attempts": 0, "history": ()})
+        )
+    return made
+
+
+def store(deliveries: list[Delivery]) -> None:
+    """Writes deliveries as the dal stores them, 25 a BatchWriteItem with a client of the bench's own (its
+    calls are not counted, and a slow moto gets a longer timeout than the functions' client)."""
+    settings = get_settings()
+    repo = delivery_repository(settings)
+    client = bench_client()
+    for start in range(0, len(deliveries), 25):
+        requests: Any = [{"PutRequest": {"Item": repo.to_item(d)}} for d in deliveries[start : start + 25]]
+        client.batch_write_item(RequestItems={settings.table_name: requests})
+
+
+def enqueue(deliveries: list[Delivery]) -> None:
+    store(deliveries)
+    send_queue(get_settings()).enqueue([DeliveryRef(d.tenant_id, d.id) for d in deliveries])
+
+
+def sender_poller(local: LocalStack) -> QueuePoller:
+    return next(p for p in local.pollers if p.function_name == "SenderFunction")
+
+
+@dataclass
+class Batch:
+    ms: float
+    records: int
+    calls: int
+    wru: float
+    rru: float
+    log_bytes: int
+
+
+def timed_batches(
+    poller: QueuePoller, log: CallLog, meter: Any, tenant_id: UUID, batches: int
+) -> list[Batch]:
+    """`batches` batches of BATCH fresh sends each, as the Sender's handler took them."""
+    handler = poller.handler
+    results: list[Batch] = []
+
+    def measured(event: dict[str, Any], context: Any) -> Any:
+        log.reset()
+        logged = meter.bytes
+        began = time.perf_counter()
+        try:
+            return handler(event, context)
+        finally:
+            ms = (time.perf_counter() - began) * 1000
+            records = len(event["Records"])
+            results.append(Batch(ms, records, len(log.ops), log.wru, log.rru, meter.bytes - logged))
+
+    poller.handler = measured
+    try:
+        for _ in range(batches):
+            enqueue(pending(tenant_id, BATCH))
+            while poller.poll_once().received:
+                pass
+    finally:
+        poller.handler = handler
+    return results
+
+
+def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
+    tenant_id = demo_tenant_id("demo-practice")
+    poller = sender_poller(local)
+    print(
+        f"\n== 3. Sender: batches of {BATCH} to a {EXTERNAL_MS} ms external system "
+        f"(goal: <= 1.5x {EXTERNAL_MS} ms)"
+    )
+    timed_batches(
+        poller, log, meter, tenant_id, 1
+    )  # warm-up: imports the Sender, its clients, the SSM credential
+    figures: dict[int, dict[str, Any]] = {}
+    for delay in (0, EXTERNAL_MS):
+        local.external.control("ok", delay_ms=delay)
+        runs = [b for b in timed_batches(poller, log, meter, tenant_id, BATCHES) if b.records == BATCH]
+        if not runs:
+            raise RuntimeError(f"no batch of {BATCH} was received at {delay} ms")
+        figures[delay] = {
+            "median": statistics.median(b.ms for b in runs),
+            "spread": (min(b.ms for b in runs), max(b.ms for b in runs)),
+            "calls": statistics.median(b.calls / b.records for b in runs),
+            "wru": statistics.median(b.wru / b.records for b in runs),
+            "rru": statistics.median(b.rru / b.records for b in runs),
+            "log_bytes": statistics.median(b.log_bytes / b.records for b in runs),
+            "batches": len(runs),
+        }
+    local.external.control("ok")
+    slow, fast = figures[EXTERNAL_MS], figures[0]
+    ratio = slow["median"] / EXTERNAL_MS
+    print(
+        f"{'external':<12}{'batches':>8}{'median ms':>11}{'min-max ms':>14}{'AWS calls/msg':>15}"
+        f"{'WRU/msg':>9}{'RRU/msg':>9}"
+    )
+    for delay, f in sorted(figures.items()):
+        low, high = f["spread"]
+        print(
+            f"{f'{delay} ms':<12}{f['batches']:>8}{f['median']:>11.0f}{f'{low:.0f}-{high:.0f}':>14}"
+            f"{f['calls']:>15.1f}{f['wru']:>9.1f}{f['rru']:>9.1f}"
+        )
+    print(
+        f"batch of {BATCH} at {EXTERNAL_MS} ms / {EXTERNAL_MS} ms = {ratio:.2f} "
+        f"{'PASS' if ratio <= 1.5 else 'over'}"
+        f"  (the same batch at 0 ms, i.e. the local AWS calls: {fast['median']:.0f} ms;"
+        f" what the 100 ms added: {(slow['median'] - fast['median']) / EXTERNAL_MS:.2f}x {EXTERNAL_MS} ms)"
+    )
+    usage = Usage(
+        label=f"one send, a tenth of a Sender batch of {BATCH} at {EXTERNAL_MS} ms",
+        lambda_ms=slow["median"],
+        invocations=1 / BATCH,
+        wru=slow["wru"],
+        rru=slow["rru"],
+        sqs_requests=2 / BATCH,  # the event source mapping's ReceiveMessage and DeleteMessageBatch
+        log_bytes=slow["log_bytes"],
+        traces=1 / BATCH,
+    )
+    return {"ratio": ratio, "figures": figures, "usage": usage}
+
+
+def bench_client() -> Any:
+    """A DynamoDB client of the bench's own: its calls are not counted, and a busy moto gets time."""
+    return boto3.client("dynamodb", config=Config(read_timeout=120, retries={"mode": "standard"}))
+
+
+def count_status(client: Any, tenant_id: UUID, status: DeliveryStatus = DeliveryStatus.SENT) -> int:
+    """The practice's deliveries in `status` (the sparse status index), read with the bench's client."""
+    request: dict[str, Any] = {
+        "TableName": get_settings().table_name,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.deliveries_by_status(tenant_id, status)}},
+        "Select": "COUNT",
+    }
+    total = 0
+    while True:
+        page = client.query(**request)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def pipeline(local: LocalStack, count: int = PIPELINE) -> dict[str, Any]:
+    """Enqueue `count` sends, start the template's SendQueue poller, time until every one is SENT."""
+    tenant_id = demo_tenant_id("demo-practice")
+    client = bench_client()
+    poller = sender_poller(local)
+    before = count_status(client, tenant_id)
+    delivered = local.external.received()["delivered"]
+    enqueue(pending(tenant_id, count))
+    began = time.perf_counter()
+    poller.start()
+    try:
+        # the fakes' counter first (it costs moto nothing), then the SENT writes that follow each send
+        while local.external.received()["delivered"] < delivered + count:
+            if time.perf_counter() - began > 600:
+                raise RuntimeError(f"{count} sends were not all delivered in 600 s")
+            time.sleep(0.1)
+        while count_status(client, tenant_id) < before + count:
+            time.sleep(0.1)
+    finally:
+        poller.stop()
+    seconds = time.perf_counter() - began
+    rate = count / seconds
+    print(
+        f"\nPipeline: {count} sends enqueued, then the SendQueue poller started with "
+        f"{poller.maximum_concurrency} workers (the template's MaximumConcurrency), external 0 ms: "
+        f"all SENT in {seconds:.1f} s = {rate:.0f} messages/s"
+    )
+    return {"count": count, "seconds": seconds, "rate": rate, "workers": poller.maximum_concurrency}
+
+
+def seed_failed(tenant_id: UUID, count: int) -> float:
+    """`count` FAILED deliveries whose messages are in the DLQ (for 14 days), through the dal."""
+    began = time.perf_counter()
+    now = datetime.now(UTC)
+    for start in range(0, count, SEED_CHUNK):
+        batch = [
+            delivery(tenant_id, DeliveryStatus.FAILED, now, dlq_days=14)
+            for _ in range(min(SEED_CHUNK, count - start))
+        ]
+        store(batch)
+    return time.perf_counter() - began
+
+
+def retry_all(http: httpx.Client, log: CallLog, admin_token: str, count: int = RETRY_ALL) -> dict[str, Any]:
+    tenant_id = demo_tenant_id("demo-practice")
+    print(f"\n== 4. retryallfailed at {count:,} failed deliveries")
+    seeded = seed_failed(tenant_id, count)
+    already = count_status(bench_client(), tenant_id, DeliveryStatus.FAILED)
+    log.reset()
+    began = time.perf_counter()
+    response = call(
+        http,
+        log,
+        "POST",
+        "/api/v1/billing/invoices/retryallfailed",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=900,
+    )
+    seconds = time.perf_counter() - began
+    body = response.json()
+    ops = dict(sorted(count_ops(log.ops).items()))
+    print(f"seeded {count:,} FAILED deliveries in {seeded:.1f} s ({already:,} FAILED in the practice)")
+    print(
+        f"answer: {response.status_code} in {seconds:.1f} s, {len(response.content) / 1e6:.1f} MB, "
+        f"{len(body.get('Data', []))} deliveries listed"
+    )
+    print(f"AWS calls: {len(log.ops):,} = {ops}")
+    verdict = "over API Gateway's 29 s" if seconds > 29 else "within API Gateway's 29 s"
+    print(f"time to answer: {verdict}; calls per failed delivery: {len(log.ops) / max(already, 1):.2f}")
+    return {
+        "seconds": seconds,
+        "calls": len(log.ops),
+        "ops": ops,
+        "failed": already,
+        "bytes": len(response.content),
+    }
+
+
+def count_ops(ops: list[str]) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for op in ops:
+        counted[op] = counted.get(op, 0) + 1
+    return counted
