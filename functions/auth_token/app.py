@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Form
 
-from invoice_hub.api import invoice_api
+from invoice_hub.api import fastapi_style, invoice_api
 from invoice_hub.config import get_settings
 from invoice_hub.dal.identity import CognitoIdentity
 from invoice_hub.logic.auth import issue_token
@@ -19,9 +19,9 @@ app = invoice_api.resolver()
     tags=["Auth"],
     responses={
         200: {"description": "Signed in", "content": {"application/json": {"model": TokenOut}}},
-        400: {"description": "Incorrect username or password"},
-        422: {"description": "Validation error"},
-        503: {"description": "Busy; retry after Retry-After seconds"},
+        400: fastapi_style.error("Incorrect username or password"),
+        422: fastapi_style.VALIDATION_ERROR,
+        503: fastapi_style.BUSY,
     },
 )
 def token(

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import decoda_api
+from invoice_hub.api import decoda_api, responses
 from invoice_hub.api.http import IdempotencyKey, json_response
 from invoice_hub.models.decoda_api import CreateManualInvoice, InvoiceDetails
 
@@ -17,10 +17,16 @@ app = decoda_api.resolver()
     tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
-        200: {
-            "description": "Successful Response",
-            "content": {"application/json": {"model": InvoiceDetails}},
-        },
+        200: responses.body(
+            InvoiceDetails,
+            "Successful Response",
+            with_headers={
+                "Idempotent-Replayed": responses.header(
+                    "true when this is the first answer to the same Idempotency-Key, replayed", required=False
+                )
+            },
+            with_links=decoda_api.SENT_INVOICE_LINKS,
+        ),
         **decoda_api.ERROR_RESPONSES,
     },
 )

@@ -1,6 +1,6 @@
 """PUT /billing/invoice/execute-action — pause, resume or cancel sent invoices (Decoda)."""
 
-from invoice_hub.api import decoda_api
+from invoice_hub.api import decoda_api, fastapi_style
 from invoice_hub.logic.delivery_actions import Action, execute
 from invoice_hub.models.decoda_api import ExecuteAction, InvoiceDetails
 
@@ -17,8 +17,8 @@ app = decoda_api.resolver()
             "description": "The invoices after the action",
             "content": {"application/json": {"model": list[InvoiceDetails]}},
         },
-        404: {"description": "An id is not an invoice of the caller's practice (nothing was changed)"},
-        409: {"description": "The action does not apply to an invoice's status (nothing was changed)"},
+        404: fastapi_style.error("An id is not an invoice of the caller's practice (nothing was changed)"),
+        409: fastapi_style.error("The action does not apply to an invoice's status (nothing was changed)"),
         **decoda_api.ERROR_RESPONSES,
     },
 )

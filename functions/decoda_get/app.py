@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from invoice_hub.api import decoda_api
+from invoice_hub.api import decoda_api, fastapi_style
 from invoice_hub.models.decoda_api import InvoiceDetails, RuleDetails
 
 app = decoda_api.resolver()
@@ -18,7 +18,7 @@ app = decoda_api.resolver()
             "description": "Successful Response",
             "content": {"application/json": {"model": InvoiceDetails}},
         },
-        404: {"description": "No such invoice in the caller's practice"},
+        404: fastapi_style.error("No such invoice in the caller's practice"),
         **decoda_api.ERROR_RESPONSES,
     },
 )

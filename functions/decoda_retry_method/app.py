@@ -1,6 +1,6 @@
 """PUT /billing/invoice/retry-method — retries a sent invoice with another method (Decoda)."""
 
-from invoice_hub.api import decoda_api
+from invoice_hub.api import decoda_api, fastapi_style
 from invoice_hub.logic.delivery_actions import retry_with
 from invoice_hub.models.decoda_api import InvoiceDetails, RetryMethod
 from invoice_hub.models.delivery import Method
@@ -18,8 +18,8 @@ app = decoda_api.resolver()
             "description": "The invoice, queued with the new method",
             "content": {"application/json": {"model": InvoiceDetails}},
         },
-        404: {"description": "No such invoice in the caller's practice"},
-        409: {"description": "The invoice was already sent or cancelled"},
+        404: fastapi_style.error("No such invoice in the caller's practice"),
+        409: fastapi_style.error("The invoice was already sent or cancelled"),
         **decoda_api.ERROR_RESPONSES,
     },
 )

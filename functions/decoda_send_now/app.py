@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from invoice_hub.api import decoda_api
+from invoice_hub.api import decoda_api, fastapi_style
 from invoice_hub.logic.delivery_actions import send_now
 from invoice_hub.models.decoda_api import InvoiceDetails
 
@@ -19,8 +19,8 @@ app = decoda_api.resolver()
             "description": "The invoice, queued",
             "content": {"application/json": {"model": InvoiceDetails}},
         },
-        404: {"description": "No such invoice in the caller's practice"},
-        409: {"description": "The invoice was already sent, paused or cancelled"},
+        404: fastapi_style.error("No such invoice in the caller's practice"),
+        409: fastapi_style.error("The invoice was already sent, paused or cancelled"),
         **decoda_api.ERROR_RESPONSES,
     },
 )

@@ -9,7 +9,7 @@ app.get(
     summary="Status history (deprecated URL: use /ebh/statuses/{version}/history)",
     tags=[ebh_api.TAG],
     security=ebh_api.SECURITY,
-    responses=ebh_api.HISTORY_RESPONSES,
+    responses=ebh_api.DEPRECATED_HISTORY_RESPONSES,
     deprecated=True,
 )(ebh_api.history_route(app))
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import ebh_api
+from invoice_hub.api import ebh_api, responses
 from invoice_hub.api.http import IdempotencyKey, json_response
 from invoice_hub.models.ebh_api import Submission, SubmissionCreated
 
@@ -17,16 +17,23 @@ app = ebh_api.resolver()
     tags=[ebh_api.TAG],
     security=ebh_api.SECURITY,
     responses={
-        201: {"description": "Submitted", "content": {"application/json": {"model": SubmissionCreated}}},
-        409: {
-            "description": "The invoice is with the payer already and may not be resubmitted",
-            "content": ebh_api.ERROR,
-        },
+        201: responses.body(
+            SubmissionCreated,
+            "Submitted",
+            with_headers={
+                **ebh_api.OPERATION_ID,
+                "Location": responses.header("The submission's status history"),
+            },
+            with_links=responses.links(
+                ("history_ebh_statuses__version__history_get",), SubmissionId="$response.body#/SubmissionId"
+            ),
+        ),
+        409: ebh_api.error("The invoice is with the payer already and may not be resubmitted"),
         **ebh_api.ERROR_RESPONSES,
     },
 )
 def submit(
-    version: str,
+    version: ebh_api.Version,
     submission: Submission,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:

@@ -25,7 +25,8 @@ app = healthbridge_api.resolver()
             "description": "RestApiResult whose Data is the invoice id",
             "content": healthbridge_api.content(RestApiResult[UUID]),
         },
-        404: {"description": "Another practice, or an invoice with no sends"},
+        **healthbridge_api.INVALID_PARAMETER,
+        404: healthbridge_api.error("Another practice, or an invoice with no sends"),
         **healthbridge_api.ERROR_RESPONSES,
     },
 )

@@ -1,11 +1,11 @@
 """GET /api/v1/billing/invoices/sent/sentDate/{sentDate} — sends made on a UTC date (admins)."""
 
-from datetime import date
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from invoice_hub.api import healthbridge_api
+from invoice_hub.models.common_api import IsoDate
 from invoice_hub.models.delivery import DeliveryStatus
 from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo
 
@@ -22,11 +22,12 @@ app = healthbridge_api.resolver()
             "description": "Collection of InvoiceSendingStatusVo",
             "content": healthbridge_api.content(list[InvoiceSendingStatusVo]),
         },
-        400: {"description": "sentDate is not a date (yyyy-MM-dd)"},
+        **healthbridge_api.INVALID_PARAMETER,
+        400: healthbridge_api.error("sentDate is not a date (yyyy-MM-dd)"),
         **healthbridge_api.ERROR_RESPONSES,
     },
 )
-def sent(sentDate: date) -> Response[Any]:
+def sent(sentDate: IsoDate) -> Response[Any]:
     return healthbridge_api.list_by_status(app, DeliveryStatus.SENT, sentDate.isoformat())
 
 

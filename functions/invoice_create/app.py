@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import invoice_api
+from invoice_hub.api import fastapi_style, invoice_api, responses
 from invoice_hub.api.http import IdempotencyKey
 from invoice_hub.api.wiring import outbox
 from invoice_hub.logic.invoices import create_invoice
@@ -20,8 +20,10 @@ app = invoice_api.resolver()
     security=invoice_api.SECURITY,
     status_code=201,
     responses={
-        201: {"description": "Created", "content": {"application/json": {"model": InvoiceOut}}},
-        409: {"description": "The requested status is not allowed"},
+        201: responses.body(
+            InvoiceOut, "Created", with_headers=invoice_api.CREATED, with_links=invoice_api.INVOICE_LINKS
+        ),
+        409: fastapi_style.error("The requested status is not allowed"),
         **invoice_api.ERROR_RESPONSES,
     },
 )

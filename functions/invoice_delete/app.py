@@ -4,7 +4,7 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import invoice_api
+from invoice_hub.api import fastapi_style, invoice_api, responses
 from invoice_hub.logic.invoices import delete_invoice
 
 app = invoice_api.resolver()
@@ -17,9 +17,9 @@ app = invoice_api.resolver()
     security=invoice_api.SECURITY,
     status_code=204,
     responses={
-        204: {"description": "Deleted"},
-        404: {"description": "No such invoice in the caller's practice"},
-        409: {"description": "Only a DRAFT invoice may be deleted"},
+        204: responses.empty("Deleted"),
+        404: fastapi_style.error("No such invoice in the caller's practice"),
+        409: fastapi_style.error("Only a DRAFT invoice may be deleted"),
         **invoice_api.ERROR_RESPONSES,
     },
 )

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import invoice_api
+from invoice_hub.api import fastapi_style, invoice_api, responses
 from invoice_hub.logic.invoices import get_invoice
 from invoice_hub.models.invoice_api import InvoiceOut
 
@@ -18,8 +18,8 @@ app = invoice_api.resolver()
     tags=[invoice_api.TAG],
     security=invoice_api.SECURITY,
     responses={
-        200: {"description": "The invoice", "content": {"application/json": {"model": InvoiceOut}}},
-        404: {"description": "No such invoice in the caller's practice"},
+        200: responses.body(InvoiceOut, "The invoice", with_headers=invoice_api.ETAG),
+        404: fastapi_style.error("No such invoice in the caller's practice"),
         **invoice_api.ERROR_RESPONSES,
     },
 )

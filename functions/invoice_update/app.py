@@ -6,7 +6,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from invoice_hub.api import invoice_api
+from invoice_hub.api import fastapi_style, invoice_api, responses
 from invoice_hub.api.wiring import outbox
 from invoice_hub.logic.invoices import update_invoice
 from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
@@ -20,10 +20,15 @@ app = invoice_api.resolver()
     tags=[invoice_api.TAG],
     security=invoice_api.SECURITY,
     responses={
-        200: {"description": "The updated invoice", "content": {"application/json": {"model": InvoiceOut}}},
-        404: {"description": "No such invoice in the caller's practice"},
-        409: {"description": "Illegal status change, or a concurrent update won"},
-        412: {"description": "If-Match does not name the current version"},
+        200: responses.body(
+            InvoiceOut,
+            "The updated invoice",
+            with_headers=invoice_api.ETAG,
+            with_links=invoice_api.INVOICE_LINKS,
+        ),
+        404: fastapi_style.error("No such invoice in the caller's practice"),
+        409: fastapi_style.error("Illegal status change, or a concurrent update won"),
+        412: fastapi_style.error("If-Match does not name the current version"),
         **invoice_api.ERROR_RESPONSES,
     },
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
@@ -38,6 +39,22 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
+def function_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each API function's own OpenAPI document, by logical id, from its resolver loaded as Lambda loads it.
+    The security schemes are given here, not in the functions, so that no function pays at cold start for
+    OpenAPI models it does not serve."""
+    for spec in sorted(load_stack().functions.values(), key=lambda f: f.logical_id):
+        if not spec.routes:
+            continue  # queue consumers and schedules serve no HTTP
+        resolver = load_module(spec).app
+        yield (
+            spec.logical_id,
+            resolver.get_openapi_schema(title="invoice-hub", security_schemes=SECURITY_SCHEMES).model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            ),
+        )
+
+
 def generate() -> dict[str, Any]:
     merge = OpenAPIMerge(
         title="invoice-hub",
@@ -49,15 +66,32 @@ def generate() -> dict[str, Any]:
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
     )
-    # Every function's resolver, loaded as Lambda loads it. The security schemes are given here, not in
-    # the functions, so that no function pays at cold start for OpenAPI models it does not serve.
-    for spec in sorted(load_stack().functions.values(), key=lambda f: f.logical_id):
-        if not spec.routes:
-            continue  # queue consumers and schedules serve no HTTP
-        resolver = load_module(spec).app
-        merge.add_schema(resolver.get_openapi_schema(title="invoice-hub", security_schemes=SECURITY_SCHEMES))
-    schema = json.loads(merge.get_openapi_json_schema())
-    schema["paths"] = {CONTRACT_PATHS.get(path, path): ops for path, ops in sorted(schema["paths"].items())}
+    for _, schema in function_schemas():
+        merge.add_schema(schema)
+    merged = json.loads(merge.get_openapi_json_schema())
+    merged["paths"] = {CONTRACT_PATHS.get(path, path): ops for path, ops in sorted(merged["paths"].items())}
+    return without_unanswered_422(merged)
+
+
+#: the 422 Powertools documents on every validated route, and the schemas only it refers to
+POWERTOOLS_422 = "#/components/schemas/HTTPValidationError"
+POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def without_unanswered_422(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drops the 422 that Powertools adds to every validated route where the facade never answers it:
+    Healthbridge and eBillingHub answer validation errors with 400 (the FastAPI-style routes declare
+    their own 422, whose body names only the fields they send)."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref") == (
+                POWERTOOLS_422
+            ):
+                del operation["responses"]["422"]
+    if POWERTOOLS_422 not in json.dumps(schema["paths"]):
+        for name in POWERTOOLS_SCHEMAS:
+            schema["components"]["schemas"].pop(name, None)
     return schema
 
 

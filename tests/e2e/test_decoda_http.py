@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from invoice_hub.dal.credentials import CredentialRepository
+from invoice_hub.errors import ServiceBusy
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.e2e.test_sending_http import wait_for
@@ -147,3 +150,43 @@ def test_another_practices_invoice_is_not_found(
     response = http.get(f"/billing/invoice/{created['id']}", headers=other_practice.decoda_headers)
     assert response.status_code == 404
     assert response.json() == {"detail": "Invoice not found"}
+
+
+# -- found by the fuzzing suite (tests/fuzz) -----------------------------------------------------------
+def test_a_body_that_is_not_json_is_fastapi_style_422(http: httpx.Client, practice: Practice) -> None:
+    headers = {**practice.decoda_headers, "Content-Type": "text/plain"}
+    response = http.post(CREATE, content=json.dumps(manual()), headers=headers)
+    assert response.status_code == 422  # it was a 500
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"rule": {"delayInDays": True}}, ["body", "rule", "delayInDays"]),
+        ({"rule": {"delayInDays": "3"}}, ["body", "rule", "delayInDays"]),
+        ({"charges": [{"totalOutstanding": True}]}, ["body", "charges", 0, "totalOutstanding"]),
+    ],
+)
+def test_a_number_is_only_a_json_number(
+    http: httpx.Client, practice: Practice, change: dict[str, Any], loc: list[Any]
+) -> None:
+    # given `true` or text where the document says integer (lax mode read them as 1 and 3)
+    response = http.post(CREATE, json=manual(**change), headers=practice.decoda_headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_a_throttled_key_check_is_503_with_retry_after(
+    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a store that keeps throttling the API-KEY lookup (the Lambda raised: API Gateway's 502)
+    def throttled(*_: Any) -> None:
+        raise ServiceBusy()
+
+    monkeypatch.setattr(CredentialRepository, "find", throttled)
+    response = http.get(f"/billing/invoice/{uuid.uuid4()}", headers=practice.decoda_headers)
+    # then the client is asked to come back, in Decoda's error shape
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert list(response.json()) == ["detail"]

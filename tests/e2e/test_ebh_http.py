@@ -4,6 +4,7 @@ still answering (deprecated) next to the new ones."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -14,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from invoice_hub.dal.credentials import CredentialRepository
+from invoice_hub.errors import ServiceBusy
+from invoice_hub.logic.ebh import Submissions
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
 from tests.e2e.test_sending_http import wait_for
@@ -591,3 +595,34 @@ def test_operation_ids_are_distinct_on_every_kind_of_answer(ebh: httpx.Client, p
     assert len(set(ids)) == len(ids), ids
     for value in ids:
         uuid.UUID(value)
+
+
+# -- found by the fuzzing suite (tests/fuzz): each was a 500 -------------------------------------------
+def test_a_body_of_another_media_type_is_400(ebh: httpx.Client, practice: Practice) -> None:
+    headers = {**practice.ebh_headers, "Content-Type": "text/plain"}
+    assert_error(ebh.post(submit_url(), content=json.dumps(submission()), headers=headers), 400)
+
+
+def test_a_version_of_characters_no_route_takes_is_400(ebh: httpx.Client, practice: Practice) -> None:
+    response = ebh.get(
+        "/ebh/statuses/%F1%9C%BC%B5/history", params={"InvoiceId": "1"}, headers=practice.ebh_headers
+    )
+    assert_error(response, 400)
+
+
+@pytest.mark.parametrize("where", ["key check", "submission"])
+def test_a_throttled_store_is_503_with_retry_after(
+    ebh: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # given a store that keeps throttling, before routing (the producer's key) or in the use case
+    def throttled(*_: Any, **__: Any) -> None:
+        raise ServiceBusy()
+
+    if where == "key check":
+        monkeypatch.setattr(CredentialRepository, "find", throttled)
+    else:
+        monkeypatch.setattr(Submissions, "submit", throttled)
+    response = ebh.post(submit_url(), json=submission(), headers=practice.ebh_headers)
+    # then eBillingHub's error shape asks the client to come back (it was a 500)
+    assert_error(response, 503)
+    assert int(response.headers["Retry-After"]) >= 1

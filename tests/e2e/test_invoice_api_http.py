@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -212,3 +213,31 @@ def test_openapi_document_and_swagger_ui_are_served(http: httpx.Client) -> None:
     page = http.get("/docs")
     assert page.status_code == 200
     assert "swagger-ui" in page.text
+
+
+# -- found by the fuzzing suite (tests/fuzz): each was a 500 or an accepted mistake ---------------------
+def test_a_body_that_is_neither_json_nor_a_form_is_422(http: httpx.Client, practice: Practice) -> None:
+    # given an invoice sent as text/plain (Powertools could not read it and the service answered 500)
+    headers = {**practice.headers, "Content-Type": "text/plain"}
+    response = http.post("/invoice/", content=json.dumps(invoice_body()), headers=headers)
+    # then it is FastAPI's answer to a body no model can take
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_a_multipart_token_request_without_its_boundary_is_422(http: httpx.Client) -> None:
+    response = http.post(
+        "/auth/token", content=b"username=a", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize("field", ["issue_date", "due_date"])
+@pytest.mark.parametrize("value", [0, 1700000000, "1700000000", True])
+def test_a_number_is_not_a_date(http: httpx.Client, practice: Practice, field: str, value: Any) -> None:
+    # given a date sent as a number (pydantic's lax mode read it as seconds since 1970)
+    response = http.post("/invoice/", json=invoice_body(**{field: value}), headers=practice.headers)
+    # then the client hears of its mistake instead of getting an invoice dated 1970
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]

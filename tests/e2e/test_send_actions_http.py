@@ -121,3 +121,22 @@ def test_aborted_and_sent_lists_and_cancel(
     assert http.post(elsewhere, headers=admin.headers).status_code == 404
     xml = http.post(url, headers={**admin.headers, "Accept": "text/xml"})
     assert xml.text.startswith("<RestApiResultOfguid ")
+
+
+# -- found by the fuzzing suite (tests/fuzz) -----------------------------------------------------------
+def test_a_path_parameter_no_route_takes_is_healthbridges_404(http: httpx.Client, admin: Practice) -> None:
+    # given an invoice id of bytes that are not text (Powertools found no route, and that was a 500)
+    url = f"/api/v1/{admin.tenant.id}/billing/invoices/%F1%9C%BC%B5%F2%84/cancel"
+    response = http.post(url, headers=admin.headers)
+    assert response.status_code == 404
+    assert response.json() == {"Message": "No HTTP resource was found that matches the request URI."}
+
+
+@pytest.mark.parametrize("sent_date", ["0", "1700000000", "yesterday"])
+def test_a_sent_date_that_is_not_yyyy_mm_dd_is_400(
+    http: httpx.Client, admin: Practice, sent_date: str
+) -> None:
+    # given a number for the date (lax mode read "0" as 1970-01-01 and answered 200)
+    response = http.get(f"/api/v1/billing/invoices/sent/sentDate/{sent_date}", headers=admin.headers)
+    assert response.status_code == 400
+    assert list(response.json()) == ["Message"]

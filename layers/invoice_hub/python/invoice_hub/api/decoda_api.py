@@ -12,9 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.api import fastapi_style
+from invoice_hub import errors
+from invoice_hub.api import fastapi_style, responses
 from invoice_hub.api.fastapi_style import detail
-from invoice_hub.api.http import header, json_body_problem, proxy_response
+from invoice_hub.api.http import body_problem, header, proxy_response
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -27,10 +28,15 @@ from invoice_hub.observability import logger
 TAG = "Decoda"
 SECURITY: list[dict[str, list[str]]] = [{"DecodaTenant": [], "DecodaApiKey": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing or wrong TENANT / API-KEY"},
-    422: {"description": "Validation error"},
-    503: {"description": "Busy; retry after Retry-After seconds"},
+    401: fastapi_style.error("Missing or wrong TENANT / API-KEY"),
+    422: fastapi_style.VALIDATION_ERROR,
+    503: fastapi_style.BUSY,
 }
+
+#: where a sent invoice's id goes next (the operation ids Powertools gives the /billing/invoice/{id} routes)
+SENT_INVOICE_LINKS = responses.links(
+    ("get_billing_invoice__id__get", "send_billing_invoice__id__send_now_put"), id="$response.body#/id"
+)
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -57,10 +63,13 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not header(event, "TENANT") or not header(event, "API-KEY"):
             return proxy_response(401, {"detail": "TENANT and API-KEY headers are required"})
-        tenant_id = tenant_of(event)
+        try:
+            tenant_id = tenant_of(event)
+        except errors.ServiceBusy as error:
+            return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
         if tenant_id is None:
             return proxy_response(401, {"detail": "Invalid TENANT or API-KEY"})
-        problem = json_body_problem(event)
+        problem = body_problem(event)
         if problem:
             return proxy_response(422, fastapi_style.body_error(problem))
         app.append_context(tenant_id=tenant_id)

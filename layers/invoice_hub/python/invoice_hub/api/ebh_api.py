@@ -6,46 +6,56 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.openapi.types import (
-    OpenAPIResponse,
-    OpenAPIResponseContentModel,
-    OpenAPIResponseContentSchema,
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
-from invoice_hub.api.http import header, json_body_problem, json_response, proxy_response
+from invoice_hub.api import responses
+from invoice_hub.api.http import body_problem, header, json_response, proxy_response
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
 from invoice_hub.dal.invoices import invoice_repository
 from invoice_hub.logic.ebh import Submissions
-from invoice_hub.models.ebh_api import ErrorMessage, InvoiceStatuses
+from invoice_hub.models.ebh_api import InvoiceStatuses
+from invoice_hub.models.error_api import ErrorMessage
 from invoice_hub.observability import logger
 
 TAG = "eBillingHub"
 VERSIONS = ("v1", "v2")  # identical: eBillingHub documents both, and nothing differs between them
+#: the `{version}` path parameter (another version is a 400, answered before routing)
+Version = Annotated[Literal["v1", "v2"], Path(description="The API version: v1 or v2 (identical)")]
 SECURITY: list[dict[str, list[str]]] = [{"EbhProducerId": [], "EbhProviderKey": []}]
 UNEXPECTED = "An unexpected error occurred. Please, contact the support team."
-ERROR: dict[str, OpenAPIResponseContentModel | OpenAPIResponseContentSchema] = {
-    "application/json": {"model": ErrorMessage}
+NOT_JSON = "The request body must be a JSON object."
+#: on every response, whatever its status
+OPERATION_ID: responses.Headers = {
+    "OperationId": responses.header("The unique identifier associated with the request", {"format": "uuid"})
 }
+
+
+def error(description: str, headers: responses.Headers | None = None) -> OpenAPIResponse:
+    """An error answered `{"Message": "..."}`, with the OperationId header, for the OpenAPI document."""
+    return responses.body(ErrorMessage, description, with_headers={**OPERATION_ID, **(headers or {})})
+
+
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: {
-        "description": (
-            "The request was incorrectly formatted, missing a required header or parameters were invalid."
-        ),
-        "content": ERROR,
-    },
-    401: {"description": "The Provider Key is not authorized.", "content": ERROR},
-    406: {"description": "Provided Accept HTTP Header is not supported.", "content": ERROR},
-    500: {"description": "Something went wrong.", "content": ERROR},
+    400: error(
+        "The request was incorrectly formatted, missing a required header or parameters were invalid."
+    ),
+    401: error("The Provider Key is not authorized."),
+    406: error("Provided Accept HTTP Header is not supported."),
+    500: error("Something went wrong."),
+    503: error("Busy; retry after Retry-After seconds.", responses.RETRY_AFTER),
 }
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -68,6 +78,14 @@ def resolver() -> APIGatewayRestResolver:
         )
         return message(400, f"The request is invalid: {', '.join(fields)}")
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_: RequestUnsupportedContentType) -> Response[Any]:
+        return message(400, NOT_JSON)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return message(400, "The request URI is not valid.")  # a path parameter no route takes
+
     @app.exception_handler([errors.BusinessRuleViolation, errors.IdempotencyKeyReused])
     def _bad(error: errors.InvoiceHubError) -> Response[Any]:
         return message(400, error.message)
@@ -75,6 +93,10 @@ def resolver() -> APIGatewayRestResolver:
     @app.exception_handler(errors.IllegalTransition)
     def _conflict(error: errors.IllegalTransition) -> Response[Any]:
         return message(409, error.message)
+
+    @app.exception_handler(errors.ServiceBusy)
+    def _busy(error: errors.ServiceBusy) -> Response[Any]:
+        return json_response(503, {"Message": error.message}, {"Retry-After": str(error.retry_after)})
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
@@ -116,6 +138,10 @@ def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) ->
             extra["Link"] = f'<{successor.format(version=version)}>; rel="successor-version"'
         try:
             response = _checked(app, event, context, version)
+        except errors.ServiceBusy as error:  # the key check met a throttled store
+            response = proxy_response(
+                503, {"Message": error.message}, {"Retry-After": str(error.retry_after)}
+            )
         except Exception:  # noqa: BLE001 - logged; nothing may leave without an OperationId and the contract's body
             logger.exception("unexpected failure")
             response = proxy_response(500, {"Message": UNEXPECTED})
@@ -143,8 +169,8 @@ def _checked(
         )
     if version not in VERSIONS:
         return proxy_response(400, {"Message": f"Unknown API version '{version}'; use v1 or v2."})
-    if json_body_problem(event):
-        return proxy_response(400, {"Message": "The request body must be a JSON object."})
+    if body_problem(event):
+        return proxy_response(400, {"Message": NOT_JSON})
     app.append_context(tenant_id=tenant_id, username=header(event, "Username"))
     return app.resolve(event, context)
 
@@ -167,11 +193,26 @@ def submissions() -> Submissions:
 
 
 HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
-    200: {
-        "description": "The request was successful; one entry per payer (an empty list for unknown ids).",
-        "content": {"application/json": {"model": InvoiceStatuses}},
-    },
+    200: responses.body(
+        InvoiceStatuses,
+        "The request was successful; one entry per payer (an empty list for unknown ids).",
+        with_headers=OPERATION_ID,
+    ),
     **ERROR_RESPONSES,
+}
+
+
+#: the deprecated URL's answers also say so (when the version is one of the API's)
+DEPRECATED_HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
+    status_code: {
+        **response,
+        "headers": {
+            **response.get("headers", {}),
+            "Deprecation": responses.header("true: this URL is deprecated", required=False),
+            "Link": responses.header("The successor URL, rel=successor-version", required=False),
+        },
+    }
+    for status_code, response in HISTORY_RESPONSES.items()
 }
 
 
@@ -179,7 +220,7 @@ def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]
     """GET history, for the current URL and the deprecated one alike."""
 
     def history(
-        version: str,
+        version: Version,
         SubmissionId: Annotated[
             UUID | None, Query(description="The id the Submission API returned (either this or InvoiceId)")
         ] = None,

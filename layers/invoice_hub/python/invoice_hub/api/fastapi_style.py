@@ -6,13 +6,30 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from invoice_hub import errors
+from invoice_hub.api import responses
 from invoice_hub.api.http import json_response
+from invoice_hub.models.error_api import ErrorDetail, ValidationErrors
 from invoice_hub.observability import logger
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def error(description: str, headers: responses.Headers | None = None) -> OpenAPIResponse:
+    """An error answered `{"detail": "..."}`, for the OpenAPI document."""
+    return responses.body(ErrorDetail, description, with_headers=headers)
+
+
+#: the 422 every validated route may give
+VALIDATION_ERROR = responses.body(ValidationErrors, "Validation error")
+#: the 503 a throttled store (or the token keys out of reach) gives
+BUSY = error("Busy; retry after Retry-After seconds", responses.RETRY_AFTER)
 
 
 def validation_detail(problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -30,11 +47,12 @@ def validation_detail(problems: Sequence[Mapping[str, Any]]) -> list[dict[str, A
 BODY_PROBLEMS = {
     "json_invalid": "JSON decode error",
     "model_attributes_type": "Input should be a valid dictionary or object to extract fields from",
+    "multipart_invalid": "There was an error parsing the body",
 }
 
 
 def body_error(problem: str) -> dict[str, Any]:
-    """The 422 a FastAPI service gives for a body that is not a JSON object."""
+    """The 422 a FastAPI service gives for a body that is not a JSON object (or a form it can read)."""
     return {"detail": [{"type": problem, "loc": ["body"], "msg": BODY_PROBLEMS[problem]}]}
 
 
@@ -67,6 +85,11 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[Any]:
         return detail(422, validation_detail(error.errors()))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_: RequestUnsupportedContentType) -> Response[Any]:
+        # FastAPI reads a body that is neither JSON nor a form as bytes, which no model accepts
+        return json_response(422, body_error("model_attributes_type"))
 
     @app.exception_handler(errors.BusinessRuleViolation)
     def _rule(error: errors.BusinessRuleViolation) -> Response[Any]:

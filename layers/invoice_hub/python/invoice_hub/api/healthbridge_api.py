@@ -17,29 +17,47 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
+from invoice_hub.api import responses
 from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render
 from invoice_hub.api.http import header, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.models.delivery import Delivery, DeliveryStatus
+from invoice_hub.models.error_api import ErrorMessage
 from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiResult
 from invoice_hub.observability import logger
 
 TAG = "Healthbridge"
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
-ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing or invalid bearer token"},
-    403: {"description": "The user is not an admin"},
-    406: {"description": "Accept names no media type this API writes (JSON or XML)"},
-    503: {"description": "Busy; retry after Retry-After seconds"},
-}
 MEDIA_TYPES = ("application/json", "text/json", "application/xml", "text/xml")
+NOT_FOUND = "No HTTP resource was found that matches the request URI."
 
 
 def content(model: Any) -> dict[str, OpenAPIResponseContentModel | OpenAPIResponseContentSchema]:
     """The response's media types, each with the body's model (XML carries the same fields)."""
     return {media_type: {"model": model} for media_type in MEDIA_TYPES}
+
+
+def error(description: str, headers: responses.Headers | None = None) -> OpenAPIResponse:
+    """An error answered `{"Message": "..."}` (JSON whatever `Accept` asked for), for the OpenAPI document."""
+    return responses.body(ErrorMessage, description, with_headers=headers)
+
+
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    401: error(
+        "Missing or invalid bearer token",
+        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
+    ),
+    403: error("The user is not an admin"),
+    406: error("Accept names no media type this API writes (JSON or XML)"),
+    503: error("Busy; retry after Retry-After seconds", responses.RETRY_AFTER),
+}
+#: routes with path parameters: a parameter that is not what the route takes
+INVALID_PARAMETER: dict[int, OpenAPIResponse] = {
+    400: error("A path parameter is not of its type"),
+    404: error("A path parameter has characters no route takes"),
+}
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -62,7 +80,11 @@ def resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(errors.NotFound)
     def _missing(error: errors.NotFound) -> Response[Any]:
-        return message(404, "No HTTP resource was found that matches the request URI.")
+        return message(404, NOT_FOUND)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return message(404, NOT_FOUND)  # a path parameter the route's pattern does not take
 
     @app.exception_handler([errors.IllegalTransition, errors.VersionConflict])
     def _conflict(error: errors.InvoiceHubError) -> Response[Any]:

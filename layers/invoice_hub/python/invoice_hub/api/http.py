@@ -31,14 +31,20 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def json_body_problem(event: Mapping[str, Any]) -> str | None:
-    """Why a JSON request body cannot be a request object, or None: bytes that are not UTF-8
-    ("json_invalid"), or JSON that is not an object ("model_attributes_type"). Powertools would answer
-    the first with a 500 and quietly take the first element of a list, where the contracts answer a
-    client error."""
+def body_problem(event: Mapping[str, Any]) -> str | None:
+    """Why a request body cannot be a request object, or None: JSON bytes that are not UTF-8
+    ("json_invalid"), JSON that is not an object ("model_attributes_type"), or a multipart body without
+    its boundary ("multipart_invalid"). Powertools would answer the first and the last with a 500 and
+    quietly take the first element of a list, where the contracts answer a client error."""
     raw = event.get("body")
     content_type = (header(event, "Content-Type") or "application/json").lower()
-    if not raw or "json" not in content_type:
+    if not raw:
+        return None
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if media_type == "multipart/form-data":
+        has_boundary = any(p.startswith("boundary=") and len(p) > len("boundary=") for p in parameters)
+        return None if has_boundary else "multipart_invalid"
+    if "json" not in media_type:
         return None
     try:
         text = base64.b64decode(raw).decode("utf-8") if event.get("isBase64Encoded") else str(raw)

@@ -11,9 +11,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
-from invoice_hub.api import fastapi_style
+from invoice_hub.api import fastapi_style, responses
 from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
-from invoice_hub.api.http import header, json_body_problem, json_response, proxy_response
+from invoice_hub.api.http import body_problem, header, json_response, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
@@ -26,11 +26,29 @@ TAG = "Invoice API"
 #: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing or invalid bearer token"},
-    403: {"description": "The user belongs to no practice"},
-    422: {"description": "Validation error"},
-    503: {"description": "Busy; retry after Retry-After seconds"},
+    401: fastapi_style.error(
+        "Missing or invalid bearer token",
+        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
+    ),
+    403: fastapi_style.error("The user belongs to no practice"),
+    422: fastapi_style.VALIDATION_ERROR,
+    503: fastapi_style.BUSY,
 }
+
+#: the headers of an answer that carries an invoice
+ETAG: responses.Headers = {"ETag": responses.header("The invoice's version, for If-Match")}
+CREATED: responses.Headers = {
+    **ETAG,
+    "Location": responses.header("The new invoice's URL"),
+    "Idempotent-Replayed": responses.header(
+        "true when this is the first answer to the same Idempotency-Key, replayed", required=False
+    ),
+}
+
+#: where an answer's invoice id goes next (the operation ids Powertools gives the /invoice/{id} routes)
+INVOICE_LINKS = responses.links(
+    ("get_invoice__id__get", "update_invoice__id__put", "delete_invoice__id__delete"), id="$response.body#/id"
+)
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -42,7 +60,7 @@ def resolver() -> APIGatewayRestResolver:
 def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
     """The function's `lambda_handler`: logging with the request's correlation id, then (with `bearer`)
     the token check, then the resolver."""
-    handler = authenticated(app) if bearer else app.resolve
+    handler = authenticated(app) if bearer else readable_body(app)
     wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
         handler
     )
@@ -63,10 +81,22 @@ def authenticated(app: APIGatewayRestResolver) -> Handler:
             return proxy_response(403, {"detail": error.message})
         except errors.ServiceBusy as error:
             return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
-        problem = json_body_problem(event)
+        problem = body_problem(event)
         if problem:
             return proxy_response(422, fastapi_style.body_error(problem))
         app.append_context(principal=principal)
+        return app.resolve(event, context)
+
+    return handle
+
+
+def readable_body(app: APIGatewayRestResolver) -> Handler:
+    """A route without authentication: the body is checked before routing, as behind `authenticated`."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        problem = body_problem(event)
+        if problem:
+            return proxy_response(422, fastapi_style.body_error(problem))
         return app.resolve(event, context)
 
     return handle

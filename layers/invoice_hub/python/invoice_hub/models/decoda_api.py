@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from invoice_hub.models.common_api import Number
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
 
 
@@ -22,7 +23,7 @@ class InvoiceMethod(StrEnum):
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Cents = Annotated[int, Field(ge=0, le=99_999_999_999)]
+Cents = Annotated[int, Field(ge=0, le=99_999_999_999), Number]
 
 
 class ChargeDetail(BaseModel):
@@ -37,7 +38,7 @@ class ChargeDetail(BaseModel):
     total: Cents = 0
     description: str | None = Field(default=None, max_length=500)
     discountAmount: Cents = 0
-    discountPercentage: Annotated[float, Field(ge=0, le=100)] = 0
+    discountPercentage: Annotated[float, Field(ge=0, le=100), Number] = 0
     externalId: str | None = Field(default=None, max_length=128)
 
     @property
@@ -46,11 +47,19 @@ class ChargeDetail(BaseModel):
 
 
 class RuleDetails(BaseModel):
+    """A sending rule, as answered (and as stored with the send)."""
+
     id: str | None = None
     name: str | None = Field(default=None, max_length=200)
     methods: list[InvoiceMethod] = Field(default_factory=list)
     delayInDays: Annotated[int, Field(ge=0, le=365)] = 0
     message: str | None = Field(default=None, max_length=1000)
+
+
+class RuleIn(RuleDetails):
+    """A sending rule in a request: its delay only as a JSON number."""
+
+    delayInDays: Annotated[int, Field(ge=0, le=365), Number] = 0
 
 
 class CreateManualInvoice(BaseModel):
@@ -71,7 +80,7 @@ class CreateManualInvoice(BaseModel):
     message: Text
     invoiceMethod: InvoiceMethod
     charges: list[ChargeDetail] | None = Field(default=None, max_length=100)
-    rule: RuleDetails | None = Field(default=None, description="Schedules the send delayInDays later")
+    rule: RuleIn | None = Field(default=None, description="Schedules the send delayInDays later")
 
 
 class ActionType(StrEnum):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+
+from invoice_hub.models.common_api import IsoDate
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -51,7 +53,7 @@ class Submission(BaseModel):
     )
 
     InvoiceId: Id
-    InvoiceDate: date | None = None
+    InvoiceDate: IsoDate | None = None
     PatientId: UUID | None = None
     EncounterId: UUID | None = None
     Lines: list[Line] = Field(min_length=1, max_length=200)
@@ -74,7 +76,10 @@ class StatusEntry(BaseModel):
     StatusDate: EbhTime
 
 
-class InvoiceStatus(BaseModel):
+class PayorInvoiceStatus(BaseModel):
+    """One payer's history of an invoice (EBH calls it InvoiceStatus; the OpenAPI document has that name
+    for the invoice's status enum, and one name can describe only one schema)."""
+
     SubmissionId: UUID
     InvoiceId: str
     PayorOrgId: str
@@ -82,9 +87,8 @@ class InvoiceStatus(BaseModel):
     StatusHistory: list[StatusEntry]
 
 
+InvoiceStatus = PayorInvoiceStatus  # the contract's name, as logic/ebh.py builds it
+
+
 class InvoiceStatuses(BaseModel):
-    InvoiceStatuses: list[InvoiceStatus]
-
-
-class ErrorMessage(BaseModel):
-    Message: str
+    InvoiceStatuses: list[PayorInvoiceStatus]

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from invoice_hub.models.common_api import IsoDateTime
 from invoice_hub.models.invoice import Invoice, InvoiceStatus, LineItem
 
 
@@ -99,8 +100,8 @@ class InvoiceIn(BaseModel):
         }
     )
 
-    issue_date: datetime | None = Field(default=None, description="Defaults to the time of creation")
-    due_date: datetime | None = None
+    issue_date: IsoDateTime | None = Field(default=None, description="Defaults to the time of creation")
+    due_date: IsoDateTime | None = None
     status: InvoiceStatus = InvoiceStatus.DRAFT
     discount_amount: MoneyIn = Decimal(0)
     discount_percent: Percent = Decimal(0)

@@ -1,0 +1,33 @@
+"""Error bodies as the contracts write them (for the OpenAPI document; the facades in api/ build them).
+
+FastAPI-style (Invoice API, Decoda): `{"detail": "..."}`, and `{"detail": [{type, loc, msg}]}` for a
+validation error. ASP.NET-style (Healthbridge, eBillingHub): `{"Message": "..."}`.
+"""
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    """FastAPI's HTTPException body."""
+
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One problem of a request, without the rejected input (it may be patient data)."""
+
+    type: str
+    loc: list[str | int] = Field(description="Where: body, query, path or header, then the field")
+    msg: str
+
+
+class ValidationErrors(BaseModel):
+    """FastAPI's 422 body."""
+
+    detail: list[ValidationIssue]
+
+
+class ErrorMessage(BaseModel):
+    """ASP.NET Web API's error body (Healthbridge and eBillingHub)."""
+
+    Message: str
