@@ -445,7 +445,12 @@ def main() -> int:
     finally:
         local.stop()
     if "cost" in parts:
-        found["cost"] = cost_report(found["create"], found["sender"]["usage"], sends_per_invoice=1)
+        found["cost"] = cost_report(
+            found["create"],
+            found["sender"]["usage"],
+            sends_per_invoice=1,
+            functions=len(local.stack.functions),
+        )
     summary(found, log, time.perf_counter() - began)
     return 0
 
@@ -517,9 +522,11 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
             f"over target: {over or 'none'}; ScannedCount/Count {min(ratios):.2f}-{max(ratios):.2f}"
         )
     if "sender" in found:
+        sender = found["sender"]
         print(
-            f"3. Sender batch of 10 at 100 ms: {found['sender']['ratio']:.2f}x 100 ms; pipeline "
-            f"{found['pipeline']['rate']:.0f} messages/s"
+            f"3. Sender batch of 10 at 100 ms: {sender['ratio']:.2f}x 100 ms locally (the sends added "
+            f"{sender['added']:.2f}x; on AWS about {sender['aws'][0]:.2f}-{sender['aws'][1]:.2f}x); "
+            f"pipeline {found['pipeline']['rate']:.0f} messages/s"
         )
     if "retryall" in found:
         r = found["retryall"]

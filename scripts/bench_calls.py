@@ -9,6 +9,7 @@ counts the calls of one request.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections import Counter
@@ -61,9 +62,13 @@ def item_size(item: dict[str, Any]) -> int:
     return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
 
 
-def indexes_of(item: dict[str, Any]) -> int:
-    """How many of the table's GSIs an item is written to (each costs its own write units)."""
-    return sum(1 for name in item if name.startswith("GSI") and name.endswith("PK"))
+def index_units(item: dict[str, Any]) -> float:
+    """Write units an item costs in the GSIs it is written to: GSI1-4 project ALL (the item's size),
+    GSI5 keys only (1). Index writes are not doubled by a transaction; a change that moves an item
+    out of an index (a delete there) is not counted."""
+    size = max(1, math.ceil(item_size(item) / 1024))
+    names = [name[:-2] for name in item if name.startswith("GSI") and name.endswith("PK")]
+    return float(sum(1 if name == "GSI5" else size for name in names))
 
 
 def patient_read(context: dict[str, Any], **_: Any) -> None:
@@ -75,8 +80,10 @@ def patient_read(context: dict[str, Any], **_: Any) -> None:
 
 class CallLog:
     """Every AWS call the functions make through the layer's clients, by service and operation; and the
-    DynamoDB capacity units they would consume on AWS, estimated from item sizes (writes to each GSI an
-    item is in count once more)."""
+    DynamoDB capacity units they would consume on AWS, estimated from item sizes (DynamoDB's sizing and
+    pricing rules: 1 WRU per KB written, twice in a transaction, plus each GSI written; 1 RRU per 4 KB
+    read strongly consistent, half that eventually consistent). An UpdateItem or DeleteItem, whose item
+    the hook does not see, counts as one small item."""
 
     def __init__(self) -> None:
         self.ops: list[str] = []
@@ -103,8 +110,9 @@ class CallLog:
     def writes(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         def written(item: dict[str, Any] | None, transactional: bool) -> None:
             size = item_size(item) if item else 100
-            units = capacity_units(size, write=True, transactional=transactional)
-            self.wru += units * (1 + indexes_of(item or {}))
+            self.wru += capacity_units(size, write=True, transactional=transactional) + index_units(
+                item or {}
+            )
 
         name = model.name
         if name == "PutItem":

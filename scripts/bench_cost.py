@@ -64,20 +64,16 @@ class Usage:
         }
 
 
-def kms_month() -> dict[str, float]:
-    """KMS for a month of steady traffic: the key, SQS's data-key requests (producer and consumer, each
-    once per reuse period), DynamoDB's (it caches the table key; about one request per 5 minutes per
-    table and partition set, counted as 2 tables x 1 per 5 minutes)."""
-    periods = MONTH_SECONDS / KMS_REUSE_SECONDS
-    sqs = 2 * periods  # GenerateDataKey by the senders of messages, Decrypt by the Sender's role
-    dynamodb = 2 * periods
-    return {
-        "requests": sqs + dynamodb,
-        "cost": (sqs + dynamodb) * PRICES["kms_request"] + PRICES["kms_key_month"],
-    }
+def kms_month(functions: int) -> dict[str, float]:
+    """KMS for a month of steady traffic, an upper bound: SQS and DynamoDB each ask KMS for a data key
+    (GenerateDataKey / Decrypt) about once per reuse period (5 minutes) per calling principal and
+    resource; every function has a role of its own and touches at most the table, the idempotency
+    table and SendQueue (or its DLQ). The key itself is $1 a month."""
+    requests = functions * 3 * MONTH_SECONDS / KMS_REUSE_SECONDS
+    return {"requests": requests, "cost": requests * PRICES["kms_request"] + PRICES["kms_key_month"]}
 
 
-def report(create: Usage, send: Usage, sends_per_invoice: float) -> dict[str, Any]:
+def report(create: Usage, send: Usage, sends_per_invoice: float, functions: int) -> dict[str, Any]:
     """Prints the arithmetic per 1,000,000 invoices (each created ISSUED, its deliveries sent)."""
     print("\n== 5. Cost per 1,000,000 invoices created (ISSUED) and sent, us-east-1 list prices (2025)")
     print(f"prices: {', '.join(f'{k} ${v:.10g}' for k, v in PRICES.items())}")
@@ -96,9 +92,12 @@ def report(create: Usage, send: Usage, sends_per_invoice: float) -> dict[str, An
             total = dollars * times
             lines[item] = lines.get(item, 0.0) + total
             print(f"  {item:<18}${total:>10.2f}")
-    kms = kms_month()
+    kms = kms_month(functions)
     lines["KMS (a month)"] = kms["cost"]
-    print(f"\nKMS, a month whatever the volume: {kms['requests']:,.0f} requests + 1 key = ${kms['cost']:.2f}")
+    print(
+        f"\nKMS, a month whatever the volume (at most {functions} roles x 3 resources x one request per "
+        f"{KMS_REUSE_SECONDS} s): {kms['requests']:,.0f} requests + 1 key = ${kms['cost']:.2f}"
+    )
     total = sum(lines.values())
     print(f"\n{'service':<22}{'USD per 1M invoices':>20}")
     for item, dollars in sorted(lines.items(), key=lambda kv: -kv[1]):

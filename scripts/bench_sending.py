@@ -36,6 +36,7 @@ BATCHES = 8  # measured batches per setting, after one warm-up batch
 PIPELINE = 300  # sends through the pipeline for messages per second
 RETRY_ALL = 10_000
 SEED_CHUNK = 500
+AWS_CALL_MS = (5, 10)  # a DynamoDB GetItem / PutItem in the same region, typical and slow
 
 
 def pending(tenant_id: UUID, count: int) -> list[Delivery]:
@@ -148,15 +149,23 @@ def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
             f"{f'{delay} ms':<12}{f['batches']:>8}{f['median']:>11.0f}{f'{low:.0f}-{high:.0f}':>14}"
             f"{f['calls']:>15.1f}{f['wru']:>9.1f}{f['rru']:>9.1f}"
         )
+    added = (slow["median"] - fast["median"]) / EXTERNAL_MS
+    low, high = (EXTERNAL_MS + slow["calls"] * ms for ms in AWS_CALL_MS)
     print(
         f"batch of {BATCH} at {EXTERNAL_MS} ms / {EXTERNAL_MS} ms = {ratio:.2f} "
-        f"{'PASS' if ratio <= 1.5 else 'over'}"
-        f"  (the same batch at 0 ms, i.e. the local AWS calls: {fast['median']:.0f} ms;"
-        f" what the 100 ms added: {(slow['median'] - fast['median']) / EXTERNAL_MS:.2f}x {EXTERNAL_MS} ms)"
+        f"{'PASS' if ratio <= 1.5 else 'over'} locally, where moto answers one call at a time: the batch at"
+        f" 0 ms (AWS calls alone) takes {fast['median']:.0f} ms, and the {BATCH} sends of {EXTERNAL_MS} ms"
+        f" added {added:.2f}x {EXTERNAL_MS} ms"
+    )
+    print(
+        f"on AWS (estimate): each record's {slow['calls']:.0f} calls run in its own thread as its send does:"
+        f" {EXTERNAL_MS} ms + {slow['calls']:.0f} x {AWS_CALL_MS[0]}-{AWS_CALL_MS[1]} ms"
+        f" = {low:.0f}-{high:.0f} ms"
+        f" = {low / EXTERNAL_MS:.2f}-{high / EXTERNAL_MS:.2f}x {EXTERNAL_MS} ms"
     )
     usage = Usage(
-        label=f"one send, a tenth of a Sender batch of {BATCH} at {EXTERNAL_MS} ms",
-        lambda_ms=slow["median"],
+        label=f"one send, a tenth of a Sender batch of {BATCH} at {EXTERNAL_MS} ms (the AWS estimate's top)",
+        lambda_ms=high,
         invocations=1 / BATCH,
         wru=slow["wru"],
         rru=slow["rru"],
@@ -164,7 +173,13 @@ def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
         log_bytes=slow["log_bytes"],
         traces=1 / BATCH,
     )
-    return {"ratio": ratio, "figures": figures, "usage": usage}
+    return {
+        "ratio": ratio,
+        "added": added,
+        "aws": (low / EXTERNAL_MS, high / EXTERNAL_MS),
+        "figures": figures,
+        "usage": usage,
+    }
 
 
 def bench_client() -> Any:
