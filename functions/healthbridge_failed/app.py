@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import healthbridge_api, responses
+from invoice_hub.api import healthbridge_api
 from invoice_hub.models.delivery import DeliveryStatus
 from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo
 
@@ -20,11 +20,6 @@ app = healthbridge_api.resolver()
         200: {
             "description": "Collection of InvoiceSendingStatusVo",
             "content": healthbridge_api.content(list[InvoiceSendingStatusVo]),
-            "links": responses.links(
-                ("cancel_api_v1__practiceid__billing_invoices__invoiceId__cancel_post",),
-                practiceid="$response.body#/0/PracticeId",
-                invoiceId="$response.body#/0/InvoiceId",
-            ),
         },
         **healthbridge_api.ERROR_RESPONSES,
     },

@@ -34,9 +34,18 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 #: where a sent invoice's id goes next (the operation ids Powertools gives the /billing/invoice/{id} routes)
-SENT_INVOICE_LINKS = responses.links(
-    ("get_billing_invoice__id__get", "send_billing_invoice__id__send_now_put"), id="$response.body#/id"
-)
+SENT_INVOICE_LINKS = {
+    **responses.links(
+        ("get_billing_invoice__id__get", "send_billing_invoice__id__send_now_put"), id="$response.body#/id"
+    ),
+    **responses.body_link(
+        "execute_action_billing_invoice_execute_action_put",
+        {"invoiceSetIds": ["$response.body#/id"], "actionType": "pause"},
+    ),
+    **responses.body_link(
+        "retry_billing_invoice_retry_method_put", {"invoiceId": "$response.body#/id", "invoiceMethod": "SMS"}
+    ),
+}
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 

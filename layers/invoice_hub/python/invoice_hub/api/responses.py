@@ -69,3 +69,9 @@ def links(operation_ids: Iterable[str], **parameters: str) -> dict[str, Any]:
         operation_id: {"operationId": operation_id, "parameters": dict(parameters)}
         for operation_id in operation_ids
     }
+
+
+def body_link(operation_id: str, request_body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI link to an operation whose request body takes the answer's id (runtime expressions in
+    the body's values)."""
+    return {operation_id: {"operationId": operation_id, "requestBody": request_body}}
