@@ -42,7 +42,7 @@ from invoice_hub_local.stack import LocalStack, aws_environment
 from invoice_hub_local.template import FunctionSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = 3
+RUNS = 5
 PYC_RUNS = 3  # runs of the without-.pyc figure (each compiles the whole layer)
 GOAL = 1.5  # the goal: cold init at most 1.5x the floor
 FLOOR = 'import boto3; boto3.client("dynamodb", region_name="us-east-1")'

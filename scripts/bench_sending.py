@@ -155,7 +155,8 @@ def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
         f"batch of {BATCH} at {EXTERNAL_MS} ms / {EXTERNAL_MS} ms = {ratio:.2f} "
         f"{'PASS' if ratio <= 1.5 else 'over'} locally, where moto answers one call at a time: the batch at"
         f" 0 ms (AWS calls alone) takes {fast['median']:.0f} ms, and the {BATCH} sends of {EXTERNAL_MS} ms"
-        f" added {added:.2f}x {EXTERNAL_MS} ms"
+        f" added {added:+.2f}x {EXTERNAL_MS} ms (the sends overlap each other and the AWS calls;"
+        f" one after another they would add {BATCH}x)"
     )
     print(
         f"on AWS (estimate): each record's {slow['calls']:.0f} calls run in its own thread as its send does:"
