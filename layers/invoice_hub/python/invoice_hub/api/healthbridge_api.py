@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
 from invoice_hub.api import responses
-from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render
-from invoice_hub.api.http import header, proxy_response
+from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render, render_error
+from invoice_hub.api.http import header
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
@@ -31,6 +31,7 @@ from invoice_hub.observability import logger
 TAG = "Healthbridge"
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 MEDIA_TYPES = ("application/json", "text/json", "application/xml", "text/xml")
+ERROR_MEDIA_TYPES = ("application/json", "application/xml", "text/xml")  # text/json errors are JSON
 NOT_FOUND = "No HTTP resource was found that matches the request URI."
 
 
@@ -40,8 +41,9 @@ def content(model: Any) -> dict[str, OpenAPIResponseContentModel | OpenAPIRespon
 
 
 def error(description: str, headers: responses.Headers | None = None) -> OpenAPIResponse:
-    """An error answered `{"Message": "..."}` (JSON whatever `Accept` asked for), for the OpenAPI document."""
-    return responses.body(ErrorMessage, description, with_headers=headers)
+    """An error answered `{"Message": "..."}`, or `<Error><Message>` to an XML client, for the OpenAPI
+    document."""
+    return responses.body(ErrorMessage, description, media_types=ERROR_MEDIA_TYPES, with_headers=headers)
 
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -64,14 +66,26 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 Body = list[InvoiceSendingStatusVo] | RestApiResult[list[InvoiceSendingStatusVo]] | RestApiResult[Any]
 
 
-def message(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status_code, content_type="application/json", body={"Message": text}, headers=headers
-    )
+def error_response(
+    event: dict[str, Any], status_code: int, text: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An error as a Lambda proxy response, in the format the request's `Accept` negotiates."""
+    body, content_type = render_error(text, header(event, "Accept"))
+    return {
+        "statusCode": status_code,
+        "headers": {"Content-Type": content_type, **(headers or {})},
+        "multiValueHeaders": {},
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
 
 def resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
+
+    def message(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
+        body, content_type = render_error(text, header(app.current_event.raw_event, "Accept"))
+        return Response(status_code=status_code, content_type=content_type, body=body, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[Any]:
@@ -111,17 +125,18 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
             principal.require_admin()
             negotiated = negotiate(header(event, "Accept"))
         except errors.Unauthenticated:
-            return proxy_response(
+            return error_response(
+                event,
                 401,
-                {"Message": "Authorization has been denied for this request."},
+                "Authorization has been denied for this request.",
                 {"WWW-Authenticate": "Bearer"},
             )
         except errors.Forbidden as error:
-            return proxy_response(403, {"Message": error.message})
+            return error_response(event, 403, error.message)
         except NotAcceptable as error:
-            return proxy_response(406, {"Message": error.message})
+            return error_response(event, 406, error.message)
         except errors.ServiceBusy as error:
-            return proxy_response(503, {"Message": error.message}, {"Retry-After": str(error.retry_after)})
+            return error_response(event, 503, error.message, {"Retry-After": str(error.retry_after)})
         app.append_context(principal=principal, negotiated=negotiated)
         return app.resolve(event, context)
 

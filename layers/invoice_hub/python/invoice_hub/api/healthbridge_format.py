@@ -225,6 +225,19 @@ def render(body: HealthbridgeBody, negotiated: Negotiated) -> tuple[str, str]:
     return text, negotiated.content_type
 
 
+def render_error(message: str, accept: str | None) -> tuple[str, str]:
+    """Web API's HttpError, the body of every error: `<Error><Message>...</Message></Error>` (no namespace)
+    to a client that negotiates XML, else `{"Message": ...}` (Web API's JSON fallback, which a 406 takes
+    too). Returns the body and its Content-Type."""
+    try:
+        negotiated = negotiate(accept)
+    except NotAcceptable:
+        negotiated = JSON
+    if negotiated.format is WireFormat.XML:
+        return _element("Error", "", (_leaf("Message", message),)), negotiated.content_type
+    return json.dumps({"Message": message}, ensure_ascii=False, separators=(",", ":")), "application/json"
+
+
 def render_json(body: HealthbridgeBody) -> str:
     """Keys in declaration order (the samples' order), compact, non-ASCII kept as is (as Json.NET does)."""
     if isinstance(body, list):
