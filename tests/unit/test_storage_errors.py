@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
+import socket
 
-from invoice_hub.dal.dynamo import cancellation_codes, throttling_as_busy
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from invoice_hub.dal.dynamo import cancellation_codes, throttling_as_busy, with_busy_errors
 from invoice_hub.errors import ServiceBusy
 
 
@@ -34,3 +38,25 @@ def test_cancellation_reasons_are_read_in_item_order() -> None:
     )
     assert cancellation_codes(error) == ["None", "ConditionalCheckFailed"]
     assert cancellation_codes(client_error("TransactionCanceledException")) == []
+
+
+def test_a_dynamodb_that_does_not_answer_is_service_busy_after_the_retries() -> None:
+    # given a port nothing listens on (bound, then closed) and a client that retries twice
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=0.5, read_timeout=0.5)
+    client = with_busy_errors(
+        boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+    )
+    # when a call cannot reach the store, then the caller sees ServiceBusy (503), not a botocore error (500)
+    with pytest.raises(ServiceBusy) as raised:
+        client.get_item(TableName="t", Key={"PK": {"S": "x"}})
+    assert isinstance(raised.value.__cause__, EndpointConnectionError)

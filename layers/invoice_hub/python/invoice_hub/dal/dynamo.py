@@ -6,7 +6,9 @@ only because it was throttled or met a concurrent transaction (cancellation reas
 `ProvisionedThroughputExceeded`, `TransactionConflict`; the SDK does not retry those): nothing of it was
 written, and the client may retry. The client itself raises ServiceBusy for such an answer, whatever the
 call (`after-call`, once the SDK's retries are spent), so no call site can let one through as a 500;
-`throttling_as_busy` says the same at the call sites that name it.
+`throttling_as_busy` says the same at the call sites that name it. A DynamoDB that cannot be reached or
+does not answer in time (connect or read timeout, a dropped connection), once the SDK's retries are spent,
+is ServiceBusy too: the request may be retried (with its Idempotency-Key, a write that did land replays).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from invoice_hub.errors import ServiceBusy
 
@@ -48,9 +51,20 @@ _deserializer = TypeDeserializer()
 def dynamodb_client() -> DynamoDBClient:
     """One client per container, created on first use and reused by every invocation."""
     config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
-    client = boto3.client("dynamodb", config=config)
+    return with_busy_errors(boto3.client("dynamodb", config=config))
+
+
+def with_busy_errors(client: DynamoDBClient) -> DynamoDBClient:
+    """The client, raising ServiceBusy for what only means "not now" (see the module's docstring)."""
     client.meta.events.register("after-call.dynamodb", _busy_after_retries)
+    client.meta.events.register("after-call-error.dynamodb", _busy_when_unreachable)
     return client
+
+
+def _busy_when_unreachable(exception: Exception | None = None, **_: Any) -> None:
+    """No answer from DynamoDB after the SDK's retries (timeouts, refused or dropped connections)."""
+    if isinstance(exception, BotocoreConnectionError):
+        raise ServiceBusy() from exception
 
 
 def _busy_after_retries(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
