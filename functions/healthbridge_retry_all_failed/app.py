@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from invoice_hub import metrics
 from invoice_hub.api import healthbridge_api
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
@@ -52,4 +53,5 @@ def retry_all() -> Response[Any]:
     return healthbridge_api.respond(app, body)
 
 
-lambda_handler = healthbridge_api.entry_point(app)
+# what retry-all put back is counted as `Redrives` and written once per invocation (invoice_hub/metrics.py)
+lambda_handler = metrics.flushed(healthbridge_api.entry_point(app))
