@@ -107,6 +107,13 @@ def other_practice(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice()
 
 
+@pytest.fixture
+def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
+    """Switches the fake external systems' mode ("ok", "unavailable", ...); back to ok after the test."""
+    yield lambda mode: stack.external.control(mode)
+    stack.external.control("ok")
+
+
 def load_event(function: str, case: str) -> dict[str, Any]:
     """A sample event from events/ (the same files `sam local invoke -e` takes)."""
     event: dict[str, Any] = json.loads((EVENTS / function / f"{case}.json").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from invoice_hub.dal.credentials import CredentialRepository
 from invoice_hub.errors import ServiceBusy
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
-from tests.e2e.test_sending_http import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 CREATE = "/billing/invoice/create"

@@ -20,7 +20,7 @@ from invoice_hub.errors import ServiceBusy
 from invoice_hub.logic.ebh import Submissions
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
-from tests.e2e.test_sending_http import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 VERSIONS = ("v1", "v2")
@@ -60,17 +60,6 @@ def ebh(stack: LocalStack) -> Iterator[httpx.Client]:
 
     with httpx.Client(base_url=stack.url, timeout=30, event_hooks={"response": [operation_id]}) as client:
         yield client
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
-    """Switches the fake external systems' mode; they are back to ok after the test."""
-
-    def switch(mode: str) -> None:
-        stack.external.control(mode)
-
-    yield switch
-    stack.external.control("ok")
 
 
 @pytest.fixture
@@ -186,7 +175,7 @@ def settled(
 
     what = f"{count} entries ending {final!r} for {params}"
     try:
-        found: list[dict[str, Any]] = wait_for(check, timeout, what)
+        found: list[dict[str, Any]] = wait_for(check, what, timeout)
     except AssertionError as error:
         raise AssertionError(f"{error}; last seen: {last}") from None
     return found

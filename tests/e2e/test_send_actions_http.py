@@ -3,7 +3,7 @@ Healthbridge's aborted and sent lists and per-practice cancel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.e2e.test_decoda_http import CREATE, manual
-from tests.e2e.test_sending_http import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def admin(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice(admin=True)
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
-    yield lambda mode: stack.external.control(mode)
-    stack.external.control("ok")
 
 
 def scheduled(http: httpx.Client, practice: Practice, days: int = 3) -> dict[str, Any]:

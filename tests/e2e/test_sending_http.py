@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -17,27 +17,9 @@ from botocore.exceptions import ClientError
 
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-DEADLINE = 60.0
-
-
-def wait_for(check: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
-    """Polls until `check` returns something truthy; the local stack is asynchronous like AWS."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
-    """Switches the fake external systems' mode; they are back to ok after the test."""
-    yield lambda mode: stack.external.control(mode)
-    stack.external.control("ok")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ shows its outcome once.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -32,10 +31,10 @@ from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.faults.conftest import CODES, Throttle, persistent
+from tests.polling import wait_for
 from tests.report import tried
 
 S = DeliveryStatus
-DEADLINE = 60.0
 
 
 def posts(stack: LocalStack, delivery_id: UUID) -> list[dict[str, Any]]:
@@ -158,16 +157,6 @@ def quick_redelivery(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iter
             yield float(visibility)
     finally:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": before["VisibilityTimeout"]})
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def test_a_sender_killed_after_the_external_2xx_does_not_send_twice(

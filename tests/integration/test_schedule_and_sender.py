@@ -53,6 +53,7 @@ from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
+from tests.polling import wait_for
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -66,18 +67,6 @@ FUTURE = timedelta(days=1)
 
 
 # -- small helpers -----------------------------------------------------------------------------------
-def wait_for(check: Callable[[], T | None], timeout: float = DEADLINE, what: str = "condition") -> T:
-    """Polls until `check` returns something truthy (the local stack is asynchronous, like AWS)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -144,17 +133,6 @@ def pending(practice: Practice, now: datetime, **details: Any) -> Delivery:
 
 def ref(delivery: Delivery) -> DeliveryRef:
     return DeliveryRef(delivery.tenant_id, delivery.id)
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
-    """Switches the fake external systems' mode; they are back to ok after the test."""
-
-    def switch(mode: str) -> None:
-        stack.external.control(mode)
-
-    yield switch
-    stack.external.control("ok")
 
 
 @pytest.fixture
@@ -378,7 +356,7 @@ class SenderFunction:
                 )
             return found
 
-        return wait_for(look, timeout, f"message {message_id} to be visible again")
+        return wait_for(look, timeout=timeout, what=f"message {message_id} to be visible again")
 
     def dlq_holds(self, delivery: Delivery) -> bool:
         """Whether SendDLQ holds a message for the delivery (each message is looked at, then left visible)."""

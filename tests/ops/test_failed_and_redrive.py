@@ -8,7 +8,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -19,26 +19,10 @@ from invoice_hub_local.seed import PAYER_HUB_TOKEN_PARAMETER
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import invoice_body, sign_in
 from tests.ops.conftest import Run
+from tests.polling import wait_for
 from tests.report import tried
 
 pytestmark = pytest.mark.e2e
-DEADLINE = 60.0
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], object]]:
-    yield lambda mode: stack.external.control(mode)
-    stack.external.control("ok")
 
 
 @pytest.fixture

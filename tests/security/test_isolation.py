@@ -36,8 +36,8 @@ import invoice_hub.api
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.integration.test_bearer_tokens import claims, moto_key, signed
+from tests.polling import wait_for
 from tests.report import tried
-from tests.security.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 SUITE = "isolation"

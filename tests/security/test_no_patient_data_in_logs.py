@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,8 +21,9 @@ import pytest
 
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
+from tests.polling import wait_for
 from tests.report import tried
-from tests.security.conftest import FunctionLogs, SqsMessages, wait_for
+from tests.security.conftest import FunctionLogs, SqsMessages
 
 pytestmark = pytest.mark.e2e
 SUITE = "no patient data in logs"
@@ -53,12 +54,6 @@ def canaries() -> dict[str, str]:
 
 def leaks(text: str, values: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in values.items() if value in text}
-
-
-@pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
-    yield lambda mode: stack.external.control(mode)
-    stack.external.control("ok")
 
 
 def decoda_body(values: dict[str, str], **overrides: Any) -> dict[str, Any]:
