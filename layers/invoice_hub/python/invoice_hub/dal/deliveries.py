@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -151,6 +152,20 @@ class DeliveryRepository:
             "ExpressionAttributeValues": to_item(values),
         }
         return [self.from_item(item) for item in query_pages(self.client, request)]
+
+    def oldest_by_status(self, tenant_id: UUID, status: DeliveryStatus, limit: int) -> list[Delivery]:
+        """At most `limit` FAILED, CANCELLED or SENT deliveries, oldest first: one `Query` page of `limit`
+        items (not every 1 MB page of the status), so the read costs what it returns."""
+        if status not in LISTED:
+            raise ValueError(f"{status} deliveries are not indexed by status")
+        request = {
+            "TableName": self.table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.deliveries_by_status(tenant_id, status)}),
+            "Limit": limit,
+        }
+        return [self.from_item(item) for item in islice(query_pages(self.client, request), limit)]
 
     def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
         return self._by_index("GSI1", keys.deliveries_of_invoice(tenant_id, invoice_id))

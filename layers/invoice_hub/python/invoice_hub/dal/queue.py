@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -59,16 +60,22 @@ class SendQueue:
         self.dlq_arn = dlq_arn
         self.client = client or sqs_client()  # the ops command passes its target's
 
-    def enqueue(self, refs: Sequence[DeliveryRef]) -> list[DeliveryRef]:
-        """Sends one message per delivery; returns the ones SQS did not take (the schedule re-enqueues
-        PENDING deliveries that stay stuck, so a failure here loses nothing)."""
-        failed: list[DeliveryRef] = []
-        for start in range(0, len(refs), 10):
-            chunk = refs[start : start + 10]
-            entries: list[Any] = [{"Id": str(n), "MessageBody": ref.body()} for n, ref in enumerate(chunk)]
-            response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            failed += [chunk[int(entry["Id"])] for entry in response.get("Failed", [])]
-        return failed
+    def enqueue(self, refs: Sequence[DeliveryRef], workers: int = 1) -> list[DeliveryRef]:
+        """Sends one message per delivery, 10 a `SendMessageBatch`, `workers` batches at a time (the client
+        is thread-safe); returns the ones SQS did not take (the schedule re-enqueues PENDING deliveries
+        that stay stuck, so a failure here loses nothing)."""
+        chunks = [refs[start : start + 10] for start in range(0, len(refs), 10)]
+        if workers > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+                refused = list(pool.map(self._send_batch, chunks))
+        else:
+            refused = [self._send_batch(chunk) for chunk in chunks]
+        return [ref for chunk in refused for ref in chunk]
+
+    def _send_batch(self, chunk: Sequence[DeliveryRef]) -> list[DeliveryRef]:
+        entries: list[Any] = [{"Id": str(n), "MessageBody": ref.body()} for n, ref in enumerate(chunk)]
+        response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return [chunk[int(entry["Id"])] for entry in response.get("Failed", [])]
 
     def to_dlq(self, ref: DeliveryRef) -> None:
         """A permanent failure goes straight to the DLQ: retrying it would only fail again."""

@@ -8,7 +8,10 @@ claim makes a second message for a delivery harmless. Every delivery put back to
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -16,7 +19,7 @@ from uuid import UUID
 from invoice_hub import metrics
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, retry_due
 from invoice_hub.dal.queue import DeliveryRef, MoveTask, SendQueue
-from invoice_hub.errors import VersionConflict
+from invoice_hub.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.models.delivery import Delivery, DeliveryStatus
 
@@ -27,10 +30,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: deliveries one retry-all request puts back at most, oldest first: bounds its duration and its answer
+#: (~270 bytes each; Lambda answers at most 6 MB). The rest wait, FAILED and listed, for the next call.
+RETRY_ALL_LIMIT = 1_000
+#: time one request may spend before it starts no further write (the function's timeout is 10 s, API
+#: Gateway's 29 s; the writes under way, the move task and the enqueue follow)
+RETRY_ALL_BUDGET = timedelta(seconds=4)
+#: writes in flight at once (boto3 clients are thread-safe; on AWS a PutItem waits 5-10 ms)
+RETRY_ALL_WORKERS = 16
+
+
 @dataclass(frozen=True)
 class RetryAll:
     move_task: MoveTask
     put_back: list[Delivery]
+    #: FAILED deliveries were left for a later call (the limit or the time budget was reached)
+    remaining: bool = False
+
+
+#: a partial call starts no move task: MoveTask(started=False, status=NOT_STARTED)
+NOT_STARTED = "NOT_STARTED"
 
 
 def retry_all_failed(
@@ -39,33 +58,97 @@ def retry_all_failed(
     tenant_id: UUID,
     stuck_after: timedelta,
     now: datetime | None = None,
+    *,
+    limit: int | None = RETRY_ALL_LIMIT,
+    budget: timedelta | None = RETRY_ALL_BUDGET,
+    workers: int = RETRY_ALL_WORKERS,
+    timer: Callable[[], float] = time.monotonic,
 ) -> RetryAll:
-    """Re-drives SendDLQ (StartMessageMoveTask, unless one is running) and puts every FAILED delivery of
-    the tenant back to PENDING. A delivery whose DLQ message has expired (past `dlq_until`) is enqueued
-    afresh, and so is every one when a move task was already running (it moves only what the DLQ held
-    when it started); the others come back with the move task. One whose message is gone otherwise (the
-    DLQ was purged) is still PENDING after `stuck_after`, and the schedule enqueues it then."""
+    """Puts the tenant's FAILED deliveries back to PENDING, oldest first, at most `limit` of them and no
+    new write once `budget` has passed (None: no bound), `workers` writes at a time; then re-drives
+    SendDLQ (StartMessageMoveTask, unless one is running).
+
+    A delivery whose DLQ message has expired (past `dlq_until`) is enqueued afresh, and so is every one
+    when a move task was already running (it moves only what the DLQ held when it started); the others
+    come back with the move task. One whose message is gone otherwise (the DLQ was purged) is still
+    PENDING after `stuck_after`, and the schedule enqueues it then.
+
+    When the bound leaves FAILED deliveries behind (`remaining`), no move task is started: it would move
+    their messages before they are PENDING. Every delivery this call put back is enqueued afresh instead;
+    the rest stay FAILED and listed, and the next call takes them (the transient ones the schedule
+    re-drives on its own too). The call that leaves none behind starts the move task; messages of
+    deliveries already sent then find them SENT and are acknowledged without a send."""
+    began = timer()
     moment = now or utcnow()
-    put_back: list[Delivery] = []
-    in_dlq: set[UUID] = set()  # deliveries whose message should still be in the DLQ
-    for delivery in repo.by_status(tenant_id, S.FAILED):
+    if limit is None:
+        found = repo.by_status(tenant_id, S.FAILED)
+    else:
+        found = repo.oldest_by_status(tenant_id, S.FAILED, limit + 1)  # one more: are there others?
+    remaining = limit is not None and len(found) > limit
+    deadline = None if budget is None else began + budget.total_seconds()
+    outcomes = _put_back(repo, found[:limit], moment, stuck_after, deadline, workers, timer)
+    put_back = [changed for changed in outcomes if isinstance(changed, Delivery)]
+    if not put_back and any(outcome == BUSY for outcome in outcomes):
+        raise ServiceBusy()  # nothing done: the client retries after Retry-After
+    remaining = remaining or any(outcome in (LATER, BUSY) for outcome in outcomes)
+    if remaining:
+        task = MoveTask(started=False, status=NOT_STARTED, task_handle=None)
+        fresh = [DeliveryRef(tenant_id, d.id) for d in put_back]
+    else:
+        in_dlq = {  # deliveries whose message should still be in the DLQ
+            d.id for d in found if d.dlq_until is not None and d.dlq_until > moment
+        }
+        # Only now move the DLQ back: a moved message must find its delivery PENDING already, or the
+        # Sender would take it for a send being decided elsewhere and let it go.
+        task = queue.redrive_dlq()
+        # a move task that was already running moves only what the DLQ held when it started
+        fresh = [DeliveryRef(tenant_id, d.id) for d in put_back if not (task.started and d.id in in_dlq)]
+    if fresh:
+        queue.enqueue(fresh, workers=workers)
+    metrics.count(metrics.REDRIVES, len(put_back))
+    return RetryAll(move_task=task, put_back=put_back, remaining=remaining)
+
+
+#: what became of a delivery retry-all read: put back (the saved Delivery), or one of these
+TAKEN = "taken"  # the schedule or another retry-all wrote it first
+LATER = "later"  # not tried: the time budget was spent, or the store was busy
+BUSY = "busy"  # its write was throttled past the SDK's retries
+
+
+def _put_back(
+    repo: DeliveryRepository,
+    failed: list[Delivery],
+    moment: datetime,
+    stuck_after: timedelta,
+    deadline: float | None,
+    workers: int,
+    timer: Callable[[], float],
+) -> list[Delivery | str]:
+    """Each delivery saved PENDING (version-conditional), `workers` at a time; the outcomes in order.
+    Once the deadline has passed or the store is busy, the deliveries not yet tried are left FAILED."""
+    stop = threading.Event()
+
+    def one(delivery: Delivery) -> Delivery | str:
+        if stop.is_set() or (deadline is not None and timer() >= deadline):
+            stop.set()
+            return LATER
         changed = states.redriven(delivery, moment, "retry-all", moment + stuck_after)
         try:
             repo.save(changed)
         except VersionConflict:
-            continue  # the schedule or another retry-all took it
-        put_back.append(changed)
-        if delivery.dlq_until is not None and delivery.dlq_until > moment:
-            in_dlq.add(delivery.id)
-    # Only now move the DLQ back: a moved message must find its delivery PENDING already, or the Sender
-    # would take it for a send being decided elsewhere and let it go.
-    task = queue.redrive_dlq()
-    # a move task that was already running moves only what the DLQ held when it started
-    fresh = [DeliveryRef(tenant_id, d.id) for d in put_back if not (task.started and d.id in in_dlq)]
-    if fresh:
-        queue.enqueue(fresh)
-    metrics.count(metrics.REDRIVES, len(put_back))
-    return RetryAll(move_task=task, put_back=put_back)
+            return TAKEN
+        except ServiceBusy:
+            stop.set()
+            return BUSY
+        except Exception:
+            stop.set()  # the writes under way finish; the error is the answer
+            raise
+        return changed
+
+    if workers <= 1 or len(failed) <= 1:
+        return [one(delivery) for delivery in failed]
+    with ThreadPoolExecutor(max_workers=min(workers, len(failed))) as pool:
+        return list(pool.map(one, failed))
 
 
 @dataclass
