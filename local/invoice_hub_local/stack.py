@@ -42,6 +42,9 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "local",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
+        # moto answers one call at a time: under a burst (50 concurrent creates) a call may wait its turn
+        # for seconds, which on AWS would be a fault (the layer's default is 5 s)
+        "DYNAMODB_TIMEOUT_SECONDS": "60",
     }
 
 

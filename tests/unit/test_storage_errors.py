@@ -8,7 +8,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
+from pydantic import ValidationError
 
+from invoice_hub.config import get_client_settings
 from invoice_hub.dal.dynamo import cancellation_codes, throttling_as_busy, with_busy_errors
 from invoice_hub.errors import ServiceBusy
 
@@ -60,3 +62,22 @@ def test_a_dynamodb_that_does_not_answer_is_service_busy_after_the_retries() -> 
     with pytest.raises(ServiceBusy) as raised:
         client.get_item(TableName="t", Key={"PK": {"S": "x"}})
     assert isinstance(raised.value.__cause__, EndpointConnectionError)
+
+
+def test_the_dynamodb_timeout_is_five_seconds_unless_configured_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    try:
+        monkeypatch.delenv("DYNAMODB_TIMEOUT_SECONDS", raising=False)
+        get_client_settings.cache_clear()
+        assert get_client_settings().dynamodb_timeout_seconds == 5
+        monkeypatch.setenv("DYNAMODB_TIMEOUT_SECONDS", "60")  # the local stack's moto
+        get_client_settings.cache_clear()
+        assert get_client_settings().dynamodb_timeout_seconds == 60
+        monkeypatch.setenv("DYNAMODB_TIMEOUT_SECONDS", "0")
+        get_client_settings.cache_clear()
+        with pytest.raises(ValidationError):
+            get_client_settings()
+    finally:
+        monkeypatch.undo()
+        get_client_settings.cache_clear()

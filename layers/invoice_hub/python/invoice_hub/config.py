@@ -50,3 +50,22 @@ class Settings(BaseModel):
 def get_settings() -> Settings:
     """The settings of this container: read on first use, then reused."""
     return Settings.from_environ()
+
+
+class ClientSettings(BaseModel):
+    """What the AWS clients of the layer need, apart from (and before) a function's Settings: the ops
+    command and the local stack's tools use the same clients with no TABLE_NAME set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: DynamoDB's connect and read timeout. AWS answers in milliseconds, so 5 s is already a fault; the
+    #: local stack's moto serves one call at a time and sets more (DYNAMODB_TIMEOUT_SECONDS)
+    dynamodb_timeout_seconds: float = Field(default=5, gt=0, le=120)
+
+
+@lru_cache(maxsize=1)
+def get_client_settings() -> ClientSettings:
+    env = os.environ
+    return ClientSettings.model_validate(
+        {name: env[name.upper()] for name in ClientSettings.model_fields if name.upper() in env}
+    )

@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from invoice_hub.config import get_client_settings
 from invoice_hub.errors import ServiceBusy
 
 if TYPE_CHECKING:
@@ -50,7 +51,12 @@ _deserializer = TypeDeserializer()
 @lru_cache(maxsize=1)
 def dynamodb_client() -> DynamoDBClient:
     """One client per container, created on first use and reused by every invocation."""
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+    timeout = get_client_settings().dynamodb_timeout_seconds
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=min(2, timeout),
+        read_timeout=timeout,
+    )
     return with_busy_errors(boto3.client("dynamodb", config=config))
 
 
