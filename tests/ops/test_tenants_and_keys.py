@@ -74,8 +74,9 @@ def test_a_tenant_created_by_ops_is_listed_and_its_slug_is_unique(
     assert created.code == 0, created.err
     tenant_id = re.search(r"tenant (\S+) created", created.out).group(1)  # type: ignore[union-attr]
     assert f"Cognito group tenant_{tenant_id}" in created.out
-    groups = stack.cognito().list_groups(UserPoolId=stack.environment["USER_POOL_ID"], Limit=60)["Groups"]
-    assert f"tenant_{tenant_id}" in [group["GroupName"] for group in groups]
+    pool = stack.environment["USER_POOL_ID"]
+    group = stack.cognito().get_group(GroupName=f"tenant_{tenant_id}", UserPoolId=pool)
+    assert group["Group"]["GroupName"] == f"tenant_{tenant_id}"
 
     listed = ops("tenant", "list")
     assert listed.code == 0
