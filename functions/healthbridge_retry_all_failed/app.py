@@ -16,8 +16,11 @@ from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiL
 app = healthbridge_api.resolver()
 
 
+RETRY_ALL = "/api/v1/billing/invoices/retryallfailed"
+
+
 @app.post(
-    "/api/v1/billing/invoices/retryallfailed",
+    RETRY_ALL,
     summary="Trigger command to retry all failed invoices to external system",
     tags=[healthbridge_api.TAG],
     security=healthbridge_api.SECURITY,
@@ -38,17 +41,21 @@ def retry_all() -> Response[Any]:
         tenant_id,
         timedelta(seconds=settings.stuck_after_seconds),
     )
-    started = (
-        "a re-drive of the failed queue started"
-        if result.move_task.started
-        else "a re-drive was already running"
-    )
+    if result.remaining:  # a bounded call (decision 006): the rest stay FAILED until the next call
+        started = "more failed sends remain: call retryallfailed again to put them back"
+    elif result.move_task.started:
+        started = "a re-drive of the failed queue started"
+    else:
+        started = "a re-drive was already running"
     body = RestApiResult[list[InvoiceSendingStatusVo]](
         Sucess=True,
         ResponseCode=200,
         ResponseMessage=f"{len(result.put_back)} failed invoice sends put back to work; {started}",
         Data=[healthbridge_api.status_vo(d) for d in result.put_back],
-        Links=[RestApiLink(Rel="failed", HRef="/api/v1/billing/invoices/failed")],
+        Links=[
+            RestApiLink(Rel="failed", HRef="/api/v1/billing/invoices/failed"),
+            *([RestApiLink(Rel="next", HRef=RETRY_ALL)] if result.remaining else []),
+        ],
     )
     return healthbridge_api.respond(app, body)
 

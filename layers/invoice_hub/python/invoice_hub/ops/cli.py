@@ -204,7 +204,9 @@ def cmd_redrive_start(ops: Ops, args: argparse.Namespace) -> int:
     tenants = ops.tenants.list_all()
     put_back = 0
     for tenant in tenants:
-        put_back += len(retry_all_failed(ops.deliveries, later, tenant.id, stuck_after).put_back)
+        # no bound on the work (the API's bound is for its Lambda and API Gateway timeouts; decision 006)
+        done = retry_all_failed(ops.deliveries, later, tenant.id, stuck_after, limit=None, budget=None)
+        put_back += len(done.put_back)
     say(f"{put_back} failed deliveries of {len(tenants)} tenants put back to PENDING")
     if not will_move:
         say("the DLQ is empty: nothing to move; the deliveries put back were enqueued afresh")
