@@ -30,11 +30,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-#: deliveries one retry-all request puts back at most, oldest first: bounds its duration and its answer
-#: (~270 bytes each; Lambda answers at most 6 MB). The rest wait, FAILED and listed, for the next call.
-RETRY_ALL_LIMIT = 1_000
-#: time one request may spend before it starts no further write (the function's timeout is 10 s, API
-#: Gateway's 29 s; the writes under way, the move task and the enqueue follow)
+#: deliveries one retry-all request puts back at most, oldest first: one 1 MB Query page (~1.1 KB an
+#: item), and a bounded answer (~270 bytes each; Lambda answers at most 6 MB). The rest wait, FAILED and
+#: listed, for the next call.
+RETRY_ALL_LIMIT = 500
+#: time one request may spend writing, from its first write, before it starts no further one (the
+#: function's timeout is 10 s, API Gateway's 29 s; the read comes before, the writes under way, the
+#: move task and the enqueue after). Counted from the first write so that every call makes progress.
 RETRY_ALL_BUDGET = timedelta(seconds=4)
 #: writes in flight at once (boto3 clients are thread-safe; on AWS a PutItem waits 5-10 ms)
 RETRY_ALL_WORKERS = 16
@@ -65,8 +67,8 @@ def retry_all_failed(
     timer: Callable[[], float] = time.monotonic,
 ) -> RetryAll:
     """Puts the tenant's FAILED deliveries back to PENDING, oldest first, at most `limit` of them and no
-    new write once `budget` has passed (None: no bound), `workers` writes at a time; then re-drives
-    SendDLQ (StartMessageMoveTask, unless one is running).
+    new write once `budget` has passed since the first (None: no bound), `workers` writes at a time;
+    then re-drives SendDLQ (StartMessageMoveTask, unless one is running).
 
     A delivery whose DLQ message has expired (past `dlq_until`) is enqueued afresh, and so is every one
     when a move task was already running (it moves only what the DLQ held when it started); the others
@@ -78,14 +80,13 @@ def retry_all_failed(
     the rest stay FAILED and listed, and the next call takes them (the transient ones the schedule
     re-drives on its own too). The call that leaves none behind starts the move task; messages of
     deliveries already sent then find them SENT and are acknowledged without a send."""
-    began = timer()
     moment = now or utcnow()
     if limit is None:
         found = repo.by_status(tenant_id, S.FAILED)
     else:
         found = repo.oldest_by_status(tenant_id, S.FAILED, limit + 1)  # one more: are there others?
     remaining = limit is not None and len(found) > limit
-    deadline = None if budget is None else began + budget.total_seconds()
+    deadline = None if budget is None else timer() + budget.total_seconds()
     outcomes = _put_back(repo, found[:limit], moment, stuck_after, deadline, workers, timer)
     put_back = [changed for changed in outcomes if isinstance(changed, Delivery)]
     if not put_back and any(outcome == BUSY for outcome in outcomes):
