@@ -271,3 +271,20 @@ def test_with_a_move_task_already_running_every_delivery_is_enqueued_afresh() ->
     assert not result.move_task.started
     assert result.move_task.status == "RUNNING"
     assert {r.delivery_id for r in queue.enqueued} == set(store.items)
+
+
+def test_a_slow_read_does_not_spend_the_budget_every_call_makes_progress() -> None:
+    # given a store whose read takes 10 s, and writes of 1/64 s with a budget of 1 s
+    store, queue, timer, _ = world(200, per_save=1 / 64)
+    read = store.oldest_by_status
+
+    def slow(tenant_id: UUID, status: DeliveryStatus, limit: int) -> list[Delivery]:
+        timer.now += 10
+        return read(tenant_id, status, limit)
+
+    store.oldest_by_status = slow  # type: ignore[method-assign]
+
+    # when retry-all runs, then it still writes for its whole budget
+    result = call(store, queue, timer, budget=timedelta(seconds=1), workers=1)
+    assert len(result.put_back) == 64
+    assert result.remaining
