@@ -1,5 +1,6 @@
 """`make bench`, parts 3 and 4: the Sender's batch against a slow external system, messages per second
-through the local pipeline, and retry-all at 10,000 failed deliveries.
+through the local pipeline, and retry-all at 10,000 failed deliveries (called again, as a client does,
+until none is left FAILED: each answer does a bounded amount of work).
 
 Everything runs against the local stack (moto, the gateway, the fake external systems), with the
 template's SendQueue poller driven by hand: no schedule runs meanwhile.
@@ -7,6 +8,7 @@ template's SendQueue poller driven by hand: no schedule runs meanwhile.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ BATCH = 10
 BATCHES = 8  # measured batches per setting, after one warm-up batch
 PIPELINE = 300  # sends through the pipeline for messages per second
 RETRY_ALL = 10_000
+RETRY_ALL_REQUESTS = 5  # answers measured; the requests the rest would take are estimated from them
+FUNCTION_TIMEOUT_S = 10  # the template's Globals Timeout
 SEED_CHUNK = 500
 AWS_CALL_MS = (5, 10)  # a DynamoDB GetItem / PutItem in the same region, typical and slow
 
@@ -250,37 +254,76 @@ def seed_failed(tenant_id: UUID, count: int) -> float:
 
 
 def retry_all(http: httpx.Client, log: CallLog, admin_token: str, count: int = RETRY_ALL) -> dict[str, Any]:
+    """`count` FAILED deliveries, then `POST retryallfailed` as a client does when an answer leaves some
+    behind: again, `RETRY_ALL_REQUESTS` times (or until the practice has none FAILED; locally every call
+    costs moto seconds of index reads at 10,000). Each answer is timed and its AWS calls counted."""
     tenant_id = demo_tenant_id("demo-practice")
     print(f"\n== 4. retryallfailed at {count:,} failed deliveries")
     seeded = seed_failed(tenant_id, count)
     already = count_status(bench_client(), tenant_id, DeliveryStatus.FAILED)
-    log.reset()
-    began = time.perf_counter()
-    response = call(
-        http,
-        log,
-        "POST",
-        "/api/v1/billing/invoices/retryallfailed",
-        headers={"Authorization": f"Bearer {admin_token}"},
-        timeout=900,
-    )
-    seconds = time.perf_counter() - began
-    body = response.json()
-    ops = dict(sorted(count_ops(log.ops).items()))
     print(f"seeded {count:,} FAILED deliveries in {seeded:.1f} s ({already:,} FAILED in the practice)")
+    answers: list[dict[str, Any]] = []
+    left = already
+    while left and len(answers) < RETRY_ALL_REQUESTS:
+        began = time.perf_counter()
+        response = call(
+            http,
+            log,
+            "POST",
+            "/api/v1/billing/invoices/retryallfailed",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=900,
+        )
+        seconds = time.perf_counter() - began
+        body = response.json()
+        ops = dict(sorted(count_ops(log.ops).items()))
+        left = count_status(bench_client(), tenant_id, DeliveryStatus.FAILED)
+        answers.append(
+            {
+                "seconds": seconds,
+                "calls": len(log.ops),
+                "ops": ops,
+                "listed": len(body.get("Data", [])),
+                "bytes": len(response.content),
+                "left": left,
+                "message": body.get("ResponseMessage", ""),
+            }
+        )
+    first, last = answers[0], answers[-1]
+    for label, answer in (("first", first), ("last", last)):
+        print(
+            f"{label} answer: {answer['seconds']:.1f} s, {answer['bytes'] / 1e6:.2f} MB, "
+            f"{answer['listed']:,} put back, {answer['left']:,} left FAILED; "
+            f"AWS calls: {answer['calls']:,} = {answer['ops']}"
+        )
+    times = [a["seconds"] for a in answers]
+    total_calls = sum(a["calls"] for a in answers)
+    put_back = sum(a["listed"] for a in answers)
+    more = math.ceil(left / max(put_back / len(answers), 1))
     print(
-        f"answer: {response.status_code} in {seconds:.1f} s, {len(response.content) / 1e6:.1f} MB, "
-        f"{len(body.get('Data', []))} deliveries listed"
+        f"requests measured: {len(answers)}, about {more} more would leave none FAILED; "
+        f"each answer {min(times):.1f}-{max(times):.1f} s "
+        f"(median {statistics.median(times):.1f}); {sum(times):.1f} s in all; {put_back:,} put back in all "
+        f"({left:,} left); AWS calls {total_calls:,} = {total_calls / max(already, 1):.2f} per failed one"
     )
-    print(f"AWS calls: {len(log.ops):,} = {ops}")
-    verdict = "over API Gateway's 29 s" if seconds > 29 else "within API Gateway's 29 s"
-    print(f"time to answer: {verdict}; calls per failed delivery: {len(log.ops) / max(already, 1):.2f}")
+    print(f"last answer's message: {last['message']}")
+    slowest = max(times)
+    verdict = (
+        f"within the function's {FUNCTION_TIMEOUT_S} s timeout"
+        if slowest < FUNCTION_TIMEOUT_S
+        else f"over the function's {FUNCTION_TIMEOUT_S} s timeout"
+    )
+    print(f"slowest answer: {slowest:.1f} s, {verdict} (API Gateway's: 29 s)")
     return {
-        "seconds": seconds,
-        "calls": len(log.ops),
-        "ops": ops,
+        "seconds": slowest,
+        "calls": max(a["calls"] for a in answers),
+        "ops": first["ops"],
         "failed": already,
-        "bytes": len(response.content),
+        "bytes": max(a["bytes"] for a in answers),
+        "requests": len(answers),
+        "total_seconds": sum(times),
+        "total_calls": total_calls,
+        "left": left,
     }
 
 
