@@ -136,6 +136,16 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+#: suites that leave thousands of items behind; moto reads a whole table per Query, so they run last,
+#: and the suites that time concurrent requests (tests/security) see a small table
+DATA_HEAVY = ("tests/fuzz/", "tests/integration/test_retry_all_scale.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs the data-heavy suites after the rest (a stable sort: each keeps its own order)."""
+    items.sort(key=lambda item: any(part in item.nodeid for part in DATA_HEAVY))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Prints what each hardening suite tried (tests/report.py)."""
     from tests.report import LINES
