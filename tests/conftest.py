@@ -108,7 +108,7 @@ def other_practice(new_practice: Callable[..., Practice]) -> Practice:
 
 
 @pytest.fixture
-def outage(stack: LocalStack) -> Iterator[Callable[[str], None]]:
+def outage(stack: LocalStack) -> Iterator[Callable[[str], object]]:
     """Switches the fake external systems' mode ("ok", "unavailable", ...); back to ok after the test."""
     yield lambda mode: stack.external.control(mode)
     stack.external.control("ok")
