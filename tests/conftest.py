@@ -136,14 +136,23 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-#: suites that leave thousands of items behind; moto reads a whole table per Query, so they run last,
-#: and the suites that time concurrent requests (tests/security) see a small table
-DATA_HEAVY = ("tests/fuzz/", "tests/integration/test_retry_all_scale.py")
+#: moto deep-copies a whole table for every item of a TransactWriteItems (its rollback) and reads a whole
+#: table per Query, so a call's cost grows with what earlier tests left behind. The suites that time
+#: concurrent requests (50 identical POSTs, racing updates) run first, on small tables; the suites that
+#: leave thousands of items behind run last.
+FIRST = ("tests/security/",)
+LAST = ("tests/fuzz/", "tests/integration/test_retry_all_scale.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the data-heavy suites after the rest (a stable sort: each keeps its own order)."""
-    items.sort(key=lambda item: any(part in item.nodeid for part in DATA_HEAVY))
+    """Orders the suites as FIRST, the rest, LAST (a stable sort: each keeps its own order)."""
+
+    def rank(item: pytest.Item) -> int:
+        if any(part in item.nodeid for part in FIRST):
+            return 0
+        return 2 if any(part in item.nodeid for part in LAST) else 1
+
+    items.sort(key=rank)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
