@@ -42,41 +42,82 @@ class LambdaContext:
 #: modules whose import finished; a function's first requests may arrive together (its cold start)
 _loaded: dict[str, ModuleType] = {}
 _loading = threading.Lock()
+#: each function's containers not serving a request now (a module loaded under a name of its own each)
+_idle: dict[str, list[ModuleType]] = {}
+_count: dict[str, int] = {}
+_pool = threading.Lock()
+
+
+def _exec(name: str, spec: FunctionSpec) -> ModuleType:
+    module_file, _, _ = spec.handler.rpartition(".")
+    path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
+    found = importlib.util.spec_from_file_location(name, path)
+    if found is None or found.loader is None:
+        raise ImportError(f"no handler module for {spec.logical_id} in {spec.code_dir}")
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def load_module(spec: FunctionSpec) -> ModuleType:
-    """Imports the function's module from its own folder under a name of its own (every handler is app.py).
+    """The function's first container: its module, imported from its own folder under a name of its own
+    (every handler is app.py).
 
     Lambda runs a container's init once, before its first request; here concurrent first requests wait
     for the one import instead of seeing a module whose import is still running."""
-    module_file, _, _ = spec.handler.rpartition(".")
     name = f"invoice_hub_fn_{spec.code_dir.name}"
     loaded = _loaded.get(name)
     if loaded is not None:
         return loaded
     with _loading:
-        if name in _loaded:
-            return _loaded[name]
-        found = importlib.util.spec_from_file_location(
-            name, spec.code_dir / f"{module_file.replace('.', '/')}.py"
-        )
-        if found is None or found.loader is None:
-            raise ImportError(f"no handler module for {spec.logical_id} in {spec.code_dir}")
-        module = importlib.util.module_from_spec(found)
-        sys.modules[name] = module
-        try:
-            found.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        _loaded[name] = module
-    return module
+        if name not in _loaded:
+            _loaded[name] = _exec(name, spec)
+    return _loaded[name]
+
+
+def _take(spec: FunctionSpec) -> ModuleType:
+    """A container for one request: the first one when it is idle, another idle one, or a new one.
+
+    Lambda gives each concurrent request a container of its own, so a module's state (the resolver's
+    current event, say) is never shared by two requests at once; neither is it here."""
+    first = load_module(spec)
+    key = spec.logical_id
+    with _pool:
+        if key not in _idle:
+            _idle[key], _count[key] = [first], 1
+        idle = _idle[key]
+        if idle:
+            module = first if first in idle else idle[-1]
+            idle.remove(module)
+            return module
+        number = _count[key]
+        _count[key] = number + 1
+    with _loading:
+        return _exec(f"{first.__name__}__{number}", spec)
+
+
+def _give_back(spec: FunctionSpec, module: ModuleType) -> None:
+    with _pool:
+        _idle[spec.logical_id].append(module)
 
 
 def handler_of(spec: FunctionSpec) -> Handler:
+    """The function's handler as Lambda calls it: each call in a container no other call is using."""
     _, _, function_name = spec.handler.rpartition(".")
-    handler: Handler = getattr(load_module(spec), function_name)
-    return handler
+
+    def call(event: dict[str, Any], context: Any) -> Any:
+        module = _take(spec)
+        try:
+            return getattr(module, function_name)(event, context)
+        finally:
+            _give_back(spec, module)
+
+    return call
 
 
 def invoke(spec: FunctionSpec, event: dict[str, Any]) -> Any:
