@@ -138,10 +138,10 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
 
 #: moto deep-copies a whole table for every item of a TransactWriteItems (its rollback) and reads a whole
 #: table per Query, so a call's cost grows with what earlier tests left behind. The suites that time
-#: concurrent requests (50 identical POSTs, racing updates) run first, on small tables; the suites that
-#: leave thousands of items behind run last.
-FIRST = ("tests/security/",)
-LAST = ("tests/fuzz/", "tests/integration/test_retry_all_scale.py")
+#: concurrent requests (50 identical POSTs, racing updates) or each call's time (retry-all within its
+#: timeout) run first, on small tables; the suite that leaves thousands of items behind runs last.
+FIRST = ("tests/security/", "tests/integration/test_retry_all_scale.py")
+LAST = ("tests/fuzz/",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

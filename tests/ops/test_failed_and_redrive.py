@@ -144,11 +144,6 @@ def test_a_running_redrive_can_be_cancelled_and_started_again(
     again = ops("redrive", "start", "--watch", "--interval", "0.1", "--timeout", "30")
     assert again.code == 0, again.err
     assert re.search(r"COMPLETED: moved ([1-9]\d*)/\1", again.out), again.out
-    # when the DLQ is empty (purged here: other tests' failures may share it), there is nothing to move
-    sqs.purge_queue(QueueUrl=stack.environment["SEND_DLQ_URL"])
-    empty = ops("redrive", "start")
-    assert empty.code == 0, empty.err
-    assert "the DLQ is empty: nothing to move" in empty.out
     tried(
         "ops",
         "redrive: refused while one runs, cancelled mid-move (CANCELLED, exit 1), restarted to COMPLETED",
