@@ -1,8 +1,9 @@
 """moto's server on loopback, standing in for AWS over real HTTP.
 
-moto's backends are not thread-safe (a DynamoDB transaction deep-copies a table that another request
-thread may be changing), so requests are applied one at a time. Each AWS request is atomic either way;
-races between a function's read and its conditional write still happen, as they do on AWS.
+moto's backends are not thread-safe (a DynamoDB transaction's rollback restores items that another
+request thread may be changing; see moto_transactions.py), so requests are applied one at a time. Each
+AWS request is atomic either way; races between a function's read and its conditional write still
+happen, as they do on AWS.
 """
 
 from __future__ import annotations
