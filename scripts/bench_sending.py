@@ -8,9 +8,12 @@ template's SendQueue poller driven by hand: no schedule runs meanwhile.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +27,10 @@ from botocore.config import Config
 
 from invoice_hub.config import get_settings
 from invoice_hub.dal import keys
-from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, send_queue
+from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
+from invoice_hub.dal.queue import DeliveryRef, SendQueue, send_queue
 from invoice_hub.dal.tenants import tenant_repository
+from invoice_hub.logic import redrive
 from invoice_hub.models.delivery import Delivery, DeliveryStatus
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.seed import demo_tenant_id
@@ -253,6 +257,40 @@ def seed_failed(tenant_id: UUID, count: int) -> float:
     return time.perf_counter() - began
 
 
+#: the parts of one retry-all answer, timed where the function (run in this process) calls them
+PHASES: tuple[tuple[Any, str, str], ...] = (
+    (DeliveryRepository, "oldest_by_status", "read"),
+    (redrive, "_put_back", "writes"),
+    (SendQueue, "enqueue", "enqueue"),
+)
+
+
+@contextmanager
+def timed_phases() -> Iterator[dict[str, float]]:
+    """Seconds spent in each of PHASES since the last `clear()` of the dict it yields."""
+    spent: dict[str, float] = {}
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in PHASES]
+
+    def timing(label: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - began
+
+        return timed
+
+    for (owner, name, label), (_, _, original) in zip(PHASES, originals, strict=True):
+        setattr(owner, name, timing(label, original))
+    try:
+        yield spent
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
 def retry_all(http: httpx.Client, log: CallLog, admin_token: str, count: int = RETRY_ALL) -> dict[str, Any]:
     """`count` FAILED deliveries, then `POST retryallfailed` as a client does when an answer leaves some
     behind: again, `RETRY_ALL_REQUESTS` times (or until the practice has none FAILED; locally every call
@@ -264,31 +302,35 @@ def retry_all(http: httpx.Client, log: CallLog, admin_token: str, count: int = R
     print(f"seeded {count:,} FAILED deliveries in {seeded:.1f} s ({already:,} FAILED in the practice)")
     answers: list[dict[str, Any]] = []
     left = already
-    while left and len(answers) < RETRY_ALL_REQUESTS:
-        began = time.perf_counter()
-        response = call(
-            http,
-            log,
-            "POST",
-            "/api/v1/billing/invoices/retryallfailed",
-            headers={"Authorization": f"Bearer {admin_token}"},
-            timeout=900,
-        )
-        seconds = time.perf_counter() - began
-        body = response.json()
-        ops = dict(sorted(count_ops(log.ops).items()))
-        left = count_status(bench_client(), tenant_id, DeliveryStatus.FAILED)
-        answers.append(
-            {
-                "seconds": seconds,
-                "calls": len(log.ops),
-                "ops": ops,
-                "listed": len(body.get("Data", [])),
-                "bytes": len(response.content),
-                "left": left,
-                "message": body.get("ResponseMessage", ""),
-            }
-        )
+    with timed_phases() as spent:
+        while left and len(answers) < RETRY_ALL_REQUESTS:
+            spent.clear()
+            began = time.perf_counter()
+            response = call(
+                http,
+                log,
+                "POST",
+                "/api/v1/billing/invoices/retryallfailed",
+                headers={"Authorization": f"Bearer {admin_token}"},
+                timeout=900,
+            )
+            seconds = time.perf_counter() - began
+            phases = dict(spent)
+            body = response.json()
+            ops = dict(sorted(count_ops(log.ops).items()))
+            left = count_status(bench_client(), tenant_id, DeliveryStatus.FAILED)
+            answers.append(
+                {
+                    "seconds": seconds,
+                    "phases": phases,
+                    "calls": len(log.ops),
+                    "ops": ops,
+                    "listed": len(body.get("Data", [])),
+                    "bytes": len(response.content),
+                    "left": left,
+                    "message": body.get("ResponseMessage", ""),
+                }
+            )
     first, last = answers[0], answers[-1]
     for label, answer in (("first", first), ("last", last)):
         print(
@@ -296,6 +338,9 @@ def retry_all(http: httpx.Client, log: CallLog, admin_token: str, count: int = R
             f"{answer['listed']:,} put back, {answer['left']:,} left FAILED; "
             f"AWS calls: {answer['calls']:,} = {answer['ops']}"
         )
+    for n, answer in enumerate(answers, 1):
+        split = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in answer["phases"].items())
+        print(f"answer {n}: {answer['seconds']:.1f} s = {split} + the rest (the gateway, the move task)")
     times = [a["seconds"] for a in answers]
     total_calls = sum(a["calls"] for a in answers)
     put_back = sum(a["listed"] for a in answers)
