@@ -81,9 +81,9 @@ class ReadingsClock:
 
 @pytest.fixture
 def store(stack: LocalStack) -> Iterator[Callable[[list[Delivery]], None]]:
-    """Stores deliveries as the dal does (its `to_item`), 25 a BatchWriteItem: moto takes many seconds
-    for each of `create`'s 100-item transactions, and these items are new. They are deleted when the
-    test ends: moto reads a whole table for a Query on an index, so later tests would pay for them."""
+    """Stores deliveries as the dal does (its `to_item`), 25 a BatchWriteItem (they are new: no
+    condition to check, so no transaction is needed). They are deleted when the test ends: moto reads a
+    whole table for a Query on an index, so later tests would pay for them."""
     repo = delivery_repository(get_settings())
     client = boto3.client(
         "dynamodb",
