@@ -22,6 +22,7 @@ app = invoice_api.resolver()
         400: fastapi_style.error("Incorrect username or password"),
         422: fastapi_style.VALIDATION_ERROR,
         503: fastapi_style.BUSY,
+        **fastapi_style.BODY_ERRORS,
     },
 )
 def token(

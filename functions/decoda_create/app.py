@@ -28,6 +28,7 @@ app = decoda_api.resolver()
             with_links=decoda_api.SENT_INVOICE_LINKS,
         ),
         **decoda_api.ERROR_RESPONSES,
+        **decoda_api.BODY_ERRORS,
     },
 )
 def create(

@@ -20,6 +20,7 @@ app = decoda_api.resolver()
         404: fastapi_style.error("An id is not an invoice of the caller's practice (nothing was changed)"),
         409: fastapi_style.error("The action does not apply to an invoice's status (nothing was changed)"),
         **decoda_api.ERROR_RESPONSES,
+        **decoda_api.BODY_ERRORS,
     },
 )
 def execute_action(action: ExecuteAction) -> list[InvoiceDetails]:

@@ -21,6 +21,7 @@ app = decoda_api.resolver()
         404: fastapi_style.error("No such invoice in the caller's practice"),
         409: fastapi_style.error("The invoice was already sent or cancelled"),
         **decoda_api.ERROR_RESPONSES,
+        **decoda_api.BODY_ERRORS,
     },
 )
 def retry(body: RetryMethod) -> InvoiceDetails:

@@ -30,6 +30,7 @@ app = ebh_api.resolver()
         ),
         409: ebh_api.error("The invoice is with the payer already and may not be resubmitted"),
         **ebh_api.ERROR_RESPONSES,
+        **ebh_api.BODY_ERRORS,
     },
 )
 def submit(

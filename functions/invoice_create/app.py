@@ -25,6 +25,7 @@ app = invoice_api.resolver()
         ),
         409: fastapi_style.error("The requested status is not allowed"),
         **invoice_api.ERROR_RESPONSES,
+        **invoice_api.BODY_ERRORS,
     },
 )
 def create(

@@ -587,9 +587,12 @@ def test_operation_ids_are_distinct_on_every_kind_of_answer(ebh: httpx.Client, p
 
 
 # -- found by the fuzzing suite (tests/fuzz): each was a 500 -------------------------------------------
-def test_a_body_of_another_media_type_is_400(ebh: httpx.Client, practice: Practice) -> None:
+def test_a_body_of_another_media_type_is_415_naming_json(ebh: httpx.Client, practice: Practice) -> None:
+    # it was a 500, then a 400 that did not say which media type the operation takes
     headers = {**practice.ebh_headers, "Content-Type": "text/plain"}
-    assert_error(ebh.post(submit_url(), content=json.dumps(submission()), headers=headers), 400)
+    response = ebh.post(submit_url(), content=json.dumps(submission()), headers=headers)
+    assert_error(response, 415)
+    assert "application/json" in response.json()["Message"]
 
 
 def test_a_version_of_characters_no_route_takes_is_400(ebh: httpx.Client, practice: Practice) -> None:

@@ -216,13 +216,29 @@ def test_openapi_document_and_swagger_ui_are_served(http: httpx.Client) -> None:
 
 
 # -- found by the fuzzing suite (tests/fuzz): each was a 500 or an accepted mistake ---------------------
-def test_a_body_that_is_neither_json_nor_a_form_is_422(http: httpx.Client, practice: Practice) -> None:
-    # given an invoice sent as text/plain (Powertools could not read it and the service answered 500)
+def test_a_body_that_is_neither_json_nor_a_form_is_415_naming_json(
+    http: httpx.Client, practice: Practice
+) -> None:
+    # given an invoice sent as text/plain (Powertools could not read it and the service answered 500;
+    # then a 422 about "a valid dictionary" that did not say JSON was expected)
     headers = {**practice.headers, "Content-Type": "text/plain"}
     response = http.post("/invoice/", content=json.dumps(invoice_body()), headers=headers)
-    # then it is FastAPI's answer to a body no model can take
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body"]
+    # then it is refused as a media type the operation does not take, naming the one it takes
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+
+
+def test_a_form_sent_for_an_invoice_is_415(http: httpx.Client, practice: Practice) -> None:
+    # given an invoice sent as a form (Powertools read the form and answered a 422 `uuid_type`)
+    response = http.post("/invoice/", data={"patient_id": "x"}, headers=practice.headers)
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+
+
+def test_a_token_request_in_json_is_415_naming_the_form(http: httpx.Client) -> None:
+    response = http.post("/auth/token", json={"username": "a", "password": "b"})
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in response.json()["detail"]
 
 
 def test_a_multipart_token_request_without_its_boundary_is_422(http: httpx.Client) -> None:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import errors
 from invoice_hub.api import fastapi_style, responses
 from invoice_hub.api.fastapi_style import detail
-from invoice_hub.api.http import body_problem, header, proxy_response
+from invoice_hub.api.http import body_media_type, body_problem, header, proxy_response
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -32,6 +32,8 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     422: fastapi_style.VALIDATION_ERROR,
     503: fastapi_style.BUSY,
 }
+#: the answers of an operation that takes a body
+BODY_ERRORS = fastapi_style.BODY_ERRORS
 
 #: where a sent invoice's id goes next (the operation ids Powertools gives the /billing/invoice/{id} routes)
 SENT_INVOICE_LINKS = {
@@ -67,7 +69,8 @@ def tenant_of(event: dict[str, Any]) -> UUID | None:
 
 
 def entry_point(app: APIGatewayRestResolver) -> Handler:
-    """Logging, then the TENANT / API-KEY check (before routing or validation), then the resolver."""
+    """Logging, then the TENANT / API-KEY check (before routing or validation), the body, the resolver."""
+    takes = body_media_type(app)
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not header(event, "TENANT") or not header(event, "API-KEY"):
@@ -78,9 +81,9 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
             return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
         if tenant_id is None:
             return proxy_response(401, {"detail": "Invalid TENANT or API-KEY"})
-        problem = body_problem(event)
+        problem = body_problem(event, takes)
         if problem:
-            return proxy_response(422, fastapi_style.body_error(problem))
+            return fastapi_style.body_refusal(problem)
         app.append_context(tenant_id=tenant_id)
         return app.resolve(event, context)
 

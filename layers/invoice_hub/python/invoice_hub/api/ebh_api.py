@@ -20,7 +20,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import errors
 from invoice_hub.api import responses
-from invoice_hub.api.http import body_problem, header, json_response, proxy_response
+from invoice_hub.api.http import (
+    MAX_BODY_BYTES,
+    BodyProblem,
+    body_media_type,
+    body_problem,
+    header,
+    json_response,
+    proxy_response,
+    read_json,
+)
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
@@ -48,6 +57,11 @@ def error(description: str, headers: responses.Headers | None = None) -> OpenAPI
     return responses.body(ErrorMessage, description, with_headers={**OPERATION_ID, **(headers or {})})
 
 
+#: the answers of an operation that takes a body
+BODY_ERRORS: dict[int, OpenAPIResponse] = {
+    413: error(f"The body is larger than {MAX_BODY_BYTES} bytes."),
+    415: error("The body is not in the media type the operation takes (named in the message)."),
+}
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: error(
         "The request was incorrectly formatted, missing a required header or parameters were invalid."
@@ -66,7 +80,7 @@ def message(status_code: int, text: str) -> Response[Any]:
 
 
 def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[Any]:
@@ -79,8 +93,9 @@ def resolver() -> APIGatewayRestResolver:
         return message(400, f"The request is invalid: {', '.join(fields)}")
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _not_json(_: RequestUnsupportedContentType) -> Response[Any]:
-        return message(400, NOT_JSON)
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
+        # the entry point refuses such a body before routing; Powertools refuses it here too
+        return message(415, "Unsupported Media Type.")
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:
@@ -128,6 +143,8 @@ def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) ->
     checked before routing; `OperationId` (and, on a deprecated URL, `Deprecation` and `Link` to
     `successor` — a format string taking the version) on every response."""
 
+    takes = body_media_type(app)
+
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         operation_id = str(uuid.uuid4())
         logger.set_correlation_id(operation_id)
@@ -137,7 +154,7 @@ def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) ->
             extra["Deprecation"] = "true"
             extra["Link"] = f'<{successor.format(version=version)}>; rel="successor-version"'
         try:
-            response = _checked(app, event, context, version)
+            response = _checked(app, event, context, version, takes)
         except errors.ServiceBusy as error:  # the key check met a throttled store
             response = proxy_response(
                 503, {"Message": error.message}, {"Retry-After": str(error.retry_after)}
@@ -155,7 +172,11 @@ def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) ->
 
 
 def _checked(
-    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, version: str
+    app: APIGatewayRestResolver,
+    event: dict[str, Any],
+    context: LambdaContext,
+    version: str,
+    takes: str | None,
 ) -> dict[str, Any]:
     producer, key = header(event, "ProducerId"), header(event, "ProviderKey")
     if not producer or not key:
@@ -169,10 +190,19 @@ def _checked(
         )
     if version not in VERSIONS:
         return proxy_response(400, {"Message": f"Unknown API version '{version}'; use v1 or v2."})
-    if body_problem(event):
-        return proxy_response(400, {"Message": NOT_JSON})
+    problem = body_problem(event, takes)
+    if problem:
+        return body_refusal(problem)
     app.append_context(tenant_id=tenant_id, username=header(event, "Username"))
     return app.resolve(event, context)
+
+
+def body_refusal(problem: BodyProblem) -> dict[str, Any]:
+    """A body the operation cannot read: too large 413, another media type 415, else 400."""
+    status_code = {"too_large": 413, "unsupported_media_type": 415}.get(problem.kind)
+    if status_code is None:
+        return proxy_response(400, {"Message": NOT_JSON})
+    return proxy_response(status_code, {"Message": f"{problem.message}."})
 
 
 def tenant(app: APIGatewayRestResolver) -> UUID:

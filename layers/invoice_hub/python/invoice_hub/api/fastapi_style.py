@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from invoice_hub import errors
 from invoice_hub.api import responses
-from invoice_hub.api.http import json_response
+from invoice_hub.api.http import MAX_BODY_BYTES, BodyProblem, json_response, proxy_response, read_json
 from invoice_hub.models.error_api import ErrorDetail, ValidationErrors
 from invoice_hub.observability import logger
 
@@ -44,16 +44,24 @@ def validation_detail(problems: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     ]
 
 
-BODY_PROBLEMS = {
-    "json_invalid": "JSON decode error",
-    "model_attributes_type": "Input should be a valid dictionary or object to extract fields from",
-    "multipart_invalid": "There was an error parsing the body",
+#: the answers of an operation that takes a body, for the OpenAPI document
+BODY_ERRORS: dict[int, OpenAPIResponse] = {
+    413: error(f"The body is larger than {MAX_BODY_BYTES} bytes"),
+    415: error("The body is not in the media type the operation takes (named in the message)"),
 }
+#: the type of the 422 FastAPI gives for a body it cannot read, by the kind of problem
+VALIDATION_TYPES = {"not_an_object": "model_attributes_type"}
 
 
-def body_error(problem: str) -> dict[str, Any]:
-    """The 422 a FastAPI service gives for a body that is not a JSON object (or a form it can read)."""
-    return {"detail": [{"type": problem, "loc": ["body"], "msg": BODY_PROBLEMS[problem]}]}
+def body_refusal(problem: BodyProblem) -> dict[str, Any]:
+    """The answer to a body the operation cannot read: too large 413, another media type 415 (FastAPI
+    would try it as bytes and answer a misleading 422), unreadable content FastAPI's 422."""
+    if problem.kind == "too_large":
+        return proxy_response(413, {"detail": problem.message})
+    if problem.kind == "unsupported_media_type":
+        return proxy_response(415, {"detail": problem.message})
+    kind = VALIDATION_TYPES.get(problem.kind, problem.kind)
+    return proxy_response(422, {"detail": [{"type": kind, "loc": ["body"], "msg": problem.message}]})
 
 
 def detail(status_code: int, message: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:
@@ -74,7 +82,7 @@ STATUS: dict[type[errors.InvoiceHubError], int] = {
 
 def resolver() -> APIGatewayRestResolver:
     """A resolver with validation on and every error answered in the FastAPI style."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json)
     install_error_handlers(app)
     return app
 
@@ -87,9 +95,9 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         return detail(422, validation_detail(error.errors()))
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _not_json(_: RequestUnsupportedContentType) -> Response[Any]:
-        # FastAPI reads a body that is neither JSON nor a form as bytes, which no model accepts
-        return json_response(422, body_error("model_attributes_type"))
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
+        # the entry points refuse such a body before routing; Powertools refuses it here too
+        return detail(415, "Unsupported Media Type")
 
     @app.exception_handler(errors.BusinessRuleViolation)
     def _rule(error: errors.BusinessRuleViolation) -> Response[Any]:

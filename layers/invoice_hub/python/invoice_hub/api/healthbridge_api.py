@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import errors
 from invoice_hub.api import responses
 from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render, render_error
-from invoice_hub.api.http import header
+from invoice_hub.api.http import header, read_json
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
@@ -81,7 +81,7 @@ def error_response(
 
 
 def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json)
 
     def message(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[Any]:
         body, content_type = render_error(text, header(app.current_event.raw_event, "Accept"))

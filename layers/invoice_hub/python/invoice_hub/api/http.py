@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 #: the `Idempotency-Key` header every creating POST honours
 IdempotencyKey = Annotated[
@@ -21,6 +27,37 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+#: the largest body an operation reads (its own contract's bodies are a few KB; API Gateway passes 10 MB)
+MAX_BODY_BYTES = 1024 * 1024
+#: the deepest nesting of arrays and objects a JSON body may have (the contracts' bodies nest 4 levels)
+MAX_JSON_DEPTH = 32
+#: a JSON string, or an unterminated one to the end of the text (so that removing strings takes one pass)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_AS_SQUARE = str.maketrans("{}", "[]")
+
+BodyProblemKind = Literal[
+    "too_large", "unsupported_media_type", "json_invalid", "not_an_object", "multipart_invalid"
+]
+
+
+@dataclass(frozen=True)
+class BodyProblem:
+    """Why a request body cannot be the operation's input: `kind`, the media type the operation takes, and
+    a message for the client that never quotes the body (it may carry patient data)."""
+
+    kind: BodyProblemKind
+    takes: str
+    message: str
+
+
+class JSONTooDeep(json.JSONDecodeError):
+    """A JSON text nested deeper than MAX_JSON_DEPTH (or whose brackets do not balance), refused before it
+    is parsed."""
+
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
     """A request header by name, whatever its case (API Gateway keeps the client's casing)."""
@@ -31,27 +68,77 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def body_problem(event: Mapping[str, Any]) -> str | None:
-    """Why a request body cannot be a request object, or None: JSON bytes that are not UTF-8
-    ("json_invalid"), JSON that is not an object ("model_attributes_type"), or a multipart body without
-    its boundary ("multipart_invalid"). Powertools would answer the first and the last with a 500 and
-    quietly take the first element of a list, where the contracts answer a client error."""
+def media_type(content_type: str | None) -> tuple[str, list[str]]:
+    """A Content-Type's media type (lower case) and its parameters; none is JSON, as FastAPI reads it."""
+    kind, *parameters = (part.strip() for part in (content_type or JSON).split(";"))
+    return kind.lower() or JSON, parameters
+
+
+def nests_within(limit: int, text: str) -> bool:
+    """Whether a JSON text's arrays and objects close, at most `limit` deep, found without parsing it: with
+    strings left out, each pass removes the innermost pairs, so brackets that balance within `limit` levels
+    are gone after `limit` passes (each a linear scan in C, whatever the text). Brackets that do not
+    balance make the text invalid JSON anyway, and the parser would recurse into every opening one."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)).translate(_AS_SQUARE)
+    for _ in range(limit):
+        if "[]" not in brackets:
+            break
+        brackets = brackets.replace("[]", "")
+    return not brackets
+
+
+def read_json(text: str) -> Any:
+    """The one JSON reader of request bodies: bounded in depth before it parses (the parser's recursion
+    would otherwise end in a RecursionError, a 5xx). Raises json.JSONDecodeError for what it refuses."""
+    if not nests_within(MAX_JSON_DEPTH, text):
+        raise JSONTooDeep(f"brackets nested deeper than {MAX_JSON_DEPTH} levels, or unbalanced", "", 0)
+    return json.loads(text)
+
+
+def body_media_type(app: APIGatewayRestResolver) -> str | None:
+    """The media type the function's route takes its body in (JSON for a model, a form for Form
+    parameters: what its OpenAPI requestBody says), or None when it takes no body. One function serves
+    one route; Powertools keeps its routes in these lists (it has no public one)."""
+    for route in app._static_routes + app._dynamic_routes:
+        for parameter in route.dependant.body_params:
+            return str(getattr(parameter.field_info, "media_type", JSON))
+    return None
+
+
+def body_problem(event: Mapping[str, Any], takes: str | None) -> BodyProblem | None:
+    """Why the request's body cannot be read as the operation's input, or None; checked before routing, in
+    this order: its size, its media type (JSON, or a form: `takes`), then its content (UTF-8 JSON of
+    bounded depth that is an object; a multipart form with its boundary). An operation that takes no body
+    ignores one, as API Gateway and FastAPI do."""
     raw = event.get("body")
-    content_type = (header(event, "Content-Type") or "application/json").lower()
-    if not raw:
+    if not raw or takes is None:
         return None
-    media_type, *parameters = (part.strip() for part in content_type.split(";"))
-    if media_type == "multipart/form-data":
+    encoded = bool(event.get("isBase64Encoded"))
+    if (len(raw) * 3 // 4 if encoded else len(raw)) > MAX_BODY_BYTES:
+        return BodyProblem("too_large", takes, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+    kind, parameters = media_type(header(event, "Content-Type"))
+    if kind not in ((JSON,) if takes == JSON else (FORM, MULTIPART)):
+        return BodyProblem(
+            "unsupported_media_type", takes, f"Unsupported Media Type: send the body as {takes}"
+        )
+    if kind == MULTIPART:
         has_boundary = any(p.startswith("boundary=") and len(p) > len("boundary=") for p in parameters)
-        return None if has_boundary else "multipart_invalid"
-    if "json" not in media_type:
+        return (
+            None
+            if has_boundary
+            else BodyProblem("multipart_invalid", takes, "There was an error parsing the body")
+        )
+    if kind != JSON:
         return None
     try:
-        text = base64.b64decode(raw).decode("utf-8") if event.get("isBase64Encoded") else str(raw)
-        parsed = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        return "json_invalid"
-    return None if isinstance(parsed, dict) else "model_attributes_type"
+        parsed = read_json(base64.b64decode(raw).decode("utf-8") if encoded else str(raw))
+    except (UnicodeDecodeError, binascii.Error, ValueError):
+        return BodyProblem("json_invalid", takes, "JSON decode error")
+    if not isinstance(parsed, dict):
+        return BodyProblem(
+            "not_an_object", takes, "Input should be a valid dictionary or object to extract fields from"
+        )
+    return None
 
 
 def json_response(status_code: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:

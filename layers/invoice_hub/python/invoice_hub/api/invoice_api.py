@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import errors
 from invoice_hub.api import fastapi_style, responses
 from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
-from invoice_hub.api.http import body_problem, header, json_response, proxy_response
+from invoice_hub.api.http import body_media_type, body_problem, header, json_response, proxy_response
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
@@ -34,6 +34,8 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     422: fastapi_style.VALIDATION_ERROR,
     503: fastapi_style.BUSY,
 }
+#: the answers of an operation that takes a body
+BODY_ERRORS = fastapi_style.BODY_ERRORS
 
 #: the headers of an answer that carries an invoice
 ETAG: responses.Headers = {"ETag": responses.header("The invoice's version, for If-Match")}
@@ -60,16 +62,17 @@ def resolver() -> APIGatewayRestResolver:
 def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
     """The function's `lambda_handler`: logging with the request's correlation id, then (with `bearer`)
     the token check, then the resolver."""
-    handler = authenticated(app) if bearer else readable_body(app)
+    takes = body_media_type(app)
+    handler = authenticated(app, takes) if bearer else readable_body(app, takes)
     wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
         handler
     )
     return wrapped
 
 
-def authenticated(app: APIGatewayRestResolver) -> Handler:
+def authenticated(app: APIGatewayRestResolver, takes: str | None) -> Handler:
     """The bearer token is checked before routing or validation, so an unauthenticated caller learns
-    nothing about the request's shape."""
+    nothing about the request's shape; then the body (in the media type `takes`)."""
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
@@ -81,22 +84,22 @@ def authenticated(app: APIGatewayRestResolver) -> Handler:
             return proxy_response(403, {"detail": error.message})
         except errors.ServiceBusy as error:
             return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
-        problem = body_problem(event)
+        problem = body_problem(event, takes)
         if problem:
-            return proxy_response(422, fastapi_style.body_error(problem))
+            return fastapi_style.body_refusal(problem)
         app.append_context(principal=principal)
         return app.resolve(event, context)
 
     return handle
 
 
-def readable_body(app: APIGatewayRestResolver) -> Handler:
+def readable_body(app: APIGatewayRestResolver, takes: str | None) -> Handler:
     """A route without authentication: the body is checked before routing, as behind `authenticated`."""
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        problem = body_problem(event)
+        problem = body_problem(event, takes)
         if problem:
-            return proxy_response(422, fastapi_style.body_error(problem))
+            return fastapi_style.body_refusal(problem)
         return app.resolve(event, context)
 
     return handle
