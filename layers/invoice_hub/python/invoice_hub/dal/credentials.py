@@ -44,8 +44,14 @@ KINDS: tuple[Kind, ...] = ("api-key", "provider-key")
 KEY_PREFIXES: dict[Kind, str] = {"api-key": "ihk", "provider-key": "ebh"}
 
 
+def as_bytes(text: str) -> bytes:
+    """A header's text as bytes, whatever it holds (non-ASCII, even a lone surrogate): what callers send is
+    compared and hashed as bytes, so no input makes a comparison fail with an error."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hashlib.sha256(as_bytes(key)).hexdigest()
 
 
 def new_key(prefix: str = "ihk") -> str:
@@ -62,7 +68,8 @@ class Credential(BaseModel):
     revoked_at: datetime | None = None
 
     def accepts(self, name: str) -> bool:
-        return not self.revoked and hmac.compare_digest(self.name, name)
+        # compare_digest takes str only when ASCII: a `TENANT: démo` would raise a TypeError (a 5xx)
+        return not self.revoked and hmac.compare_digest(as_bytes(self.name), as_bytes(name))
 
 
 class CredentialNotFound(NotFound):
