@@ -16,6 +16,13 @@ def test_malformed_authorization_is_unauthenticated(header: str | None) -> None:
         bearer_token(header)
 
 
+@pytest.mark.parametrize("token", ["tökén.a.b", "\udc80", "abc.déf.ghi"])
+def test_a_token_of_other_than_ascii_characters_is_unauthenticated(token: str) -> None:
+    # a lone surrogate made PyJWT raise UnicodeEncodeError, which no handler expects (a 5xx)
+    with pytest.raises(Unauthenticated):
+        bearer_token(f"Bearer {token}")
+
+
 def test_bearer_scheme_is_case_insensitive() -> None:
     assert bearer_token("bearer abc.def.ghi") == "abc.def.ghi"
     assert bearer_token("  Bearer abc  ") == "abc"

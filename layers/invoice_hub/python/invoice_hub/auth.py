@@ -51,6 +51,8 @@ def bearer_token(authorization: str | None) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    if not token.isascii():  # a JWT is base64url and dots; anything else is no token (nor a 5xx)
+        raise Unauthenticated("Invalid token")
     return token
 
 
