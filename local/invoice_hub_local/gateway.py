@@ -1,8 +1,19 @@
 """A local API Gateway (REST): real HTTP in, Lambda proxy events to the template's functions, responses out.
 
-It behaves as API Gateway does where clients notice: routes come from the template only; an unknown
-path or method answers 403 "Missing Authentication Token"; a trailing slash matches the same resource;
-a function that raises or answers a malformed proxy response gives 502 "Internal server error".
+It behaves as API Gateway does where clients notice:
+- routes come from the template only, as a tree of resources (`/billing/invoice/{id}` is the resource
+  `{id}` under `invoice` under `billing`);
+- a request picks its resource first, from its path alone: the most specific resource that matches, where
+  at each segment a literal child beats a `{param}` child and a greedy `{proxy+}` comes last. Only then is
+  the method looked up on that resource (`ANY` when it has no method of that name). So
+  `GET /billing/invoice/create` is the resource `create` (POST only), not `{id}`;
+- an unknown path, or a method the chosen resource does not have, answers 403
+  `{"message": "Missing Authentication Token"}` (x-amzn-ErrorType: MissingAuthenticationTokenException);
+- a trailing slash matches the same resource;
+- a request body over 10 MB (10,485,760 bytes) answers 413 `{"message": "Request Too Long"}` (the
+  REQUEST_TOO_LARGE gateway response) before any function runs; at most the limit and one byte of a
+  body is read (a larger Content-Length is refused unread; a chunked body is read up to limit + 1);
+- a function that raises or answers a malformed proxy response gives 502 "Internal server error".
 """
 
 from __future__ import annotations
@@ -10,11 +21,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -25,24 +35,65 @@ from invoice_hub_local.template import FunctionSpec, Route, Stack
 
 log = logging.getLogger("invoice_hub_local.gateway")
 STAGE = "local"
+#: API Gateway REST's payload limit: 10 MB (a quota that cannot be raised)
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
-class CompiledRoute:
-    route: Route
-    pattern: re.Pattern[str]
+@dataclass
+class Resource:
+    """One resource of the REST API: its path, its methods and its child resources."""
 
-    @classmethod
-    def of(cls, route: Route) -> CompiledRoute:
-        regex = ""
-        for part in route.path.strip("/").split("/"):
-            if part.startswith("{") and part.endswith("+}"):
-                regex += f"/(?P<{part[1:-2]}>.+)"
-            elif part.startswith("{") and part.endswith("}"):
-                regex += f"/(?P<{part[1:-1]}>[^/]+)"
-            elif part:
-                regex += "/" + re.escape(part)
-        return cls(route, re.compile(f"^{regex or '/'}$"))
+    path: str  # the template's path, e.g. /invoice/{id}
+    methods: dict[str, Route] = field(default_factory=dict)
+    literals: dict[str, Resource] = field(default_factory=dict)
+    parameter: Resource | None = None  # the `{name}` child
+    greedy: Resource | None = None  # the `{name+}` child
+
+    @property
+    def name(self) -> str:
+        """The path parameter a `{name}` or `{name+}` resource binds."""
+        return self.path.rsplit("/", 1)[-1].strip("{}").removesuffix("+")
+
+    def child(self, segment: str) -> Resource:
+        path = f"{self.path.rstrip('/')}/{segment}"
+        if not (segment.startswith("{") and segment.endswith("}")):
+            return self.literals.setdefault(segment, Resource(path))
+        slot = "greedy" if segment.endswith("+}") else "parameter"
+        existing: Resource | None = getattr(self, slot)
+        if existing is None:
+            existing = Resource(path)
+            setattr(self, slot, existing)
+        elif existing.path != path:  # API Gateway refuses two variable siblings on import
+            raise ValueError(f"{path} and {existing.path}: only one variable path part per resource")
+        return existing
+
+    def find(self, segments: list[str]) -> tuple[Resource, dict[str, str]] | None:
+        """The most specific resource under this one that matches the segments, and its path parameters."""
+        if not segments:
+            return self, {}
+        head, rest = segments[0], segments[1:]
+        literal = self.literals.get(head)
+        found = literal.find(rest) if literal is not None else None
+        if found is None and self.parameter is not None and head:
+            below = self.parameter.find(rest)
+            if below is not None:
+                found = below[0], {self.parameter.name: head, **below[1]}
+        if found is None and self.greedy is not None:
+            found = self.greedy, {self.greedy.name: "/".join(segments)}
+        return found
+
+
+def resource_tree(routes: Iterable[Route]) -> Resource:
+    """The API's resources, as API Gateway builds them from the template's paths (each parent included)."""
+    root = Resource("/")
+    for route in routes:
+        resource = root
+        for segment in route.path.strip("/").split("/"):
+            if segment:
+                resource = resource.child(segment)
+        resource.methods[route.method] = route
+    return root
 
 
 def _missing_token() -> Response:
@@ -54,10 +105,32 @@ def _missing_token() -> Response:
     )
 
 
+def _too_long() -> Response:
+    return Response(json.dumps({"message": "Request Too Long"}), status=413, content_type="application/json")
+
+
 def _bad_gateway() -> Response:
     return Response(
         json.dumps({"message": "Internal server error"}), status=502, content_type="application/json"
     )
+
+
+def read_body(request: Request) -> bytes | None:
+    """The request's body, or None when it is over API Gateway's limit. A Content-Length over the limit is
+    refused unread; otherwise (a chunked body, say) at most the limit and one byte is read."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_PAYLOAD_BYTES:
+        return None
+    stream = request.stream  # werkzeug stops it at Content-Length, or at the end of a chunked body
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_PAYLOAD_BYTES:
+        chunk = stream.read(min(_READ_CHUNK, MAX_PAYLOAD_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > MAX_PAYLOAD_BYTES else b"".join(chunks)
 
 
 class Gateway:
@@ -65,56 +138,67 @@ class Gateway:
 
     def __init__(self, stack: Stack) -> None:
         self.functions: dict[str, FunctionSpec] = stack.functions
-        # literal segments before parameters, as API Gateway prefers the most specific resource
-        self.routes = sorted(
-            (CompiledRoute.of(r) for r in stack.routes), key=lambda c: c.route.path.count("{")
-        )
+        self.root = resource_tree(stack.routes)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         response = self.handle(Request(environ))
         return response(environ, start_response)
 
-    def match(self, method: str, path: str) -> tuple[CompiledRoute, dict[str, str]] | None:
-        normalized = path.rstrip("/") or "/"
-        for compiled in self.routes:
-            found = compiled.pattern.match(normalized)
-            if found and compiled.route.method in (method, "ANY"):
-                return compiled, found.groupdict()
-        return None
+    def resource(self, path: str) -> tuple[Resource, dict[str, str]] | None:
+        """The resource a request's path selects (a trailing slash selects the same one), and its
+        path parameters; the method plays no part."""
+        normalized = path.rstrip("/")
+        return self.root.find(normalized.split("/")[1:] if normalized else [])
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route serving the request: the path's resource first, then its method (or `ANY`)."""
+        found = self.resource(path)
+        if found is None:
+            return None
+        resource, params = found
+        route = resource.methods.get(method) or resource.methods.get("ANY")
+        return None if route is None else (route, params)
 
     def handle(self, request: Request) -> Response:
+        body = read_body(request)
+        if body is None:
+            return _too_long()
         matched = self.match(request.method, request.path)
         if matched is None:
             return _missing_token()
-        compiled, params = matched
-        event = proxy_event(request, compiled.route, params)
+        route, params = matched
+        event = proxy_event(request, route, params, body)
         started = time.perf_counter()
         try:
-            result = invoke(self.functions[compiled.route.function], event)
+            result = invoke(self.functions[route.function], event)
         except Exception:  # a function error is API Gateway's 502, whatever it was
-            log.exception("function %s raised", compiled.route.function)
+            log.exception("function %s raised", route.function)
             return _bad_gateway()
         response = proxy_to_response(result)
         log.info(
             "%s %s -> %s %s (%.0f ms)",
             request.method,
             request.path,
-            compiled.route.function,
+            route.function,
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
         return response
 
 
-def proxy_event(request: Request, route: Route, path_params: dict[str, str]) -> dict[str, Any]:
-    """The REST API (payload 1.0) proxy event API Gateway would send for this request."""
+def proxy_event(
+    request: Request, route: Route, path_params: dict[str, str], raw: bytes | None = None
+) -> dict[str, Any]:
+    """The REST API (payload 1.0) proxy event API Gateway would send for this request (`raw`: its body,
+    when already read)."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
         headers[name] = value
         multi_headers.setdefault(name, []).append(value)
     query = request.args
-    raw = request.get_data()
+    if raw is None:
+        raw = request.get_data()
     body: str | None
     encoded = False
     if not raw:

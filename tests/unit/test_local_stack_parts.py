@@ -50,7 +50,7 @@ def test_gateway_matches_trailing_slash_and_parameters_like_api_gateway(stack: S
     gateway = Gateway(stack)
     found = gateway.match("POST", "/invoice/")
     assert found is not None
-    assert found[0].route.path == "/invoice"
+    assert found[0].path == "/invoice"
     found = gateway.match("GET", "/invoice/abc")
     assert found is not None
     assert found[1] == {"id": "abc"}
