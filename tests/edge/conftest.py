@@ -1,0 +1,133 @@
+"""The edge suite's practice, client, valid requests and its account of what it sent.
+
+The practice is the suite's own and an admin (Healthbridge's routes need one), so what it creates meets
+no other test's data. Its credentials are set by the document's security scheme names, as the fuzzing
+suite does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+
+import httpx
+import pytest
+
+from invoice_hub_local.stack import LocalStack
+from tests.conftest import PASSWORD, Practice
+from tests.edge.contract import verdicts
+from tests.edge.document import OPERATIONS, SCHEME_HEADERS, Operation, body_schema, example, path_values
+from tests.edge.edges import Base, Edge
+from tests.edge.wire import TALLY, Answer, EdgeRequest, send
+from tests.report import tried
+
+
+@pytest.fixture(scope="session")
+def edge_practice(new_practice: Callable[..., Practice]) -> Practice:
+    return new_practice(admin=True)
+
+
+@pytest.fixture(scope="session")
+def scheme_credentials(edge_practice: Practice) -> dict[str, str]:
+    """The practice's credential for each of the document's security schemes (components.securitySchemes)."""
+    practice = edge_practice
+    values = {
+        "OAuth2PasswordBearer": f"Bearer {practice.token}",
+        "DecodaTenant": practice.tenant.slug,
+        "DecodaApiKey": practice.api_key,
+        "EbhProducerId": practice.producer_id,
+        "EbhProviderKey": practice.provider_key,
+    }
+    assert set(values) == set(SCHEME_HEADERS)
+    return values
+
+
+@pytest.fixture(scope="session")
+def edge_client(stack: LocalStack) -> Iterator[httpx.Client]:
+    """A client that adds nothing of its own (no Accept, User-Agent or Accept-Encoding): each request
+    carries exactly its headers."""
+    with httpx.Client(base_url=stack.url, timeout=60) as client:
+        for name in ("Accept", "Accept-Encoding", "User-Agent"):
+            del client.headers[name]
+        yield client
+
+
+def base_body(operation: Operation, practice: Practice) -> object:
+    if not operation.takes_body:
+        return None
+    if operation.takes_form:
+        return {"username": practice.email, "password": PASSWORD}
+    value = example(body_schema(operation))
+    if operation.operation_id.startswith("submit_ebh"):
+        value = {**value, "InvoiceId": f"EDGE-{uuid.uuid4().hex[:12]}"}
+    return value
+
+
+@pytest.fixture(scope="session")
+def bases(edge_practice: Practice, scheme_credentials: dict[str, str]) -> dict[str, Base]:
+    """Each operation's valid request, by its label ("GET /invoice/{id}")."""
+    found = {}
+    for operation in OPERATIONS:
+        values = tuple(path_values(operation, str(edge_practice.tenant.id)).items())
+        query = (
+            f"InvoiceId=EDGE-{uuid.uuid4().hex[:12]}"
+            if operation.family == "ebh" and operation.method == "GET"
+            else ""
+        )
+        credentials = tuple(
+            (SCHEME_HEADERS[scheme], scheme_credentials[scheme].encode()) for scheme in operation.schemes
+        )
+        found[operation.label] = Base(
+            operation, values, query, credentials, base_body(operation, edge_practice)
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def baseline(edge_client: httpx.Client, bases: dict[str, Base]) -> Callable[[Operation], Answer]:
+    """The answer to an operation's valid request (sent once): what a body it ignores must not change."""
+    answers: dict[str, Answer] = {}
+
+    def answer(operation: Operation) -> Answer:
+        if operation.label not in answers:
+            answers[operation.label] = send(
+                edge_client, operation.label, bases[operation.label].request("valid")
+            )
+        return answers[operation.label]
+
+    return answer
+
+
+@pytest.fixture(scope="session")
+def sender(edge_client: httpx.Client) -> Callable[[Operation, EdgeRequest], Answer]:
+    return lambda operation, request: send(edge_client, operation.label, request)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def edge_report() -> Iterator[None]:
+    yield
+    if not TALLY.requests:
+        return
+    for label, count in sorted(TALLY.requests.items()):
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(TALLY.statuses[label].items()))
+        tried("edge", f"{label}: {count} requests ({statuses})")
+    total = sum(TALLY.requests.values())
+    server_errors = sum(n for counts in TALLY.statuses.values() for code, n in counts.items() if code >= 500)
+    tried(
+        "edge",
+        f"{len(TALLY.requests)} operations, {total} requests ({TALLY.raw} over a raw socket), "
+        f"{server_errors} 5xx",
+    )
+
+
+@pytest.fixture(scope="session")
+def exercise(
+    sender: Callable[[Operation, EdgeRequest], Answer], baseline: Callable[[Operation], Answer]
+) -> Callable[[Operation, Iterable[Edge]], list[str]]:
+    """Sends each edge to the operation; returns one line per wrong answer."""
+
+    def run(operation: Operation, edges: Iterable[Edge]) -> list[str]:
+        valid = baseline(operation)
+        return verdicts(operation, ((edge, sender(operation, edge.request)) for edge in edges), valid)
+
+    return run
