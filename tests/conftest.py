@@ -145,7 +145,7 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
 #: behind. The suites that race concurrent requests (50 identical POSTs, racing updates) run first, then
 #: the one that times each call (retry-all within its timeout; it deletes its 600 sends when it ends),
 #: on small tables; the suite that leaves thousands of items behind runs last.
-FIRST = ("tests/security/", "tests/integration/test_retry_all_scale.py")
+FIRST = ("tests/security/", "tests/integration/test_retry_all_scale.py", "tests/edge/")
 LAST = ("tests/fuzz/",)
 
 
