@@ -70,12 +70,12 @@ def generate() -> dict[str, Any]:
         merge.add_schema(schema)
     merged = json.loads(merge.get_openapi_json_schema())
     merged["paths"] = {CONTRACT_PATHS.get(path, path): ops for path, ops in sorted(merged["paths"].items())}
-    return without_unanswered_422(merged)
+    return without_unreferenced_schemas(without_null_parameters(without_unanswered_422(merged)))
 
 
-#: the 422 Powertools documents on every validated route, and the schemas only it refers to
+#: the 422 Powertools documents on every validated route
 POWERTOOLS_422 = "#/components/schemas/HTTPValidationError"
-POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ValidationError")
+SCHEMA_REF = "#/components/schemas/"
 
 
 def without_unanswered_422(schema: dict[str, Any]) -> dict[str, Any]:
@@ -89,9 +89,63 @@ def without_unanswered_422(schema: dict[str, Any]) -> dict[str, Any]:
                 POWERTOOLS_422
             ):
                 del operation["responses"]["422"]
-    if POWERTOOLS_422 not in json.dumps(schema["paths"]):
-        for name in POWERTOOLS_SCHEMAS:
-            schema["components"]["schemas"].pop(name, None)
+    return schema
+
+
+def without_null_parameters(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is sent or left out, never null: Powertools documents an optional one (`str | None`) as
+    `anyOf: [string, null]`, which invites `If-Match: null` or `?status=null`, text no operation takes.
+    Each parameter's schema keeps its other branches (one left takes the branches' place)."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                described = parameter["schema"]
+                branches = [branch for branch in described.get("anyOf", []) if branch != {"type": "null"}]
+                if branches and len(branches) < len(described["anyOf"]):
+                    del described["anyOf"]
+                    if len(branches) == 1:
+                        described.update({**branches[0], **described})
+                    else:
+                        described["anyOf"] = branches
+    return schema
+
+
+def references(node: Any) -> Iterator[str]:
+    """The names of the component schemas `node` refers to (`$ref`s), at any depth."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMA_REF):
+            yield ref.removeprefix(SCHEMA_REF)
+        for value in node.values():
+            yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
+
+
+def without_unreferenced_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    """Keeps only the component schemas the document reaches from outside `components.schemas` (its
+    paths, and any other component), directly or through other schemas. Each function's resolver names
+    models no answer uses: Powertools adds `ResponseValidationError` to every document, whose `detail`
+    refers to `ValidationError`, a schema of the 422s removed above; removing schemas by name left it
+    pointing at nothing, an invalid document. A reference to a schema the document lacks is an error."""
+    schemas: dict[str, Any] = schema.get("components", {}).get("schemas", {})
+    roots = {key: value for key, value in schema.items() if key != "components"}
+    roots["components"] = {
+        key: value for key, value in schema.get("components", {}).items() if key != "schemas"
+    }
+    reached: set[str] = set()
+    pending = list(references(roots))
+    while pending:
+        name = pending.pop()
+        if name not in reached and name in schemas:
+            reached.add(name)
+            pending.extend(references(schemas[name]))
+    for name in set(schemas) - reached:
+        del schemas[name]
+    missing = set(references(schema)) - set(schemas)
+    if missing:
+        raise ValueError(f"the OpenAPI document refers to schemas it does not define: {sorted(missing)}")
     return schema
 
 

@@ -76,3 +76,57 @@ def test_no_two_schemas_share_a_component_name() -> None:
         for name, component in schema.get("components", {}).get("schemas", {}).items():
             if name in merged:
                 assert json.loads(json.dumps(component)) == merged[name], (function, name)
+
+
+def test_the_clean_up_keeps_the_schemas_the_paths_reach_and_only_those() -> None:
+    # given schemas reached from a path directly, through another schema (in a cycle), and not at all
+    ref = "#/components/schemas/"
+    document: dict[str, Any] = {
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {"200": {"content": {"application/json": {"schema": {"$ref": f"{ref}A"}}}}}
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "A": {"properties": {"b": {"items": {"$ref": f"{ref}B"}}}},
+                "B": {"anyOf": [{"$ref": f"{ref}A"}, {"type": "null"}]},
+                "Unanswered": {"properties": {"detail": {"$ref": f"{ref}Gone"}}},
+                "Orphan": {"type": "string"},
+            },
+            "securitySchemes": {},
+        },
+    }
+    # when the document is cleaned up
+    schemas = openapi.without_unreferenced_schemas(document)["components"]["schemas"]
+    # then what nothing reaches is gone (with its dangling reference), and the rest stays
+    assert set(schemas) == {"A", "B"}
+
+
+def test_the_clean_up_refuses_a_reference_to_a_schema_the_document_lacks() -> None:
+    document: dict[str, Any] = {
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gone"}}}
+                        }
+                    }
+                }
+            }
+        },
+        "components": {"schemas": {}},
+    }
+    with pytest.raises(ValueError, match="Gone"):
+        openapi.without_unreferenced_schemas(document)
+
+
+def test_no_parameter_is_documented_as_null() -> None:
+    # a header or query parameter is sent as text or left out: `null` would be the text "null"
+    for label, operation in OPERATIONS:
+        for parameter in operation.get("parameters", []):
+            assert {"type": "null"} not in parameter["schema"].get("anyOf", []), (label, parameter["name"])
+            assert parameter["schema"].get("type") != "null", (label, parameter["name"])
