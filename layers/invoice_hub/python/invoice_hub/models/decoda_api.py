@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from invoice_hub.models.common_api import Number
+from invoice_hub.models.common_api import NOT_BLANK, Number
 from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
 
 
@@ -22,7 +22,7 @@ class InvoiceMethod(StrEnum):
     EXPIRY = "EXPIRY"
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NOT_BLANK]
 Cents = Annotated[int, Field(ge=0, le=99_999_999_999), Number]
 
 
@@ -76,7 +76,9 @@ class CreateManualInvoice(BaseModel):
         }
     )
 
-    patientId: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    patientId: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), NOT_BLANK
+    ]
     message: Text
     invoiceMethod: InvoiceMethod
     charges: list[ChargeDetail] | None = Field(default=None, max_length=100)

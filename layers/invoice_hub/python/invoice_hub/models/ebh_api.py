@@ -9,9 +9,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 
-from invoice_hub.models.common_api import IsoDate
+from invoice_hub.models.common_api import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
 
 
 def ebh_time(value: datetime) -> str:
@@ -24,10 +24,12 @@ EbhTime = Annotated[datetime, PlainSerializer(ebh_time, return_type=str, when_us
 
 
 class Line(BaseModel):
-    Description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    Description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NOT_BLANK
+    ]
     Code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
-    Quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3)] = Decimal(1)
-    UnitPrice: Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2)]
+    Quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3), QUANTITY_SCHEMA] = Decimal(1)
+    UnitPrice: Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2), MONEY_SCHEMA]
 
 
 class Payor(BaseModel):

@@ -9,7 +9,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
-from invoice_hub.models.common_api import IsoDateTime
+from invoice_hub.models.common_api import (
+    MONEY_SCHEMA,
+    NOT_BLANK,
+    PERCENT_SCHEMA,
+    QUANTITY_SCHEMA,
+    EchoedDateTime,
+    IsoDateTime,
+)
 from invoice_hub.models.invoice import Invoice, InvoiceStatus, LineItem
 
 
@@ -19,11 +26,11 @@ def _json_number(value: Decimal) -> int | float:
 
 
 #: Money in: at most two decimals; out: a JSON number (the contract's samples show numbers).
-MoneyIn = Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2)]
+MoneyIn = Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2), MONEY_SCHEMA]
 Money = Annotated[Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")]
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
-Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2), PERCENT_SCHEMA]
+Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3), QUANTITY_SCHEMA]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
 
 MAX_LIMIT = 500
 ORDER_FIELDS = (
@@ -75,7 +82,9 @@ class InvoiceItemIn(BaseModel):
     id: UUID | None = Field(
         default=None, description="Keep an existing item's id on update; new items get one"
     )
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NOT_BLANK
+    ]
     code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     quantity: Quantity = Decimal(1)
     unit_price: MoneyIn
@@ -111,7 +120,8 @@ class InvoiceIn(BaseModel):
     items: list[InvoiceItemIn] = Field(default_factory=list, max_length=200)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     external_id: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
+        | None
     ) = Field(default=None, description="The billing organisation's own invoice number")
 
 
@@ -138,8 +148,8 @@ class InvoiceItemOut(BaseModel):
 class InvoiceOut(BaseModel):
     """An invoice as the Invoice API returns it."""
 
-    issue_date: datetime
-    due_date: datetime | None
+    issue_date: EchoedDateTime
+    due_date: EchoedDateTime | None
     status: InvoiceStatus
     discount_amount: Money
     discount_percent: Money
