@@ -2,7 +2,8 @@
 
 Every operation is called as a client of its contract calls it: a practice's admin user (bearer token)
 for the Invoice API and Healthbridge, its TENANT + API-KEY for Decoda, its ProducerId + ProviderKey for
-eBillingHub. The practice is the suite's own, so its invoices meet no other test's.
+eBillingHub. The practice is the suite's own, so its invoices meet no other test's; a second practice
+of the suite's own is the peer that must not see the first one's objects.
 """
 
 from __future__ import annotations
@@ -16,37 +17,73 @@ from tests.conftest import Practice
 from tests.report import tried
 
 
+def credentials_by_scheme(practice: Practice) -> dict[str, dict[str, str]]:
+    """The practice's credentials by the document's security scheme names (components.securitySchemes)."""
+    return {
+        "OAuth2PasswordBearer": practice.headers,
+        "DecodaTenant": {"TENANT": practice.tenant.slug},
+        "DecodaApiKey": {"API-KEY": practice.api_key},
+        "EbhProducerId": {"ProducerId": practice.producer_id},
+        "EbhProviderKey": {"ProviderKey": practice.provider_key},
+    }
+
+
 @pytest.fixture(scope="session")
 def fuzz_practice(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice(admin=True)
 
 
 @pytest.fixture(scope="session")
+def fuzz_peer(new_practice: Callable[..., Practice]) -> Practice:
+    return new_practice(admin=True)
+
+
+@pytest.fixture(scope="session")
 def scheme_headers(fuzz_practice: Practice) -> dict[str, dict[str, str]]:
-    """The practice's credentials by the document's security scheme names (components.securitySchemes)."""
-    return {
-        "OAuth2PasswordBearer": fuzz_practice.headers,
-        "DecodaTenant": {"TENANT": fuzz_practice.tenant.slug},
-        "DecodaApiKey": {"API-KEY": fuzz_practice.api_key},
-        "EbhProducerId": {"ProducerId": fuzz_practice.producer_id},
-        "EbhProviderKey": {"ProviderKey": fuzz_practice.provider_key},
-    }
+    return credentials_by_scheme(fuzz_practice)
+
+
+@pytest.fixture(scope="session")
+def peer_scheme_headers(fuzz_peer: Practice) -> dict[str, dict[str, str]]:
+    return credentials_by_scheme(fuzz_peer)
 
 
 class Tally:
-    """What the fuzzer sent and what came back."""
+    """What the fuzzer sent, what came back, and what each check made of it."""
 
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.server_errors = 0
         self.violations = 0
+        #: responses each check judged (it ran and did not skip them), and those it failed
+        self.checked: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
+        self.excluded: tuple[str, ...] = ()
+        #: requests object_level_authorization sent as the peer practice (replays of the practice's reads)
+        self.peer_requests = 0
 
     def sent(self, operation: str, status_code: int) -> None:
         self.requests[operation] += 1
         self.statuses[status_code] += 1
         if status_code >= 500:
             self.server_errors += 1
+
+    def judged(self, check: str, passed: bool) -> None:
+        self.checked[check] += 1
+        if not passed:
+            self.failed[check] += 1
+
+    def checks_line(self) -> str:
+        judged = ", ".join(
+            f"{name} {self.checked[name] - self.failed[name]}/{self.checked[name]}"
+            for name in sorted(self.checked)
+        )
+        excluded = ", ".join(sorted(self.excluded)) or "none"
+        return (
+            f"{len(self.checked)} checks (passed/judged): {judged}; excluded: {excluded}; "
+            f"{self.peer_requests} read{'' if self.peer_requests == 1 else 's'} replayed as another practice"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -58,5 +95,6 @@ def tally() -> Iterator[Tally]:
         tried(
             "fuzzing",
             f"{len(counts.requests)} operations, {sum(counts.requests.values())} requests, "
-            f"{counts.server_errors} 5xx, {counts.violations} schema violations ({statuses})",
+            f"{counts.server_errors} 5xx, {counts.violations} violations of a check ({statuses})",
         )
+        tried("fuzzing", counts.checks_line())
