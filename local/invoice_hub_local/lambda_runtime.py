@@ -1,16 +1,44 @@
-"""Runs a template function's handler in this process the way Lambda calls it (event, context)."""
+"""Runs a template function's handler in this process the way Lambda calls it (event, context).
+
+Each concurrent request gets a container of its own (the function's module, loaded once per container),
+and each container keeps its own logger context, as a Lambda container's process does.
+
+Why the logger needs it: every function imports the one layer, so every container here shares one
+Powertools Logger (`invoice_hub.observability.logger`). Its `inject_lambda_context` writes the
+invocation's `function_name`, `function_request_id`, `cold_start`, ... (and `set_correlation_id` its
+`correlation_id`) with `append_keys`, into a single dict: `log_format` of the logger's one formatter
+(aws_lambda_powertools/logging/formatter.py), which every line of the process reads when it is
+formatted. On Lambda one process serves one invocation at a time, so that dict is the invocation's.
+Here, a request of another function starting in the meantime overwrites it, and the first function's
+later lines carry the other's name and request id. Powertools' cold start is a module-level flag
+(`logging/logger.py: is_cold_start`), so here only the process's first invocation was ever cold.
+
+The fix, in this process only (`_isolate_logger_context`, the layer is untouched):
+- `log_format` of Powertools' formatters becomes per container while an invocation runs: the
+  container's own copy of what was set at import (service, sampling rate, ...), kept across its
+  invocations as a process keeps it. Outside an invocation (imports, the local stack's own code) it is
+  the formatter's one dict, as before;
+- a thread started during an invocation (the Sender's pool) runs in a copy of the invocation's context
+  (what Python 3.14's `thread_inherit_context` does), so its lines are the invocation's too;
+- `cold_start` is true on each container's first invocation.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+from aws_lambda_powertools.logging import logger as powertools_logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from invoice_hub_local.template import FunctionSpec
 
@@ -106,14 +134,91 @@ def _give_back(spec: FunctionSpec, module: ModuleType) -> None:
         _idle[spec.logical_id].append(module)
 
 
+@dataclass(eq=False)
+class _Container:
+    """What a container's process holds that this shared process must hold per container."""
+
+    log_formats: dict[int, dict[str, Any]] = field(default_factory=dict)  # by formatter (its id)
+    served: bool = False
+    cold: bool = True  # of the invocation it is serving
+
+
+#: each container's state, by its module's name
+_containers: dict[str, _Container] = {}
+#: the container of the invocation running in this context (None outside invocations)
+_current: ContextVar[_Container | None] = ContextVar("invoice_hub_local_container", default=None)
+
+
+class _ContainerLogFormat:
+    """`log_format` of Powertools' formatters: the running invocation's container's own dict, or the
+    formatter's one dict outside invocations (and while it is built)."""
+
+    def __get__(self, formatter: Any, owner: type | None = None) -> Any:
+        if formatter is None:
+            return self
+        shared: dict[str, Any] = formatter.__dict__["log_format"]
+        container = _current.get()
+        if container is None:
+            return shared
+        own = container.log_formats.get(id(formatter))
+        if own is None:
+            own = container.log_formats.setdefault(id(formatter), dict(shared))
+        return own
+
+    def __set__(self, formatter: Any, value: dict[str, Any]) -> None:
+        container = _current.get()
+        if container is None or "log_format" not in formatter.__dict__:
+            formatter.__dict__["log_format"] = value
+        else:
+            container.log_formats[id(formatter)] = value
+
+
+_start_thread = threading.Thread.start
+_process_cold_start = powertools_logger._is_cold_start
+
+
+def _start_in_invocation_context(thread: threading.Thread) -> None:
+    if _current.get() is not None:
+        context = contextvars.copy_context()
+        run = thread.run
+        thread.run = lambda: context.run(run)  # type: ignore[method-assign]
+    _start_thread(thread)
+
+
+def _is_cold_start() -> bool:
+    container = _current.get()
+    return _process_cold_start() if container is None else container.cold
+
+
+def _isolate_logger_context() -> None:
+    """Gives each container its own Powertools logger context (see the module's docstring)."""
+    if not isinstance(LambdaPowertoolsFormatter.__dict__.get("log_format"), _ContainerLogFormat):
+        LambdaPowertoolsFormatter.log_format = _ContainerLogFormat()  # type: ignore[assignment]
+        threading.Thread.start = _start_in_invocation_context  # type: ignore[method-assign,assignment]
+        powertools_logger._is_cold_start = _is_cold_start
+
+
+_isolate_logger_context()
+
+
+def _run_in(container: _Container, handler: Handler, event: dict[str, Any], context: Any) -> Any:
+    _current.set(container)
+    container.cold, container.served = not container.served, True
+    return handler(event, context)
+
+
 def handler_of(spec: FunctionSpec) -> Handler:
-    """The function's handler as Lambda calls it: each call in a container no other call is using."""
+    """The function's handler as Lambda calls it: each call in a container no other call is using, with
+    the container's own logger context."""
     _, _, function_name = spec.handler.rpartition(".")
 
     def call(event: dict[str, Any], context: Any) -> Any:
         module = _take(spec)
+        container = _containers.setdefault(module.__name__, _Container())
         try:
-            return getattr(module, function_name)(event, context)
+            return contextvars.copy_context().run(
+                _run_in, container, getattr(module, function_name), event, context
+            )
         finally:
             _give_back(spec, module)
 
