@@ -8,7 +8,7 @@ import signal
 import threading
 
 from invoice_hub_local.seed import DEMO_API_KEYS, DEMO_PROVIDER_KEYS, DEMO_USERS
-from invoice_hub_local.stack import LocalStack
+from invoice_hub_local.stack import LocalStack, cli_environment
 
 
 def main() -> None:
@@ -43,6 +43,16 @@ Demo users (POST {stack.url}/auth/token with form fields username and password):
     print("eBillingHub producers (headers ProducerId and ProviderKey):")
     for slug, producer, key in DEMO_PROVIDER_KEYS:
         print(f"  ProducerId: {producer:<16} ProviderKey: {key:<20} (tenant {slug})")
+    queues = stack.queue_arns()
+    print("AWS CLI against the local stack (paste into a shell; its resources are in moto's us-east-1):")
+    print(
+        "  export "
+        + " ".join(f"{name}={value}" for name, value in cli_environment(stack.aws_endpoint).items())
+    )
+    print(f"  export SEND_QUEUE_ARN={queues['SendQueue']} SEND_DLQ_ARN={queues['SendDLQ']}")
+    # AWS CLI v1 sends sqs commands to queue.amazonaws.com whatever AWS_ENDPOINT_URL says
+    redrive = 'sqs start-message-move-task --source-arn "$SEND_DLQ_ARN"'
+    print(f'  e.g. aws --endpoint-url "$AWS_ENDPOINT_URL" {redrive}')
     print("Ctrl-C stops it.", flush=True)
     stop.wait()
     print("stopping...", flush=True)

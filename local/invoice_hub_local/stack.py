@@ -32,14 +32,23 @@ LOCAL_PARAMETERS = {
 }
 
 
-def aws_environment(endpoint_url: str) -> dict[str, str]:
-    """What makes every boto3 client in this process talk to moto: the endpoint and throw-away keys."""
+def cli_environment(endpoint_url: str) -> dict[str, str]:
+    """What the AWS CLI or any SDK outside this process needs to see the local stack's resources: moto's
+    endpoint, the region they are built in (another region, e.g. samconfig's, lists nothing) and the
+    throw-away keys."""
     return {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
+    }
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    """What makes every boto3 client in this process talk to moto: the endpoint and throw-away keys."""
+    return {
+        **cli_environment(endpoint_url),
+        "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
         # moto answers one call at a time: under a burst (50 concurrent creates) a call may wait its turn
@@ -72,6 +81,13 @@ class LocalStack:
     @property
     def aws_endpoint(self) -> str:
         return f"http://{HOST}:{self.aws_port}"
+
+    def queue_arns(self) -> dict[str, str]:
+        """Each SQS queue of the template, by logical id (SendQueue, SendDLQ), and its ARN in moto."""
+        return {
+            logical: self.resolved.attrs[(logical, "Arn")]
+            for logical in sorted(self.stack.resources("AWS::SQS::Queue"), reverse=True)
+        }
 
     def start(self) -> LocalStack:
         sqs_move_tasks.install()

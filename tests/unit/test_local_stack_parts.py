@@ -97,3 +97,17 @@ def test_committed_openapi_document_matches_the_code() -> None:
     assert openapi.DOCUMENT.read_text(encoding="utf-8") == openapi.render(openapi.generate()), (
         "the committed OpenAPI document is stale: run `make openapi`"
     )
+
+
+def test_the_cli_environment_names_the_region_and_keys_the_local_stack_builds_with() -> None:
+    from invoice_hub_local.provision import REGION
+    from invoice_hub_local.stack import aws_environment, cli_environment
+
+    cli = cli_environment("http://127.0.0.1:4566")
+    assert cli == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+    assert cli.items() <= aws_environment("http://127.0.0.1:4566").items()
