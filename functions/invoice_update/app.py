@@ -30,6 +30,7 @@ app = invoice_api.resolver()
         409: fastapi_style.error("Illegal status change, or a concurrent update won"),
         412: fastapi_style.error("If-Match does not name the current version"),
         **invoice_api.ERROR_RESPONSES,
+        **invoice_api.BODY_ERRORS,
     },
 )
 def update(

@@ -70,7 +70,9 @@ def generate() -> dict[str, Any]:
         merge.add_schema(schema)
     merged = json.loads(merge.get_openapi_json_schema())
     merged["paths"] = {CONTRACT_PATHS.get(path, path): ops for path, ops in sorted(merged["paths"].items())}
-    return without_unreferenced_schemas(without_null_parameters(without_unanswered_422(merged)))
+    return without_unreferenced_schemas(
+        with_multipart_forms(without_null_parameters(without_unanswered_422(merged)))
+    )
 
 
 #: the 422 Powertools documents on every validated route
@@ -89,6 +91,21 @@ def without_unanswered_422(schema: dict[str, Any]) -> dict[str, Any]:
                 POWERTOOLS_422
             ):
                 del operation["responses"]["422"]
+    return schema
+
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+def with_multipart_forms(schema: dict[str, Any]) -> dict[str, Any]:
+    """A form is also taken as multipart/form-data (the token endpoint reads both, as FastAPI's does);
+    Powertools documents only the urlencoded one, so the document names the other too, with its schema."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            if FORM in content and MULTIPART not in content:
+                content[MULTIPART] = json.loads(json.dumps(content[FORM]))
     return schema
 
 

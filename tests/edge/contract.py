@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -187,6 +187,17 @@ def judge(operation: Operation, edge: Edge, answer: Answer, baseline: Answer) ->
     elif expect is Expect.MISSING_HEADERS and status != 400:
         found.append("expected 400")
     return found
+
+
+#: the `exercise` fixture: sends each edge to the operation, returns one line per wrong answer
+Exercise = Callable[[Operation, Iterable[Edge]], list[str]]
+#: the `sender` fixture: one request, its answer
+Sender = Callable[[Operation, EdgeRequest], Answer]
+
+
+def wrong(failures: list[str], tried: int) -> str:
+    """An assertion's message: how many of the answers were wrong, one line each."""
+    return f"{len(failures)} of {tried} answers wrong:\n" + "\n".join(failures)
 
 
 def verdicts(operation: Operation, sent: Iterable[tuple[Edge, Answer]], baseline: Answer) -> list[str]:

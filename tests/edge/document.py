@@ -60,7 +60,7 @@ class Operation:
 
     @property
     def takes_form(self) -> bool:
-        return self.media_types == (FORM,)
+        return FORM in self.media_types
 
     @property
     def header_names(self) -> tuple[str, ...]:

@@ -3,36 +3,48 @@ document's paths, and a path no route has, are its 403 `{"message": "Missing Aut
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import pytest
 
 from invoice_hub_local.stack import LocalStack
+from tests.edge.contract import Exercise
 from tests.edge.document import OPERATIONS, Operation
 from tests.edge.edges import Base, Edge, Expect, unknown_method
 from tests.edge.wire import EdgeRequest
 
 pytestmark = pytest.mark.e2e
-Exercise = Callable[[Operation, Iterable[Edge]], list[str]]
 #: one operation of each path of the document
 BY_PATH = {operation.path: operation for operation in OPERATIONS}
 CANDIDATES = ("PATCH", "DELETE", "PUT", "POST", "GET")
 
 
+def resource_of(patterns: set[tuple[str, ...]], segments: list[str]) -> tuple[str, ...] | None:
+    """The resource API Gateway REST picks for a path, segment by segment: a literal child first, then a
+    `{name}` child, then a `{name+}` child, which takes the rest; None when none takes a segment."""
+    chosen: tuple[str, ...] = ()
+    for depth, segment in enumerate(segments):
+        children = {p[depth] for p in patterns if len(p) > depth and p[:depth] == chosen}
+        params = sorted(c for c in children if c.startswith("{") and not c.endswith("+}"))
+        greedy = sorted(c for c in children if c.endswith("+}"))
+        if segment in children:
+            chosen += (segment,)
+        elif params:
+            chosen += (params[0],)
+        elif greedy:
+            return (*chosen, greedy[0])
+        else:
+            return None
+    return chosen
+
+
 def routed(stack: LocalStack, method: str, path: str) -> bool:
-    """Whether a route of the template takes this method on this path (a `{name}` segment takes any one
-    segment, `{name+}` the rest; a trailing slash matches the same resource)."""
-    segments = path.strip("/").split("/")
-    for route in stack.stack.routes:
-        if route.method not in (method, "ANY"):
-            continue
-        pattern = route.path.strip("/").split("/")
-        greedy = bool(pattern) and pattern[-1].endswith("+}")
-        if len(pattern) != len(segments) and not (greedy and len(segments) >= len(pattern)):
-            continue
-        if all(p.startswith("{") or p == s for p, s in zip(pattern, segments, strict=False)):
-            return True
-    return False
+    """Whether the template's resource for this path (a trailing slash is the same resource) has this
+    method, or ANY."""
+    patterns = {tuple(route.path.strip("/").split("/")) for route in stack.stack.routes}
+    chosen = resource_of(patterns, path.strip("/").split("/"))
+    return any(
+        tuple(route.path.strip("/").split("/")) == chosen and route.method in (method, "ANY")
+        for route in stack.stack.routes
+    )
 
 
 @pytest.mark.parametrize("operation", BY_PATH.values(), ids=list(BY_PATH))

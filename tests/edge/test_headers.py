@@ -5,20 +5,17 @@ every kind, non-ASCII ones included: the contract's 401 (eBillingHub without its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import pytest
 
 from tests.conftest import Practice
+from tests.edge.contract import Exercise, wrong
 from tests.edge.document import OPERATIONS, Operation
-from tests.edge.edges import Base, Edge, credential_edges, header_edges
+from tests.edge.edges import Base, credential_edges, header_edges
 
 pytestmark = pytest.mark.e2e
-IDS = [operation.label for operation in OPERATIONS]
-Exercise = Callable[[Operation, Iterable[Edge]], list[str]]
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
 def test_edge_headers_get_no_server_error_and_the_contracts_errors(
     operation: Operation, bases: dict[str, Base], exercise: Exercise
 ) -> None:
@@ -26,7 +23,7 @@ def test_edge_headers_get_no_server_error_and_the_contracts_errors(
     edges = list(header_edges(bases[operation.label]))
     # when each is sent; then no answer is a 5xx, and every 4xx is the contract's error body
     failures = exercise(operation, edges)
-    assert not failures, f"{len(failures)} of {len(edges)} answers wrong:\n" + "\n".join(failures)
+    assert not failures, wrong(failures, len(edges))
 
 
 SECURED = [operation for operation in OPERATIONS if operation.schemes]
@@ -40,4 +37,4 @@ def test_wrong_credentials_of_every_kind_are_the_contracts_401(
     edges = list(credential_edges(bases[operation.label], edge_practice.token))
     # when each is sent; then each is refused as the contract refuses wrong credentials
     failures = exercise(operation, edges)
-    assert not failures, f"{len(failures)} of {len(edges)} answers wrong:\n" + "\n".join(failures)
+    assert not failures, wrong(failures, len(edges))

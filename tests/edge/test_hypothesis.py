@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from tests.edge.contract import describe, judge
+from tests.edge.contract import describe, judge, wrong
 from tests.edge.document import OPERATIONS, Operation
 from tests.edge.edges import HEADER_VALUES, KB8, UNICODE, Base, Edge, Expect, body_edges, header_names
 from tests.edge.wire import Answer, EdgeRequest
@@ -167,4 +167,4 @@ def test_combined_edges_get_no_server_error_and_the_contracts_answers(
             failures.append(describe(operation, edge.request, answer, found))
 
     exercise()
-    assert not failures, f"{len(failures)} of {MAX_EXAMPLES} answers wrong:\n" + "\n".join(failures)
+    assert not failures, wrong(failures, MAX_EXAMPLES)

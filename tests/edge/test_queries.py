@@ -7,19 +7,16 @@ None may be a 5xx; every 4xx is the contract's error body (or API Gateway's 403 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import pytest
 
+from tests.edge.contract import Exercise, wrong
 from tests.edge.document import OPERATIONS, Operation
-from tests.edge.edges import Base, Edge, path_edges, query_edges
+from tests.edge.edges import Base, path_edges, query_edges
 
 pytestmark = pytest.mark.e2e
-IDS = [operation.label for operation in OPERATIONS]
-Exercise = Callable[[Operation, Iterable[Edge]], list[str]]
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
 def test_edge_query_strings_get_no_server_error_and_the_contracts_errors(
     operation: Operation, bases: dict[str, Base], exercise: Exercise
 ) -> None:
@@ -27,7 +24,7 @@ def test_edge_query_strings_get_no_server_error_and_the_contracts_errors(
     edges = list(query_edges(bases[operation.label]))
     # when each is sent; then no answer is a 5xx, and every 4xx is the contract's error body
     failures = exercise(operation, edges)
-    assert not failures, f"{len(failures)} of {len(edges)} answers wrong:\n" + "\n".join(failures)
+    assert not failures, wrong(failures, len(edges))
 
 
 WITH_PATH_PARAMETERS = [operation for operation in OPERATIONS if "{" in operation.path]
@@ -41,4 +38,4 @@ def test_edge_path_parameters_get_no_server_error_and_the_contracts_errors(
     edges = list(path_edges(bases[operation.label]))
     # when each is sent; then no 5xx, and every 4xx is the contract's error body (or the gateway's 403)
     failures = exercise(operation, edges)
-    assert not failures, f"{len(failures)} of {len(edges)} answers wrong:\n" + "\n".join(failures)
+    assert not failures, wrong(failures, len(edges))

@@ -3,6 +3,7 @@ moto's server holding the tables and user pool built from template.yaml."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -171,6 +172,33 @@ def test_token_event_signs_in_and_a_wrong_password_is_400(stack: LocalStack) -> 
     status, _, body = call(stack, "auth_token", event)
     assert status == 400
     assert body == {"detail": "Incorrect username or password"}
+
+
+def multipart(fields: dict[str, str], boundary: str = "b0undary") -> str:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in fields.items()
+    ]
+    return "".join(parts) + f"--{boundary}--\r\n"
+
+
+def test_a_multipart_sign_in_is_read_as_text_whatever_its_characters(stack: LocalStack) -> None:
+    # given the token event with its form as multipart/form-data, as API Gateway passes it (text, not base64)
+    event = load_event("auth_token", "password_grant")
+    event["headers"]["Content-Type"] = "multipart/form-data; boundary=b0undary"
+    event["multiValueHeaders"]["Content-Type"] = [event["headers"]["Content-Type"]]
+    for password, wanted in [("DemoPass-123!", 200), ("wrong-é", 400), ("wrong-\U000d4258", 400)]:
+        event["body"] = multipart({"username": "demo@invoice-hub.local", "password": password})
+        # when it is sent; then the fields are read as the client wrote them: signed in, or refused as
+        # a wrong password (non-ASCII text was a 500: Powertools reads a text body as Latin-1)
+        status, _, body = call(stack, "auth_token", event)
+        assert status == wanted, body
+    # and a field that is not UTF-8 (a base64 body) is FastAPI's 422 for a form it cannot parse
+    raw = multipart({"username": "demo@invoice-hub.local", "password": "wrong-?"}).encode()
+    event["body"] = base64.b64encode(raw.replace(b"wrong-?", b"wrong-\xff")).decode()
+    event["isBase64Encoded"] = True
+    status, _, body = call(stack, "auth_token", event)
+    assert (status, body["detail"][0]["type"]) == (422, "multipart_invalid")
 
 
 def test_documentation_events_serve_the_document_and_the_page(stack: LocalStack) -> None:

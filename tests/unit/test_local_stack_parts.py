@@ -66,7 +66,7 @@ def test_unknown_route_answers_missing_authentication_token(stack: Stack) -> Non
 
 def test_proxy_event_has_the_rest_api_shape() -> None:
     builder = EnvironBuilder(
-        method="GET", path="/invoice/", query_string="tags=a&tags=b&limit=5", headers={"X-Trace": "1"}
+        method="GET", path="/invoice/", query_string="tags=a&tags=b&limit=5", headers=[("X-Trace", "1")]
     )
     event = proxy_event(Request(builder.get_environ()), Route("GET", "/invoice", "F"), {})
     assert event["resource"] == "/invoice"

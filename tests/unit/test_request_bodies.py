@@ -139,6 +139,32 @@ def test_a_multipart_form_needs_its_boundary() -> None:
     assert body_problem(event("username=a", FORM), FORM) is None
 
 
+def test_a_multipart_form_is_utf_8_text() -> None:
+    form = '--b\r\nContent-Disposition: form-data; name="username"\r\n\r\n{}\r\n--b--\r\n'
+    taken = "multipart/form-data; boundary=b"
+    assert body_problem(event(form.format("dé\U000d4258"), taken), FORM) is None
+    problem = body_problem(event(form.format("x").encode().replace(b"x", b"\xff"), taken), FORM)
+    assert problem is not None
+    assert problem.kind == "multipart_invalid"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data"])
+def test_an_empty_body_in_another_media_type_is_refused_as_such(content_type: str) -> None:
+    # given no body, but a Content-Type the operation does not take (or a multipart one without boundary)
+    problem = body_problem(event("", content_type), JSON)
+    # then it is refused for its media type, naming the one taken, before the operation looks for a body
+    assert problem is not None
+    assert problem.kind == "unsupported_media_type"
+    assert JSON in problem.message
+    assert body_problem(event("", "multipart/form-data"), FORM) is not None
+
+
+@pytest.mark.parametrize("content_type", [None, JSON])
+def test_an_empty_body_in_the_media_type_taken_is_left_to_the_operation(content_type: str | None) -> None:
+    assert body_problem(event("", content_type), JSON) is None
+    assert body_problem(event(None, content_type), JSON) is None
+
+
 # -- credentials ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("presented", ["démo", "dém\udc80o", "\x00", "🦷", "demo-practice"])
 def test_a_name_of_any_characters_is_compared_without_an_error(presented: str) -> None:

@@ -29,6 +29,7 @@ from invoice_hub.api.http import (
     json_response,
     proxy_response,
     read_json,
+    unsupported_media_type,
 )
 from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
@@ -95,7 +96,7 @@ def resolver() -> APIGatewayRestResolver:
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
         # the entry point refuses such a body before routing; Powertools refuses it here too
-        return message(415, "Unsupported Media Type.")
+        return message(415, f"{unsupported_media_type(body_media_type(app))}.")
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:

@@ -14,7 +14,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from invoice_hub import errors
 from invoice_hub.api import responses
-from invoice_hub.api.http import MAX_BODY_BYTES, BodyProblem, json_response, proxy_response, read_json
+from invoice_hub.api.http import (
+    MAX_BODY_BYTES,
+    BodyProblem,
+    body_media_type,
+    json_response,
+    proxy_response,
+    read_json,
+    unsupported_media_type,
+)
 from invoice_hub.models.error_api import ErrorDetail, ValidationErrors
 from invoice_hub.observability import logger
 
@@ -97,7 +105,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
         # the entry points refuse such a body before routing; Powertools refuses it here too
-        return detail(415, "Unsupported Media Type")
+        return detail(415, unsupported_media_type(body_media_type(app)))
 
     @app.exception_handler(errors.BusinessRuleViolation)
     def _rule(error: errors.BusinessRuleViolation) -> Response[Any]:

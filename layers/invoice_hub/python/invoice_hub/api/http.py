@@ -105,34 +105,62 @@ def body_media_type(app: APIGatewayRestResolver) -> str | None:
     return None
 
 
+def body_bytes(event: Mapping[str, Any]) -> bytes:
+    """The body's bytes: API Gateway passes a body as text (UTF-8), or base64 for a binary media type. A
+    lone surrogate in the text (bytes the gateway could not decode) is kept, so decoding them fails."""
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(raw, validate=True)
+    return str(raw).encode("utf-8", "surrogatepass")
+
+
+def as_powertools_reads(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as Powertools parses it: a multipart body as base64 of its UTF-8 bytes (Powertools reads
+    a text one as Latin-1, which garbles any non-ASCII field and fails on any character above U+00FF).
+    Checked by `body_problem` first, so its bytes are UTF-8."""
+    kind, _ = media_type(header(event, "Content-Type"))
+    if kind != MULTIPART or event.get("isBase64Encoded") or not event.get("body"):
+        return event
+    return {**event, "body": base64.b64encode(body_bytes(event)).decode("ascii"), "isBase64Encoded": True}
+
+
+def unsupported_media_type(takes: str | None) -> str:
+    """The message of a 415: the media type the operation takes."""
+    return f"Unsupported Media Type: send the body as {takes or JSON}"
+
+
 def body_problem(event: Mapping[str, Any], takes: str | None) -> BodyProblem | None:
     """Why the request's body cannot be read as the operation's input, or None; checked before routing, in
     this order: its size, its media type (JSON, or a form: `takes`), then its content (UTF-8 JSON of
     bounded depth that is an object; a multipart form with its boundary). An operation that takes no body
-    ignores one, as API Gateway and FastAPI do."""
-    raw = event.get("body")
-    if not raw or takes is None:
+    ignores one, as API Gateway and FastAPI do. An empty body in a media type the operation takes is left
+    to the operation (a missing body); one in another media type is refused as such."""
+    raw = event.get("body") or ""
+    if takes is None:
         return None
     encoded = bool(event.get("isBase64Encoded"))
     if (len(raw) * 3 // 4 if encoded else len(raw)) > MAX_BODY_BYTES:
         return BodyProblem("too_large", takes, f"The request body is larger than {MAX_BODY_BYTES} bytes")
-    kind, parameters = media_type(header(event, "Content-Type"))
+    content_type = header(event, "Content-Type")
+    if not raw and not content_type:
+        return None
+    kind, parameters = media_type(content_type)
     if kind not in ((JSON,) if takes == JSON else (FORM, MULTIPART)):
-        return BodyProblem(
-            "unsupported_media_type", takes, f"Unsupported Media Type: send the body as {takes}"
-        )
+        return BodyProblem("unsupported_media_type", takes, unsupported_media_type(takes))
     if kind == MULTIPART:
         has_boundary = any(p.startswith("boundary=") and len(p) > len("boundary=") for p in parameters)
-        return (
-            None
-            if has_boundary
-            else BodyProblem("multipart_invalid", takes, "There was an error parsing the body")
-        )
-    if kind != JSON:
+        try:  # the form's fields are text: Powertools decodes each as UTF-8, and fails on other bytes
+            if has_boundary:
+                body_bytes(event).decode("utf-8")
+                return None
+        except (UnicodeError, binascii.Error):
+            pass
+        return BodyProblem("multipart_invalid", takes, "There was an error parsing the body")
+    if kind != JSON or not raw:
         return None
     try:
-        parsed = read_json(base64.b64decode(raw).decode("utf-8") if encoded else str(raw))
-    except (UnicodeDecodeError, binascii.Error, ValueError):
+        parsed = read_json(body_bytes(event).decode("utf-8"))
+    except (UnicodeError, binascii.Error, ValueError):
         return BodyProblem("json_invalid", takes, "JSON decode error")
     if not isinstance(parsed, dict):
         return BodyProblem(

@@ -13,7 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import errors
 from invoice_hub.api import fastapi_style, responses
 from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
-from invoice_hub.api.http import body_media_type, body_problem, header, json_response, proxy_response
+from invoice_hub.api.http import (
+    as_powertools_reads,
+    body_media_type,
+    body_problem,
+    header,
+    json_response,
+    proxy_response,
+)
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
@@ -100,7 +107,7 @@ def readable_body(app: APIGatewayRestResolver, takes: str | None) -> Handler:
         problem = body_problem(event, takes)
         if problem:
             return fastapi_style.body_refusal(problem)
-        return app.resolve(event, context)
+        return app.resolve(as_powertools_reads(event), context)
 
     return handle
 
