@@ -13,11 +13,14 @@ TRANSLATED := build/checkov/template.cfn.json
 
 .PHONY: run test lint typecheck cfn-lint checkov pytest bench openapi clean
 
-$(STAMP): pyproject.toml
+# the layer's constraints: the tests run the versions the layer ships
+CONSTRAINTS := layers/invoice_hub/python/constraints.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c $(CONSTRAINTS)
 	touch $(STAMP)
 
 ## run: the whole service locally (moto server, gateway on :3000, demo data); Ctrl-C stops it
