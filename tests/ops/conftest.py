@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from invoice_hub.ops.cli import main
 from invoice_hub_local.stack import LocalStack
+from invoice_hub_ops.cli import main
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Run:
 
 @pytest.fixture
 def ops(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """`ops("tenant", "list")` runs `python -m invoice_hub.ops --local --endpoint-url <moto> tenant list`."""
+    """`ops("tenant", "list")` runs `python -m invoice_hub_ops --local --endpoint-url <moto> tenant list`."""
 
     def run(*argv: str) -> Run:
         capsys.readouterr()

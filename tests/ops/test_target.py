@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from invoice_hub.ops import target as target_module
-from invoice_hub.ops.cli import main
+from invoice_hub_ops import target as target_module
+from invoice_hub_ops.cli import main
 
 STACK = "invoice-hub-prod"
 DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/111122223333/invoice-hub-prod-send-dlq"

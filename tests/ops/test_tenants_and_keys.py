@@ -188,7 +188,7 @@ def test_mistakes_are_one_line_and_a_nonzero_exit(ops: Callable[..., Run], slug:
 
 
 def test_without_a_target_or_a_command_argparse_explains(capsys: pytest.CaptureFixture[str]) -> None:
-    from invoice_hub.ops.cli import main
+    from invoice_hub_ops.cli import main
 
     assert main(["tenant", "list"]) == 2
     assert "one of the arguments --stack --local is required" in capsys.readouterr().err
@@ -201,12 +201,12 @@ def test_without_a_target_or_a_command_argparse_explains(capsys: pytest.CaptureF
 
 
 def test_a_newcomer_runs_it_with_no_aws_configuration(stack: LocalStack, tmp_path: Path) -> None:
-    """`python -m invoice_hub.ops --local` in a fresh shell: no AWS variables, no ~/.aws, only AWS_PORT."""
+    """`python -m invoice_hub_ops --local` in a fresh shell: no AWS variables, no ~/.aws, only AWS_PORT."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env.update(HOME=str(tmp_path), AWS_PORT=str(stack.aws_port))
     for command in (["failed", "--tenant", "demo-practice"], ["redrive", "status"], ["tenant", "list"]):
         done = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "invoice_hub.ops", "--local", *command],
+            [sys.executable, "-m", "invoice_hub_ops", "--local", *command],
             env=env,
             capture_output=True,
             text=True,

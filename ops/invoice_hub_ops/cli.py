@@ -30,7 +30,7 @@ from invoice_hub.logic.redrive import retry_all_failed
 from invoice_hub.logic.tenants import create_tenant, tenant_at
 from invoice_hub.models.delivery import Delivery, DeliveryStatus
 from invoice_hub.models.tenant import Tenant
-from invoice_hub.ops.target import LOCAL_STACK_NAME, Target, TargetError, local_target, stack_target
+from invoice_hub_ops.target import LOCAL_STACK_NAME, Target, TargetError, local_target, stack_target
 
 ACTIVE = frozenset({"RUNNING", "CANCELLING"})
 MIN_ID_PREFIX = 6
@@ -392,7 +392,7 @@ def _positive(value: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m invoice_hub.ops",
+        prog="python -m invoice_hub_ops",
         description="Operate invoice-hub: failed deliveries, DLQ re-drives, tenants, users and keys.",
         epilog="examples: `--local failed`, `--stack invoice-hub-prod redrive start --watch`",
     )

@@ -1,5 +1,0 @@
-import sys
-
-from invoice_hub.ops.cli import main
-
-sys.exit(main())
