@@ -26,12 +26,12 @@ from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.dal.dynamo import dynamodb_client
 from invoice_hub.dal.identity import cognito_client
-from invoice_hub.dal.queue import sqs_client
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
+from invoice_hub.dal.queue_client import sqs_client
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
 from invoice_hub_local.seed import demo_tenant_id
 
 ROOT = Path(__file__).resolve().parents[1]
-OPENAPI = ROOT / "layers/invoice_hub/python/invoice_hub/api/openapi.json"
+OPENAPI = ROOT / "layers/invoice_hub/python/invoice_hub/contracts/openapi.json"
 DEMO_USER = {"username": "demo@invoice-hub.local", "password": "DemoPass-123!"}
 ADMIN_USER = {"username": "admin@invoice-hub.local", "password": "AdminPass-123!"}
 DECODA = {"TENANT": "demo-practice", "API-KEY": "demo-api-key"}

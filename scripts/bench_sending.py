@@ -28,10 +28,10 @@ from botocore.config import Config
 from invoice_hub.config import get_settings
 from invoice_hub.dal import keys
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, SendQueue, send_queue
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.dal.tenants import tenant_repository
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
 from invoice_hub.logic import redrive
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.seed import demo_tenant_id
 from invoice_hub_local.stack import LocalStack

@@ -17,7 +17,7 @@ import pytest
 
 from invoice_hub.dal.credentials import Credential, CredentialRepository, new_key
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.models.tenant import Tenant
+from invoice_hub.domain.tenant import Tenant
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant
 from invoice_hub_local.stack import LocalStack

@@ -4,11 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Form
 
-from invoice_hub.api import fastapi_style, invoice_api
 from invoice_hub.config import get_settings
+from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.contracts.invoice_api.token import TokenOut
 from invoice_hub.dal.identity import CognitoIdentity
 from invoice_hub.logic.auth import issue_token
-from invoice_hub.models.auth_api import TokenOut
 
 app = invoice_api.resolver()
 

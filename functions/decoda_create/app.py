@@ -4,9 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import decoda_api, responses
-from invoice_hub.api.http import IdempotencyKey, json_response
-from invoice_hub.models.decoda_api import CreateManualInvoice, InvoiceDetails
+from invoice_hub.contracts import responses
+from invoice_hub.contracts.decoda import facade as decoda_api
+from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
+from invoice_hub.contracts.http import IdempotencyKey, json_response
 
 app = decoda_api.resolver()
 

@@ -1,8 +1,9 @@
 """PUT /billing/invoice/execute-action — pause, resume or cancel sent invoices (Decoda)."""
 
-from invoice_hub.api import decoda_api, fastapi_style
+from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.decoda import facade as decoda_api
+from invoice_hub.contracts.decoda.models import ExecuteAction, InvoiceDetails
 from invoice_hub.logic.delivery_actions import Action, execute
-from invoice_hub.models.decoda_api import ExecuteAction, InvoiceDetails
 
 app = decoda_api.resolver()
 

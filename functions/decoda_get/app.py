@@ -2,8 +2,9 @@
 
 from uuid import UUID
 
-from invoice_hub.api import decoda_api, fastapi_style
-from invoice_hub.models.decoda_api import InvoiceDetails, RuleDetails
+from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.decoda import facade as decoda_api
+from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
 
 app = decoda_api.resolver()
 

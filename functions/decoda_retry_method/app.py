@@ -1,9 +1,10 @@
 """PUT /billing/invoice/retry-method — retries a sent invoice with another method (Decoda)."""
 
-from invoice_hub.api import decoda_api, fastapi_style
+from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.decoda import facade as decoda_api
+from invoice_hub.contracts.decoda.models import InvoiceDetails, RetryMethod
+from invoice_hub.domain.delivery import Method
 from invoice_hub.logic.delivery_actions import retry_with
-from invoice_hub.models.decoda_api import InvoiceDetails, RetryMethod
-from invoice_hub.models.delivery import Method
 
 app = decoda_api.resolver()
 

@@ -2,9 +2,10 @@
 
 from uuid import UUID
 
-from invoice_hub.api import decoda_api, fastapi_style
+from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.decoda import facade as decoda_api
+from invoice_hub.contracts.decoda.models import InvoiceDetails
 from invoice_hub.logic.delivery_actions import send_now
-from invoice_hub.models.decoda_api import InvoiceDetails
 
 app = decoda_api.resolver()
 

@@ -1,6 +1,6 @@
 """GET /ebh/statuses/{v1|v2}/history — an invoice's status history, payer by payer (eBillingHub, seed 002)."""
 
-from invoice_hub.api import ebh_api
+from invoice_hub.contracts.ebh import facade as ebh_api
 
 app = ebh_api.resolver()
 app.get(

@@ -1,7 +1,7 @@
 """GET /statuses/api/{v1|v2}/history — the old URL of the status history (deprecated; answers the same,
 with `Deprecation` and a `Link` to its successor)."""
 
-from invoice_hub.api import ebh_api
+from invoice_hub.contracts.ebh import facade as ebh_api
 
 app = ebh_api.resolver()
 app.get(

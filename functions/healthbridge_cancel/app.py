@@ -5,12 +5,12 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import healthbridge_api
 from invoice_hub.config import get_settings
+from invoice_hub.contracts.healthbridge import facade as healthbridge_api
+from invoice_hub.contracts.healthbridge.models import RestApiResult
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.errors import NotFound
+from invoice_hub.domain.errors import NotFound
 from invoice_hub.logic.delivery_actions import cancel_invoice
-from invoice_hub.models.healthbridge_api import RestApiResult
 
 app = healthbridge_api.resolver()
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import healthbridge_api
-from invoice_hub.models.delivery import DeliveryStatus
-from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo
+from invoice_hub.contracts.healthbridge import facade as healthbridge_api
+from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo
+from invoice_hub.domain.delivery import DeliveryStatus
 
 app = healthbridge_api.resolver()
 

@@ -6,12 +6,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from invoice_hub import metrics
-from invoice_hub.api import healthbridge_api
 from invoice_hub.config import get_settings
+from invoice_hub.contracts.healthbridge import facade as healthbridge_api
+from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiLink, RestApiResult
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.queue_client import send_queue
 from invoice_hub.logic.redrive import retry_all_failed
-from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiLink, RestApiResult
 
 app = healthbridge_api.resolver()
 

@@ -4,11 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import fastapi_style, invoice_api, responses
-from invoice_hub.api.http import IdempotencyKey
-from invoice_hub.api.wiring import outbox
+from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.http import IdempotencyKey
+from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
+from invoice_hub.entry.wiring import outbox
 from invoice_hub.logic.invoices import create_invoice
-from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
 
 app = invoice_api.resolver()
 

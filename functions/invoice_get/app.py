@@ -5,9 +5,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.api import fastapi_style, invoice_api, responses
+from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.contracts.invoice_api.models import InvoiceOut
 from invoice_hub.logic.invoices import get_invoice
-from invoice_hub.models.invoice_api import InvoiceOut
 
 app = invoice_api.resolver()
 

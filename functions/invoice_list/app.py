@@ -5,10 +5,10 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from invoice_hub.api import invoice_api
+from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.contracts.invoice_api.models import MAX_LIMIT, InvoicePage, InvoiceQuery, OrderBy
+from invoice_hub.domain.invoice import InvoiceStatus
 from invoice_hub.logic.invoices import list_invoices
-from invoice_hub.models.invoice import InvoiceStatus
-from invoice_hub.models.invoice_api import MAX_LIMIT, InvoicePage, InvoiceQuery, OrderBy
 
 app = invoice_api.resolver()
 

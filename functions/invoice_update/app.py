@@ -6,10 +6,11 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from invoice_hub.api import fastapi_style, invoice_api, responses
-from invoice_hub.api.wiring import outbox
+from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
+from invoice_hub.entry.wiring import outbox
 from invoice_hub.logic.invoices import update_invoice
-from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
 
 app = invoice_api.resolver()
 

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.api.docs import openapi_document
+from invoice_hub.contracts.docs import openapi_document
 
 app = APIGatewayRestResolver()
 

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.api.docs import swagger_page
+from invoice_hub.contracts.docs import swagger_page
 
 app = APIGatewayRestResolver()
 

@@ -21,11 +21,11 @@ from aws_lambda_powertools.event_handler.openapi.models import (
     OAuthFlows,
 )
 
-from invoice_hub.api import docs
+from invoice_hub.contracts import docs
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.template import ROOT, load_stack
 
-DOCUMENT = ROOT / "layers/invoice_hub/python/invoice_hub/api" / docs.DOCUMENT_NAME
+DOCUMENT = ROOT / "layers/invoice_hub/python/invoice_hub/contracts" / docs.DOCUMENT_NAME
 #: the contract's paths keep their trailing slash (API Gateway REST serves both spellings)
 CONTRACT_PATHS = {"/invoice": "/invoice/"}
 

@@ -13,8 +13,8 @@ from invoice_hub.auth import ADMIN_GROUP, tenant_group
 from invoice_hub.dal.credentials import Credential, CredentialRepository
 from invoice_hub.dal.identity import CognitoDirectory
 from invoice_hub.dal.tenants import TenantRepository
+from invoice_hub.domain.tenant import Tenant
 from invoice_hub.logic.tenants import tenant_at
-from invoice_hub.models.tenant import Tenant
 
 
 def demo_tenant_id(slug: str) -> uuid.UUID:

@@ -23,13 +23,13 @@ from invoice_hub.auth import ADMIN_GROUP, tenant_group
 from invoice_hub.dal.credentials import KEY_ID_LENGTH, CredentialRepository, StoredCredential
 from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.identity import CognitoDirectory, new_password
-from invoice_hub.dal.queue import MoveTask, SendQueue
+from invoice_hub.dal.queue_client import MoveTask, SendQueue
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.errors import InvoiceHubError, NotFound
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.domain.errors import InvoiceHubError, NotFound
+from invoice_hub.domain.tenant import Tenant
 from invoice_hub.logic.redrive import retry_all_failed
 from invoice_hub.logic.tenants import create_tenant, tenant_at
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
-from invoice_hub.models.tenant import Tenant
 from invoice_hub_ops.target import LOCAL_STACK_NAME, Target, TargetError, local_target, stack_target
 
 ACTIVE = frozenset({"RUNNING", "CANCELLING"})

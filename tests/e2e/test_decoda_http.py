@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from invoice_hub.dal.credentials import CredentialRepository
-from invoice_hub.errors import ServiceBusy
+from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.polling import wait_for

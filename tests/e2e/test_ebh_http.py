@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from invoice_hub.dal.credentials import CredentialRepository
-from invoice_hub.errors import ServiceBusy
-from invoice_hub.logic.ebh import Submissions
+from invoice_hub.domain.errors import ServiceBusy
+from invoice_hub.logic.payer_submissions import Submissions
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
 from tests.polling import wait_for

@@ -14,10 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from invoice_hub import metrics
+from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.dynamo import busy, throttling_as_busy
-from invoice_hub.errors import ServiceBusy
-from invoice_hub.models.delivery import Delivery, Destination, Method
-from invoice_hub.senders.http import HttpConnector
+from invoice_hub.domain.delivery import Delivery, Destination, Method
+from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub_local.fake_external import FakeExternal
 
 

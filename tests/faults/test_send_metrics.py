@@ -20,14 +20,14 @@ import boto3
 import pytest
 
 from invoice_hub import metrics
-from invoice_hub.api import schedule as schedule_entry
-from invoice_hub.api.send_queue import lambda_handler as sender_handler
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import DeliveryRef
+from invoice_hub.dal.queue_client import DeliveryRef
+from invoice_hub.domain.delivery import Delivery
+from invoice_hub.entry import schedule as schedule_entry
+from invoice_hub.entry.send_consumer import lambda_handler as sender_handler
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.sending import new_delivery
-from invoice_hub.models.delivery import Delivery
+from invoice_hub.logic.outbox import new_delivery
 from invoice_hub_local.lambda_runtime import LambdaContext, invoke
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack

@@ -19,14 +19,14 @@ import boto3
 import httpx
 import pytest
 
-from invoice_hub.api.send_queue import read_credential, sender
 from invoice_hub.config import get_settings
+from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, send_queue
-from invoice_hub.logic.sender import Sender, SendPolicy
-from invoice_hub.logic.sending import new_delivery
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
-from invoice_hub.senders.http import HttpConnector
+from invoice_hub.dal.queue_client import DeliveryRef, send_queue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.entry.send_consumer import read_credential, sender
+from invoice_hub.logic.delivering import Sender, SendPolicy
+from invoice_hub.logic.outbox import new_delivery
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body

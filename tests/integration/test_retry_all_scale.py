@@ -23,11 +23,11 @@ from botocore.config import Config
 
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, SendQueue
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
 from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.outbox import new_delivery
 from invoice_hub.logic.redrive import RetryAll, retry_all_failed
-from invoice_hub.logic.sending import new_delivery
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice

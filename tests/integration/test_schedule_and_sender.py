@@ -38,16 +38,16 @@ from uuid import UUID
 import boto3
 import pytest
 
-from invoice_hub.api.send_queue import lambda_handler, read_credential
 from invoice_hub.config import Settings, get_settings
+from invoice_hub.connectors.http import HttpConnector, SendResult
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, SendQueue, send_queue
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
+from invoice_hub.entry.send_consumer import lambda_handler, read_credential
 from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.delivering import Sender, SendPolicy
+from invoice_hub.logic.outbox import new_delivery
 from invoice_hub.logic.redrive import RetryAll, ScheduleRun, retry_all_failed, run_schedule
-from invoice_hub.logic.sender import Sender, SendPolicy
-from invoice_hub.logic.sending import new_delivery
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
-from invoice_hub.senders.http import HttpConnector, SendResult
 from invoice_hub_local.lambda_runtime import LambdaContext
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.provision import REGION

@@ -127,7 +127,7 @@ class SqsMessages:
 @pytest.fixture
 def sqs_messages() -> Iterator[SqsMessages]:
     """Records what the functions' SQS client sends (one client per container: the layer's)."""
-    from invoice_hub.dal.queue import sqs_client
+    from invoice_hub.dal.queue_client import sqs_client
 
     recorder = SqsMessages()
     events = sqs_client().meta.events

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import invoice_hub.api
+import invoice_hub.contracts
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.integration.test_bearer_tokens import claims, moto_key, signed
@@ -41,7 +41,9 @@ from tests.report import tried
 
 pytestmark = pytest.mark.e2e
 SUITE = "isolation"
-DOCUMENT: dict[str, Any] = json.loads((Path(invoice_hub.api.__file__).parent / "openapi.json").read_text())
+DOCUMENT: dict[str, Any] = json.loads(
+    (Path(invoice_hub.contracts.__file__).parent / "openapi.json").read_text()
+)
 #: path parameters that name no resource of a practice
 NOT_IDS = frozenset({"version", "sentDate"})
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from invoice_hub.auth import bearer_token, principal_from_claims, tenant_group
-from invoice_hub.errors import Forbidden, Unauthenticated
+from invoice_hub.domain.errors import Forbidden, Unauthenticated
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "Token abc"])

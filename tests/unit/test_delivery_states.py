@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from invoice_hub.errors import IllegalTransition
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, Method
+from invoice_hub.domain.errors import IllegalTransition
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, Method
 
 S = DeliveryStatus
 T0 = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)

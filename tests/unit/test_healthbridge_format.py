@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from invoice_hub.api.healthbridge_format import (
+from invoice_hub.contracts.healthbridge.format import (
     BILLING_NS,
     COMMON_NS,
     RESULT_OF_GUID,
@@ -33,8 +33,8 @@ from invoice_hub.api.healthbridge_format import (
     render_xml,
     xml_time,
 )
-from invoice_hub.errors import InvoiceHubError
-from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiLink, RestApiResult
+from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiLink, RestApiResult
+from invoice_hub.domain.errors import InvoiceHubError
 
 # The samples, verbatim from the contract's help pages (seed 000: GET api/v1/billing/invoices/failed,
 # seed 001: POST api/v1/billing/invoices/retryallfailed). Copied so the tests do not depend on shared/.
@@ -506,7 +506,7 @@ def test_digest_is_md5_base64_with_dotnet_substitutions(namespaces: str) -> None
 
 def test_module_imports_without_powertools() -> None:
     code = (
-        "import sys, invoice_hub.api.healthbridge_format; "
+        "import sys, invoice_hub.contracts.healthbridge.format; "
         "sys.exit('aws_lambda_powertools' in sys.modules or 'boto3' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0  # noqa: S603

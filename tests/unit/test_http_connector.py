@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from invoice_hub.models.delivery import Delivery, Destination, Method
-from invoice_hub.senders.http import HttpConnector, retry_after_seconds
+from invoice_hub.connectors.http import HttpConnector, retry_after_seconds
+from invoice_hub.domain.delivery import Delivery, Destination, Method
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoice_hub.errors import BusinessRuleViolation, IllegalTransition
-from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem, next_status
+from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem, next_status
 
 S = InvoiceStatus
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
@@ -152,7 +152,7 @@ def test_payments_are_fixed_once_terminal() -> None:
 
 
 def test_integer_cents_for_contracts_that_count_in_cents() -> None:
-    from invoice_hub.money import as_integer_cents
+    from invoice_hub.domain.money import as_integer_cents
 
     assert as_integer_cents(Decimal("216.905")) == 21691
     assert as_integer_cents(Decimal("0")) == 0

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoice_hub.api.http import (
+from invoice_hub.contracts.http import (
     FORM,
     JSON,
     MAX_BODY_BYTES,

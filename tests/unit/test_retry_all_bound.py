@@ -18,8 +18,9 @@ from uuid import UUID
 import pytest
 
 from invoice_hub.dal.deliveries import DeliveryRepository
-from invoice_hub.dal.queue import DeliveryRef, MoveTask, SendQueue
-from invoice_hub.errors import ServiceBusy, VersionConflict
+from invoice_hub.dal.queue_client import DeliveryRef, MoveTask, SendQueue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, Method
+from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.redrive import (
     NOT_STARTED,
@@ -29,7 +30,6 @@ from invoice_hub.logic.redrive import (
     RetryAll,
     retry_all_failed,
 )
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, Method
 
 S = DeliveryStatus
 T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)

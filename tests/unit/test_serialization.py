@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import invoice_from_item, invoice_to_item, search_text, sort_invoices
-from invoice_hub.errors import IdempotencyKeyReused
+from invoice_hub.domain.errors import IdempotencyKeyReused
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem
 from invoice_hub.logic.idempotency import fingerprint, replay
-from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem
-from invoice_hub.models.invoice_api import InvoiceIn, InvoiceOut
 
 NOW = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from invoice_hub.config import get_client_settings
 from invoice_hub.dal.dynamo import cancellation_codes, throttling_as_busy, with_busy_errors
-from invoice_hub.errors import ServiceBusy
+from invoice_hub.domain.errors import ServiceBusy
 
 
 def client_error(code: str, **extra: object) -> ClientError:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from invoice_hub.config import Settings
-from invoice_hub.errors import Forbidden, ServiceBusy, Unauthenticated
+from invoice_hub.domain.errors import Forbidden, ServiceBusy, Unauthenticated
 
 if TYPE_CHECKING:
     import jwt

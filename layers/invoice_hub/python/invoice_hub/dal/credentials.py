@@ -34,7 +34,7 @@ from invoice_hub.dal.dynamo import (
     throttling_as_busy,
     to_item,
 )
-from invoice_hub.errors import NotFound
+from invoice_hub.domain.errors import NotFound
 
 CACHE_SECONDS = 60
 KEY_ID_LENGTH = 12

@@ -33,8 +33,8 @@ from invoice_hub.dal.dynamo import (
     throttling_as_busy,
     to_item,
 )
-from invoice_hub.errors import NotFound, VersionConflict
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
+from invoice_hub.domain.errors import NotFound, VersionConflict
 
 S = DeliveryStatus
 LISTED = frozenset({S.FAILED, S.CANCELLED, S.SENT})

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from invoice_hub.config import get_client_settings
-from invoice_hub.errors import ServiceBusy
+from invoice_hub.domain.errors import ServiceBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

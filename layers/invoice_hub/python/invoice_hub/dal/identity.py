@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from invoice_hub.dal.dynamo import THROTTLING_CODES, error_code
-from invoice_hub.errors import InvalidCredentials, InvoiceHubError, ServiceBusy
+from invoice_hub.domain.errors import InvalidCredentials, InvoiceHubError, ServiceBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient

@@ -11,6 +11,7 @@ from uuid import UUID
 from botocore.exceptions import ClientError
 
 from invoice_hub.config import Settings
+from invoice_hub.contracts.invoice_api.models import InvoiceQuery
 from invoice_hub.dal import keys
 from invoice_hub.dal.dynamo import (
     cancellation_codes,
@@ -22,9 +23,8 @@ from invoice_hub.dal.dynamo import (
     to_item,
 )
 from invoice_hub.dal.idempotency import PUT_IF_FREE, IdempotencyRecord, parse_record, record_item
-from invoice_hub.errors import IllegalTransition, InvoiceNotFound, VersionConflict
-from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem
-from invoice_hub.models.invoice_api import InvoiceQuery
+from invoice_hub.domain.errors import IllegalTransition, InvoiceNotFound, VersionConflict
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem
 
 ENTITY = "INVOICE"
 

@@ -25,8 +25,8 @@ from invoice_hub.dal.dynamo import (
     throttling_as_busy,
     to_item,
 )
-from invoice_hub.errors import InvoiceHubError, NotFound
-from invoice_hub.models.tenant import Tenant
+from invoice_hub.domain.errors import InvoiceHubError, NotFound
+from invoice_hub.domain.tenant import Tenant
 
 #: how long a container trusts a tenant it read (destinations change rarely)
 CACHE_SECONDS = 60

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from invoice_hub.contracts.invoice_api.token import TokenOut
 from invoice_hub.dal.identity import CognitoIdentity
-from invoice_hub.errors import InvalidCredentials
-from invoice_hub.models.auth_api import TokenOut
+from invoice_hub.domain.errors import InvalidCredentials
 
 
 def issue_token(identity: CognitoIdentity, username: str, password: str, grant_type: str | None) -> TokenOut:

@@ -9,11 +9,11 @@ from enum import StrEnum
 from uuid import UUID
 
 from invoice_hub.dal.deliveries import DeliveryRepository
-from invoice_hub.dal.queue import SendQueue
-from invoice_hub.errors import IllegalTransition, NotFound, VersionConflict
+from invoice_hub.dal.queue_client import SendQueue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.domain.errors import IllegalTransition, NotFound, VersionConflict
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.sending import dispatch
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.logic.outbox import dispatch
 
 ATTEMPTS = 3
 CANCELLABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.PAUSED})

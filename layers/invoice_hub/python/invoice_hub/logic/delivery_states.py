@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from invoice_hub.errors import IllegalTransition
-from invoice_hub.models.delivery import SENDABLE, Delivery, DeliveryStatus, HistoryEntry, Method
+from invoice_hub.domain.delivery import SENDABLE, Delivery, DeliveryStatus, HistoryEntry, Method
+from invoice_hub.domain.errors import IllegalTransition
 
 S = DeliveryStatus
 #: reasons are cut to this length: they come from external systems and are shown to admins

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from invoice_hub.dal.idempotency import IdempotencyRecord
-from invoice_hub.errors import IdempotencyKeyReused
+from invoice_hub.domain.errors import IdempotencyKeyReused
 
 TTL_SECONDS = 24 * 3600
 

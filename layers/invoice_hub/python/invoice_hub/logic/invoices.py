@@ -10,15 +10,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from invoice_hub.contracts.invoice_api.models import (
+    InvoiceIn,
+    InvoiceItemIn,
+    InvoiceOut,
+    InvoicePage,
+    InvoiceQuery,
+)
 from invoice_hub.dal import keys
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.errors import PreconditionFailed, ServiceBusy, VersionConflict
+from invoice_hub.domain.delivery import Delivery
+from invoice_hub.domain.errors import PreconditionFailed, ServiceBusy, VersionConflict
+from invoice_hub.domain.invoice import PAYMENT_DRIVEN, Charges, Invoice, InvoiceStatus, LineItem, next_status
 from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
-from invoice_hub.logic.sending import Outbox, deliveries_for_issue, dispatch
-from invoice_hub.models.delivery import Delivery
-from invoice_hub.models.invoice import PAYMENT_DRIVEN, Charges, Invoice, InvoiceStatus, LineItem, next_status
-from invoice_hub.models.invoice_api import InvoiceIn, InvoiceItemIn, InvoiceOut, InvoicePage, InvoiceQuery
+from invoice_hub.logic.outbox import Outbox, deliveries_for_issue, dispatch
 
 CREATE_ATTEMPTS = 10
 BACKOFF_SECONDS = 0.01

@@ -18,10 +18,10 @@ from uuid import UUID
 
 from invoice_hub import metrics
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, retry_due
-from invoice_hub.dal.queue import DeliveryRef, MoveTask, SendQueue
-from invoice_hub.errors import ServiceBusy, VersionConflict
+from invoice_hub.dal.queue_client import DeliveryRef, MoveTask, SendQueue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
 
 S = DeliveryStatus
 

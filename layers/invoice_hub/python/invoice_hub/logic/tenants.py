@@ -7,8 +7,8 @@ from uuid import UUID
 from invoice_hub.auth import tenant_group
 from invoice_hub.dal.identity import CognitoDirectory
 from invoice_hub.dal.tenants import TenantExists, TenantRepository
-from invoice_hub.models.delivery import Destination
-from invoice_hub.models.tenant import Tenant
+from invoice_hub.domain.delivery import Destination
+from invoice_hub.domain.tenant import Tenant
 
 PAYER_HUB = "demo-payer-hub"
 PATIENT_CHANNEL = "patient-channel"

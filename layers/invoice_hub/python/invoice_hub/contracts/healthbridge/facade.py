@@ -16,16 +16,22 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub import errors
-from invoice_hub.api import responses
-from invoice_hub.api.healthbridge_format import Negotiated, NotAcceptable, negotiate, render, render_error
-from invoice_hub.api.http import header, read_json
 from invoice_hub.auth import Principal, bearer_token, verifier
 from invoice_hub.config import get_settings
+from invoice_hub.contracts import responses
+from invoice_hub.contracts.error_bodies import ErrorMessage
+from invoice_hub.contracts.healthbridge.format import (
+    Negotiated,
+    NotAcceptable,
+    negotiate,
+    render,
+    render_error,
+)
+from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiResult
+from invoice_hub.contracts.http import header, read_json
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.models.delivery import Delivery, DeliveryStatus
-from invoice_hub.models.error_api import ErrorMessage
-from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiResult
+from invoice_hub.domain import errors
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
 from invoice_hub.observability import logger
 
 TAG = "Healthbridge"

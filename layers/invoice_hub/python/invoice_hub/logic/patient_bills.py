@@ -13,18 +13,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
+from invoice_hub.contracts.invoice_api.models import InvoiceQuery
 from invoice_hub.dal import keys
 from invoice_hub.dal.idempotency import IdempotencyRecord
 from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.errors import BusinessRuleViolation, ServiceBusy
+from invoice_hub.domain.delivery import Method
+from invoice_hub.domain.errors import BusinessRuleViolation, ServiceBusy
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem
+from invoice_hub.domain.money import ZERO, as_integer_cents
 from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
 from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.sending import Outbox, dispatch, new_delivery
-from invoice_hub.models.decoda_api import CreateManualInvoice, InvoiceDetails
-from invoice_hub.models.delivery import Method
-from invoice_hub.models.invoice import Charges, Invoice, InvoiceStatus, LineItem
-from invoice_hub.models.invoice_api import InvoiceQuery
-from invoice_hub.money import ZERO, as_integer_cents
+from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
 
 IDEMPOTENCY_OPERATION = "decoda:create"
 ATTEMPTS = 10

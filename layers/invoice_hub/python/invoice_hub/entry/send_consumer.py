@@ -19,11 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import metrics
 from invoice_hub.config import get_settings
+from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import DeliveryRef, send_queue
-from invoice_hub.logic.sender import CredentialsMissing, Sender, SendPolicy
+from invoice_hub.dal.queue_client import DeliveryRef, send_queue
+from invoice_hub.logic.delivering import CredentialsMissing, Sender, SendPolicy
 from invoice_hub.observability import logger
-from invoice_hub.senders.http import HttpConnector
 
 #: the batch size of the event source mapping: every record of a batch is sent at once
 CONCURRENCY = 10

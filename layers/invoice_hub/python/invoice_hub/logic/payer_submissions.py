@@ -26,26 +26,26 @@ from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
-from invoice_hub.dal import keys
-from invoice_hub.dal.idempotency import IdempotencyRecord
-from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.errors import BusinessRuleViolation, IllegalTransition, ServiceBusy
-from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.delivery_actions import apply
-from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
-from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.sending import Outbox, dispatch, new_delivery
-from invoice_hub.models.delivery import Delivery, HistoryEntry, Method
-from invoice_hub.models.ebh_api import (
+from invoice_hub.contracts.ebh.models import (
     InvoiceStatus,
     InvoiceStatuses,
     StatusEntry,
     Submission,
     SubmissionCreated,
 )
-from invoice_hub.models.invoice import Charges, Invoice, LineItem
-from invoice_hub.models.invoice import InvoiceStatus as CanonicalStatus
-from invoice_hub.money import as_integer_cents
+from invoice_hub.dal import keys
+from invoice_hub.dal.idempotency import IdempotencyRecord
+from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
+from invoice_hub.domain.delivery import Delivery, HistoryEntry, Method
+from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition, ServiceBusy
+from invoice_hub.domain.invoice import Charges, Invoice, LineItem
+from invoice_hub.domain.invoice import InvoiceStatus as CanonicalStatus
+from invoice_hub.domain.money import as_integer_cents
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.delivery_actions import apply
+from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
+from invoice_hub.logic.invoices import reg_number
+from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
 
 IDEMPOTENCY_OPERATION = "ebh:submission"
 ATTEMPTS = 10

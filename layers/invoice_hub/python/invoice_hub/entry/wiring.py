@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.queue_client import send_queue
 from invoice_hub.dal.tenants import tenant_repository
-from invoice_hub.logic.sending import Outbox
+from invoice_hub.logic.outbox import Outbox
 
 
 @lru_cache(maxsize=1)

@@ -18,9 +18,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub import errors
-from invoice_hub.api import responses
-from invoice_hub.api.http import (
+from invoice_hub.config import get_settings
+from invoice_hub.contracts import responses
+from invoice_hub.contracts.ebh.models import InvoiceStatuses
+from invoice_hub.contracts.error_bodies import ErrorMessage
+from invoice_hub.contracts.http import (
     MAX_BODY_BYTES,
     BodyProblem,
     body_media_type,
@@ -31,13 +33,11 @@ from invoice_hub.api.http import (
     read_json,
     unsupported_media_type,
 )
-from invoice_hub.api.wiring import outbox
-from invoice_hub.config import get_settings
 from invoice_hub.dal.credentials import credential_repository
 from invoice_hub.dal.invoices import invoice_repository
-from invoice_hub.logic.ebh import Submissions
-from invoice_hub.models.ebh_api import InvoiceStatuses
-from invoice_hub.models.error_api import ErrorMessage
+from invoice_hub.domain import errors
+from invoice_hub.entry.wiring import outbox
+from invoice_hub.logic.payer_submissions import Submissions
 from invoice_hub.observability import logger
 
 TAG = "eBillingHub"

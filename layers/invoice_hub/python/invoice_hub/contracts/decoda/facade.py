@@ -12,17 +12,17 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub import errors
-from invoice_hub.api import fastapi_style, responses
-from invoice_hub.api.fastapi_style import detail
-from invoice_hub.api.http import body_media_type, body_problem, header, proxy_response
-from invoice_hub.api.wiring import outbox
 from invoice_hub.config import get_settings
+from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.fastapi_style import detail
+from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
 from invoice_hub.dal.credentials import credential_repository
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, delivery_repository
 from invoice_hub.dal.invoices import invoice_repository
-from invoice_hub.dal.queue import SendQueue, send_queue
-from invoice_hub.logic.manual_invoices import ManualInvoices
+from invoice_hub.dal.queue_client import SendQueue, send_queue
+from invoice_hub.domain import errors
+from invoice_hub.entry.wiring import outbox
+from invoice_hub.logic.patient_bills import ManualInvoices
 from invoice_hub.observability import logger
 
 TAG = "Decoda"

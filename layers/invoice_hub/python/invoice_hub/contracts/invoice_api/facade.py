@@ -10,10 +10,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub import errors
-from invoice_hub.api import fastapi_style, responses
-from invoice_hub.api.fastapi_style import BEARER_CHALLENGE
-from invoice_hub.api.http import (
+from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.config import get_settings
+from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.fastapi_style import BEARER_CHALLENGE
+from invoice_hub.contracts.http import (
     as_powertools_reads,
     body_media_type,
     body_problem,
@@ -21,12 +22,11 @@ from invoice_hub.api.http import (
     json_response,
     proxy_response,
 )
-from invoice_hub.auth import Principal, bearer_token, verifier
-from invoice_hub.config import get_settings
+from invoice_hub.contracts.invoice_api.models import InvoiceOut
 from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
+from invoice_hub.domain import errors
+from invoice_hub.domain.invoice import Invoice
 from invoice_hub.logic.invoices import Created, etag, version_tag
-from invoice_hub.models.invoice import Invoice
-from invoice_hub.models.invoice_api import InvoiceOut
 from invoice_hub.observability import logger
 
 TAG = "Invoice API"

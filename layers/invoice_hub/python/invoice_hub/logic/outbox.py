@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from invoice_hub.dal.deliveries import DeliveryRepository
-from invoice_hub.dal.queue import DeliveryRef, SendQueue
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
-from invoice_hub.models.invoice import Invoice
-from invoice_hub.models.tenant import Tenant
-from invoice_hub.money import as_integer_cents
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
+from invoice_hub.domain.invoice import Invoice
+from invoice_hub.domain.money import as_integer_cents
+from invoice_hub.domain.tenant import Tenant
 
 
 @dataclass(frozen=True)

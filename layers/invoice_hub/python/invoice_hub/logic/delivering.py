@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from invoice_hub import metrics
+from invoice_hub.connectors.http import HttpConnector, SendResult
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
-from invoice_hub.dal.queue import DeliveryRef, SendQueue
-from invoice_hub.errors import ServiceBusy, VersionConflict
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
+from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus
+from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.models.delivery import SETTLED, Delivery, DeliveryStatus
 from invoice_hub.observability import logger
-from invoice_hub.senders.http import HttpConnector, SendResult
 
 Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted"]
 SAVE_ATTEMPTS = 3

@@ -42,8 +42,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from invoice_hub.errors import InvoiceHubError
-from invoice_hub.models.healthbridge_api import InvoiceSendingStatusVo, RestApiResult, as_utc
+from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiResult, as_utc
+from invoice_hub.domain.errors import InvoiceHubError
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 BILLING_NS = "http://schemas.datacontract.org/2004/07/Com.Healthbridge.Hhas.Billing.Interface.ValueObjects"

@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from invoice_hub import errors
-from invoice_hub.api import responses
-from invoice_hub.api.http import (
+from invoice_hub.contracts import responses
+from invoice_hub.contracts.error_bodies import ErrorDetail, ValidationErrors
+from invoice_hub.contracts.http import (
     MAX_BODY_BYTES,
     BodyProblem,
     body_media_type,
@@ -23,7 +23,7 @@ from invoice_hub.api.http import (
     read_json,
     unsupported_media_type,
 )
-from invoice_hub.models.error_api import ErrorDetail, ValidationErrors
+from invoice_hub.domain import errors
 from invoice_hub.observability import logger
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoice_hub import metrics
 from invoice_hub.config import get_settings
 from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue import send_queue
+from invoice_hub.dal.queue_client import send_queue
 from invoice_hub.logic.redrive import run_schedule
 from invoice_hub.observability import logger
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
-from invoice_hub.models.common_api import (
+from invoice_hub.contracts.wire import (
     MONEY_SCHEMA,
     NOT_BLANK,
     PERCENT_SCHEMA,
@@ -17,7 +17,7 @@ from invoice_hub.models.common_api import (
     EchoedDateTime,
     IsoDateTime,
 )
-from invoice_hub.models.invoice import Invoice, InvoiceStatus, LineItem
+from invoice_hub.domain.invoice import Invoice, InvoiceStatus, LineItem
 
 
 def _json_number(value: Decimal) -> int | float:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 
-from invoice_hub.models.common_api import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate
+from invoice_hub.contracts.wire import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
 

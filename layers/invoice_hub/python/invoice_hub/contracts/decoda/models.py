@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from invoice_hub.models.common_api import NOT_BLANK, Number
-from invoice_hub.models.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.contracts.wire import NOT_BLANK, Number
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 
 
 class InvoiceMethod(StrEnum):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
-from invoice_hub.models.delivery import Delivery
+from invoice_hub.domain.delivery import Delivery
 
 #: 4xx answers that are worth retrying (timeouts and throttling); every other 4xx is permanent
 TRANSIENT_CLIENT_ERRORS = frozenset({408, 429})

@@ -10,7 +10,7 @@ DOCUMENT_NAME = "openapi.json"
 
 @lru_cache(maxsize=1)
 def openapi_document() -> str:
-    return resources.files("invoice_hub.api").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
+    return resources.files("invoice_hub.contracts").joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

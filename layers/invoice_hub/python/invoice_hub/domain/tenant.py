@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from invoice_hub.models.delivery import Destination
+from invoice_hub.domain.delivery import Destination
 
 
 class Tenant(BaseModel):

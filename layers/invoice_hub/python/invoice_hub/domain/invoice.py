@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from invoice_hub.errors import BusinessRuleViolation, IllegalTransition
-from invoice_hub.money import ZERO, to_cents
+from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
+from invoice_hub.domain.money import ZERO, to_cents
 
 
 class InvoiceStatus(StrEnum):

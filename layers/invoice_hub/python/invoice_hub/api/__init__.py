@@ -1,1 +1,0 @@
-"""Per-contract facades: casing, envelopes, error bodies, content negotiation, authentication."""

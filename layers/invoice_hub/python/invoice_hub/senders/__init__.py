@@ -1,1 +1,0 @@
-"""Connectors to external systems (httpx): payer e-billing hubs and patient channels."""
