@@ -11,7 +11,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TRANSLATED := build/checkov/template.cfn.json
 
-.PHONY: run test lint typecheck cfn-lint checkov pytest bench openapi clean
+.PHONY: run test lint imports typecheck cfn-lint checkov pytest bench openapi clean
 
 # the layer's constraints: the tests run the versions the layer ships
 CONSTRAINTS := layers/invoice_hub/python/constraints.txt
@@ -27,12 +27,16 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 run: $(STAMP)
 	$(BIN)/python -m invoice_hub_local
 
-## test: every gate (lint, format, types, template lint and checks, tests with a coverage floor)
-test: lint typecheck cfn-lint checkov pytest
+## test: every gate (lint, format, import layering, types, template lint and checks, tests with a coverage floor)
+test: lint imports typecheck cfn-lint checkov pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## imports: the layering of pyproject.toml's [tool.importlinter] (docs/decisions/008-layers-by-package.md)
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -64,4 +68,4 @@ openapi: $(STAMP)
 	$(BIN)/python -m invoice_hub_local.openapi --write
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) build/checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(CHECKOV_VENV) build/checkov .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage htmlcov

@@ -4,11 +4,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Form
 
-from invoice_hub.config import get_settings
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.token import TokenOut
-from invoice_hub.dal.identity import CognitoIdentity
+from invoice_hub.entry import wiring
 from invoice_hub.logic.auth import issue_token
 
 app = invoice_api.resolver()
@@ -31,7 +30,8 @@ def token(
     password: Annotated[str, Form(min_length=1, max_length=256)],
     grant_type: Annotated[str | None, Form(max_length=32)] = None,
 ) -> TokenOut:
-    return issue_token(CognitoIdentity(get_settings().user_pool_client_id), username, password, grant_type)
+    token, lifetime = issue_token(wiring.identity(), username, password, grant_type)
+    return TokenOut(access_token=token, expires_in=lifetime)
 
 
 lambda_handler = invoice_api.entry_point(app, bearer=False)

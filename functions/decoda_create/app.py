@@ -36,7 +36,7 @@ def create(
     invoice: CreateManualInvoice,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
-    body, replayed = decoda_api.manual_invoices().create(decoda_api.tenant(app), invoice, idempotency_key)
+    body, replayed = decoda_api.create_manual_invoice(decoda_api.tenant(app), invoice, idempotency_key)
     return json_response(200, body, {"Idempotent-Replayed": "true"} if replayed else None)
 
 

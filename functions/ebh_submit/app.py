@@ -39,7 +39,7 @@ def submit(
     submission: Submission,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
-    body, submission_id, replayed = ebh_api.submissions().submit(
+    body, submission_id, replayed = ebh_api.submit(
         ebh_api.tenant(app), submission, idempotency_key, ebh_api.username(app)
     )
     headers = {"Location": f"/ebh/statuses/{version}/history?SubmissionId={submission_id}"}

@@ -5,11 +5,9 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from invoice_hub.config import get_settings
 from invoice_hub.contracts.healthbridge import facade as healthbridge_api
 from invoice_hub.contracts.healthbridge.models import RestApiResult
-from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.domain.errors import NotFound
+from invoice_hub.entry import wiring
 from invoice_hub.logic.delivery_actions import cancel_invoice
 
 app = healthbridge_api.resolver()
@@ -31,10 +29,8 @@ app = healthbridge_api.resolver()
     },
 )
 def cancel(practiceid: UUID, invoiceId: UUID) -> Response[Any]:
-    tenant_id = healthbridge_api.principal(app).tenant_id
-    if practiceid != tenant_id:
-        raise NotFound("another practice")  # as if it did not exist
-    cancelled = cancel_invoice(delivery_repository(get_settings()), tenant_id, invoiceId)
+    tenant_id = healthbridge_api.practice(app, practiceid)
+    cancelled = cancel_invoice(wiring.deliveries(), tenant_id, invoiceId)
     body = RestApiResult[UUID](
         Sucess=True,
         ResponseCode=200,

@@ -1,16 +1,13 @@
 """POST /api/v1/billing/invoices/retryallfailed — re-drives every failed send (Healthbridge, seed 001)."""
 
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from invoice_hub import metrics
-from invoice_hub.config import get_settings
 from invoice_hub.contracts.healthbridge import facade as healthbridge_api
 from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiLink, RestApiResult
-from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue_client import send_queue
+from invoice_hub.entry import wiring
 from invoice_hub.logic.redrive import retry_all_failed
 
 app = healthbridge_api.resolver()
@@ -33,14 +30,8 @@ RETRY_ALL = "/api/v1/billing/invoices/retryallfailed"
     },
 )
 def retry_all() -> Response[Any]:
-    settings = get_settings()
     tenant_id = healthbridge_api.principal(app).tenant_id
-    result = retry_all_failed(
-        delivery_repository(settings),
-        send_queue(settings),
-        tenant_id,
-        timedelta(seconds=settings.stuck_after_seconds),
-    )
+    result = retry_all_failed(wiring.deliveries(), wiring.queue(), tenant_id, wiring.stuck_after())
     if result.remaining:  # a bounded call (decision 006): the rest stay FAILED until the next call
         started = "more failed sends remain: call retryallfailed again to put them back"
     elif result.move_task.started:

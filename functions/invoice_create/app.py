@@ -8,8 +8,6 @@ from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.http import IdempotencyKey
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
-from invoice_hub.entry.wiring import outbox
-from invoice_hub.logic.invoices import create_invoice
 
 app = invoice_api.resolver()
 
@@ -33,9 +31,7 @@ def create(
     invoice: InvoiceIn,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
-    tenant_id = invoice_api.principal(app).tenant_id
-    created = create_invoice(invoice_api.repository(), tenant_id, invoice, idempotency_key, outbox())
-    return invoice_api.created_response(created)
+    return invoice_api.create(invoice_api.principal(app).tenant_id, invoice, idempotency_key)
 
 
 lambda_handler = invoice_api.entry_point(app)

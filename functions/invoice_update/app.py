@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
-from invoice_hub.entry.wiring import outbox
+from invoice_hub.entry import wiring
 from invoice_hub.logic.invoices import update_invoice
 
 app = invoice_api.resolver()
@@ -45,7 +45,9 @@ def update(
     ] = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    updated = update_invoice(invoice_api.repository(), tenant_id, id, invoice, if_match, outbox())
+    updated = update_invoice(
+        invoice_api.repository(), tenant_id, id, invoice.draft(), if_match, wiring.outbox()
+    )
     return invoice_api.invoice_response(updated)
 
 

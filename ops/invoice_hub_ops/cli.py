@@ -25,7 +25,7 @@ from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.identity import CognitoDirectory, new_password
 from invoice_hub.dal.queue_client import MoveTask, SendQueue
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, RedrivePolicy
 from invoice_hub.domain.errors import InvoiceHubError, NotFound
 from invoice_hub.domain.tenant import Tenant
 from invoice_hub.logic.redrive import retry_all_failed
@@ -77,12 +77,9 @@ class Ops:
 
     @cached_property
     def deliveries(self) -> DeliveryRepository:
-        return DeliveryRepository(
-            self.target.table_name,
-            timedelta(seconds=self.target.retry_backoff_seconds),
-            self.target.max_redrive_rounds,
-            self.dynamodb,
-        )
+        target = self.target
+        redrive = RedrivePolicy(timedelta(seconds=target.retry_backoff_seconds), target.max_redrive_rounds)
+        return DeliveryRepository(target.table_name, redrive, self.dynamodb)
 
     @cached_property
     def queue(self) -> SendQueue:

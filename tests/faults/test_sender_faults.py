@@ -24,7 +24,7 @@ from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, send_queue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus
-from invoice_hub.entry.send_consumer import read_credential, sender
+from invoice_hub.entry.wiring import read_credential, sender
 from invoice_hub.logic.delivering import Sender, SendPolicy
 from invoice_hub.logic.outbox import new_delivery
 from invoice_hub_local.provision import REGION

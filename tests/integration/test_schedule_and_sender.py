@@ -43,7 +43,8 @@ from invoice_hub.connectors.http import HttpConnector, SendResult
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
-from invoice_hub.entry.send_consumer import lambda_handler, read_credential
+from invoice_hub.entry.send_consumer import lambda_handler
+from invoice_hub.entry.wiring import read_credential
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivering import Sender, SendPolicy
 from invoice_hub.logic.outbox import new_delivery
@@ -146,7 +147,7 @@ class TenantScopedRepository(DeliveryRepository):
     index is still queried as the schedule queries it; other tenants' due work is only left out)."""
 
     def __init__(self, layer: DeliveryRepository, tenant_ids: Collection[UUID]) -> None:
-        super().__init__(layer.table, layer.retry_backoff, layer.max_redrive_rounds)
+        super().__init__(layer.table, layer.redrive)
         self.tenant_ids = frozenset(tenant_ids)
 
     def due_work(self, now: datetime, limit: int = 500) -> list[tuple[UUID, UUID]]:
@@ -161,7 +162,7 @@ class StaleReads(DeliveryRepository):
     def __init__(
         self, layer: DeliveryRepository, seen: Sequence[Delivery], due: Sequence[tuple[UUID, UUID]] = ()
     ) -> None:
-        super().__init__(layer.table, layer.retry_backoff, layer.max_redrive_rounds)
+        super().__init__(layer.table, layer.redrive)
         self.seen = {delivery.id: delivery for delivery in seen}
         self.due = list(due)
 
@@ -543,7 +544,7 @@ def test_schedule_redrives_a_transient_failure_with_growing_backoff_for_bounded_
     assert sending.drain() == [(delivery.id, "exhausted")]
     current = sending.repo.get(practice.tenant.id, delivery.id)
     assert (current.status, current.failure_kind) == (S.FAILED, "transient")
-    backoff, rounds = sending.repo.retry_backoff, sending.repo.max_redrive_rounds
+    backoff, rounds = sending.repo.redrive.backoff, sending.repo.redrive.max_rounds
     assert rounds >= 1
 
     waits: list[timedelta] = []
@@ -684,7 +685,7 @@ def test_schedule_and_retry_all_running_together_send_each_failed_delivery_once(
     outage("ok")
 
     # when, once their automatic re-drive is due, the schedule and retry-all run at the same time
-    sending.clock.set(sending.clock() + sending.repo.retry_backoff)
+    sending.clock.set(sending.clock() + sending.repo.redrive.backoff)
     start = threading.Barrier(2)
 
     def together(call: Callable[[], T]) -> Callable[[], T]:

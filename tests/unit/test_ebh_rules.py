@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from invoice_hub.contracts.ebh.facade import accepts_json
 from invoice_hub.contracts.ebh.models import StatusEntry, Submission, ebh_time
+from invoice_hub.contracts.ebh.statuses import ebh_history
 from invoice_hub.domain.delivery import Delivery, Destination, HistoryEntry, Method
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.payer_submissions import RESUBMITTABLE, current_status, ebh_history
+from invoice_hub.logic.payer_submissions import RESUBMITTABLE, current_status
 
 T0 = datetime(2018, 7, 7, 23, 32, 57, 123456, tzinfo=UTC)
 HUB = Destination(name="hub", kind="payer_hub", endpoint_url="https://hub.example/send")

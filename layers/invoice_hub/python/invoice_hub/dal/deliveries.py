@@ -33,7 +33,7 @@ from invoice_hub.dal.dynamo import (
     throttling_as_busy,
     to_item,
 )
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, RedrivePolicy
 from invoice_hub.domain.errors import NotFound, VersionConflict
 
 S = DeliveryStatus
@@ -50,23 +50,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def retry_due(delivery: Delivery, backoff: timedelta, max_rounds: int) -> datetime | None:
-    """When the schedule should re-drive this delivery, if ever: growing back-off, bounded rounds."""
-    if delivery.status is not S.FAILED or delivery.failure_kind != "transient":
-        return None
-    if delivery.redrive_rounds >= max_rounds:
-        return None
-    return delivery.updated_at + backoff * (2**delivery.redrive_rounds)
-
-
 class DeliveryRepository:
-    def __init__(
-        self, table_name: str, retry_backoff: timedelta, max_redrive_rounds: int, client: Any = None
-    ) -> None:
+    def __init__(self, table_name: str, redrive: RedrivePolicy, client: Any = None) -> None:
         self.table = table_name
         self.client = client or dynamodb_client()  # the ops command passes its target's
-        self.retry_backoff = retry_backoff
-        self.max_redrive_rounds = max_redrive_rounds
+        # the work index holds a FAILED delivery at the time this policy re-drives it; the schedule reads
+        # the index and checks each delivery by the same policy
+        self.redrive = redrive
 
     # -- items ---------------------------------------------------------------------------------------
     def to_item(self, delivery: Delivery) -> dict[str, Any]:
@@ -100,7 +90,7 @@ class DeliveryRepository:
     def _work_due(self, delivery: Delivery) -> datetime | None:
         if delivery.status is S.PENDING:
             return delivery.check_at
-        return retry_due(delivery, self.retry_backoff, self.max_redrive_rounds)
+        return self.redrive.due(delivery)
 
     @staticmethod
     def from_item(item: dict[str, Any]) -> Delivery:
@@ -230,8 +220,5 @@ class DeliveryRepository:
 
 @lru_cache(maxsize=4)
 def delivery_repository(settings: Settings) -> DeliveryRepository:
-    return DeliveryRepository(
-        settings.table_name,
-        timedelta(seconds=settings.retry_backoff_seconds),
-        settings.max_redrive_rounds,
-    )
+    redrive = RedrivePolicy(timedelta(seconds=settings.retry_backoff_seconds), settings.max_redrive_rounds)
+    return DeliveryRepository(settings.table_name, redrive)

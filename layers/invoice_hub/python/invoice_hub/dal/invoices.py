@@ -11,7 +11,6 @@ from uuid import UUID
 from botocore.exceptions import ClientError
 
 from invoice_hub.config import Settings
-from invoice_hub.contracts.invoice_api.models import InvoiceQuery
 from invoice_hub.dal import keys
 from invoice_hub.dal.dynamo import (
     cancellation_codes,
@@ -24,7 +23,7 @@ from invoice_hub.dal.dynamo import (
 )
 from invoice_hub.dal.idempotency import PUT_IF_FREE, IdempotencyRecord, parse_record, record_item
 from invoice_hub.domain.errors import IllegalTransition, InvoiceNotFound, VersionConflict
-from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceQuery, InvoiceStatus, LineItem
 
 ENTITY = "INVOICE"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -102,3 +103,19 @@ class Delivery(BaseModel):
 
     def due(self, now: datetime) -> bool:
         return self.send_time is None or self.send_time <= now
+
+
+@dataclass(frozen=True)
+class RedrivePolicy:
+    """When the schedule re-drives a FAILED delivery by itself: after a back-off that doubles each round,
+    for a bounded number of rounds, and only after a transient failure."""
+
+    backoff: timedelta
+    max_rounds: int
+
+    def due(self, delivery: Delivery) -> datetime | None:
+        if delivery.status is not DeliveryStatus.FAILED or delivery.failure_kind != "transient":
+            return None
+        if delivery.redrive_rounds >= self.max_rounds:
+            return None
+        return delivery.updated_at + self.backoff * (2**delivery.redrive_rounds)

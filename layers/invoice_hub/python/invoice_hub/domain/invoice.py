@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
 from invoice_hub.domain.money import ZERO, to_cents
@@ -66,9 +67,9 @@ class Charges(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     items: tuple[LineItem, ...] = ()
-    discount_amount: Decimal = ZERO
-    discount_percent: Decimal = ZERO
-    paid_amount: Decimal = ZERO
+    discount_amount: Decimal = Decimal(0)
+    discount_percent: Decimal = Decimal(0)
+    paid_amount: Decimal = Decimal(0)
 
     @property
     def subtotal(self) -> Decimal:
@@ -156,3 +157,58 @@ def next_status(current: Invoice | None, requested: InvoiceStatus, charges: Char
     if current is not None and before in TERMINAL and charges.paid_amount != current.charges.paid_amount:
         raise IllegalTransition(f"payments cannot change once an invoice is {before}")
     return status
+
+
+#: the most invoices one page of a list holds
+MAX_LIMIT = 500
+
+
+class InvoiceQuery(BaseModel):
+    """Filters, order and page of GET /invoice/ (the domain's view of the query string)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0)
+    order_by: str = "created_at"
+    search: str | None = None
+    tags: tuple[str, ...] = ()
+    patient_id: UUID | None = None
+    appointment_id: UUID | None = None
+    status: InvoiceStatus | None = None
+
+    @property
+    def descending(self) -> bool:
+        return self.order_by.startswith("-")
+
+    @property
+    def order_field(self) -> str:
+        return self.order_by.lstrip("-")
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line a client asks for; `id` names an existing line to keep on a replace."""
+
+    description: str
+    unit_price: Decimal
+    quantity: Decimal = Decimal(1)
+    code: str | None = None
+    id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """What a client asks an invoice to be, on a create or a replace."""
+
+    patient_id: UUID
+    status: InvoiceStatus = InvoiceStatus.DRAFT
+    items: tuple[LineDraft, ...] = ()
+    discount_amount: Decimal = Decimal(0)
+    discount_percent: Decimal = Decimal(0)
+    paid_amount: Decimal = Decimal(0)
+    issue_date: datetime | None = None
+    due_date: datetime | None = None
+    appointment_id: UUID | None = None
+    tags: tuple[str, ...] = ()
+    external_id: str | None = None

@@ -9,8 +9,6 @@ moves it to the DLQ at once.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,11 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub import metrics
-from invoice_hub.config import get_settings
-from invoice_hub.connectors.http import HttpConnector
-from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue_client import DeliveryRef, send_queue
-from invoice_hub.logic.delivering import CredentialsMissing, Sender, SendPolicy
+from invoice_hub.dal.queue_client import DeliveryRef
+from invoice_hub.entry import wiring
 from invoice_hub.observability import logger
 
 #: the batch size of the event source mapping: every record of a batch is sent at once
@@ -46,48 +41,19 @@ class ConcurrentBatchProcessor(BatchProcessor):
         return results
 
 
-def read_credential(name: str) -> str:
-    """A destination's credential, from SSM Parameter Store (SecureString), cached for 5 minutes."""
-    from aws_lambda_powertools.utilities import parameters
-
-    try:
-        return str(parameters.get_parameter(name, decrypt=True, max_age=300))
-    except parameters.exceptions.GetParameterError as error:
-        raise CredentialsMissing(name) from error
-
-
-@lru_cache(maxsize=1)
-def sender() -> Sender:
-    settings = get_settings()
-    policy = SendPolicy(
-        max_receive_count=settings.max_receive_count,
-        backoff_seconds=settings.send_backoff_seconds,
-        claim_seconds=int(settings.external_timeout_seconds) + 20,
-        dlq_retention=timedelta(seconds=settings.dlq_retention_seconds),
-        stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-    )
-    return Sender(
-        delivery_repository(settings),
-        send_queue(settings),
-        HttpConnector(settings.external_timeout_seconds),
-        read_credential,
-        policy,
-    )
-
-
 def handle_record(record: SQSRecord) -> str:
     ref = DeliveryRef.parse(record.body)
     receives = int(record.attributes.approximate_receive_count)
-    attempt = sender().handle(ref, receives)
+    attempt = wiring.sender().handle(ref, receives)
     logger.info(
         "send outcome",
         extra={"delivery_id": str(ref.delivery_id), "outcome": attempt.outcome, "receive_count": receives},
     )
     if attempt.outcome == "retry":
-        send_queue(get_settings()).back_off(record.receipt_handle, attempt.backoff_seconds)
+        wiring.queue().back_off(record.receipt_handle, attempt.backoff_seconds)
         raise SendLater(f"retry in {attempt.backoff_seconds}s")
     if attempt.outcome == "exhausted":
-        send_queue(get_settings()).back_off(record.receipt_handle, 0)
+        wiring.queue().back_off(record.receipt_handle, 0)
         raise SendLater("receives exhausted: to the DLQ")
     return attempt.outcome
 

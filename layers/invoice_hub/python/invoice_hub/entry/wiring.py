@@ -1,23 +1,122 @@
-"""The use cases' dependencies, built once per container from the settings."""
+"""The composition root: every dependency of the use cases, built once per container from the settings.
+
+The HTTP facades and handlers, the SendQueue consumer and the schedule take what they need from here;
+nothing else builds a repository, a queue client or a use case. Each builder imports what it builds, so a
+function loads only the modules it uses (the Sender's HTTP client is not an API function's cold start).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from invoice_hub.config import get_settings
-from invoice_hub.dal.deliveries import delivery_repository
-from invoice_hub.dal.queue_client import send_queue
-from invoice_hub.dal.tenants import tenant_repository
-from invoice_hub.logic.outbox import Outbox
+
+if TYPE_CHECKING:
+    from invoice_hub.dal.credentials import CredentialRepository
+    from invoice_hub.dal.deliveries import DeliveryRepository
+    from invoice_hub.dal.identity import CognitoIdentity
+    from invoice_hub.dal.invoices import InvoiceRepository
+    from invoice_hub.dal.queue_client import SendQueue
+    from invoice_hub.dal.tenants import TenantRepository
+    from invoice_hub.logic.delivering import Sender
+    from invoice_hub.logic.outbox import Outbox
+    from invoice_hub.logic.patient_bills import PatientBills
+    from invoice_hub.logic.payer_submissions import Submissions
+
+
+def invoices() -> InvoiceRepository:
+    from invoice_hub.dal.invoices import invoice_repository
+
+    return invoice_repository(get_settings())
+
+
+def deliveries() -> DeliveryRepository:
+    from invoice_hub.dal.deliveries import delivery_repository
+
+    return delivery_repository(get_settings())
+
+
+def tenants() -> TenantRepository:
+    from invoice_hub.dal.tenants import tenant_repository
+
+    return tenant_repository(get_settings())
+
+
+def credentials() -> CredentialRepository:
+    from invoice_hub.dal.credentials import credential_repository
+
+    return credential_repository(get_settings())
+
+
+def queue() -> SendQueue:
+    from invoice_hub.dal.queue_client import send_queue
+
+    return send_queue(get_settings())
+
+
+def identity() -> CognitoIdentity:
+    from invoice_hub.dal.identity import CognitoIdentity
+
+    return CognitoIdentity(get_settings().user_pool_client_id)
+
+
+def stuck_after() -> timedelta:
+    """How long a queued send may go unhandled before the schedule enqueues it again."""
+    return timedelta(seconds=get_settings().stuck_after_seconds)
 
 
 @lru_cache(maxsize=1)
 def outbox() -> Outbox:
+    from invoice_hub.logic.outbox import Outbox
+
+    return Outbox(tenants=tenants(), deliveries=deliveries(), queue=queue(), stuck_after=stuck_after())
+
+
+@lru_cache(maxsize=1)
+def patient_bills() -> PatientBills:
+    from invoice_hub.logic.patient_bills import PatientBills
+
+    return PatientBills(invoices=invoices(), outbox=outbox())
+
+
+@lru_cache(maxsize=1)
+def submissions() -> Submissions:
+    from invoice_hub.logic.payer_submissions import Submissions
+
+    return Submissions(invoices=invoices(), outbox=outbox())
+
+
+def read_credential(name: str) -> str:
+    """A destination's credential, from SSM Parameter Store (SecureString), cached for 5 minutes."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from invoice_hub.logic.delivering import CredentialsMissing
+
+    try:
+        return str(parameters.get_parameter(name, decrypt=True, max_age=300))
+    except parameters.exceptions.GetParameterError as error:
+        raise CredentialsMissing(name) from error
+
+
+@lru_cache(maxsize=1)
+def sender() -> Sender:
+    from invoice_hub.connectors.http import HttpConnector
+    from invoice_hub.logic.delivering import Sender, SendPolicy
+
     settings = get_settings()
-    return Outbox(
-        tenants=tenant_repository(settings),
-        deliveries=delivery_repository(settings),
-        queue=send_queue(settings),
+    policy = SendPolicy(
+        max_receive_count=settings.max_receive_count,
+        backoff_seconds=settings.send_backoff_seconds,
+        claim_seconds=int(settings.external_timeout_seconds) + 20,
+        dlq_retention=timedelta(seconds=settings.dlq_retention_seconds),
         stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+    )
+    return Sender(
+        deliveries(),
+        queue(),
+        HttpConnector(settings.external_timeout_seconds),
+        read_credential,
+        policy,
     )

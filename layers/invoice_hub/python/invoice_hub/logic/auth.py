@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from invoice_hub.contracts.invoice_api.token import TokenOut
 from invoice_hub.dal.identity import CognitoIdentity
 from invoice_hub.domain.errors import InvalidCredentials
 
 
-def issue_token(identity: CognitoIdentity, username: str, password: str, grant_type: str | None) -> TokenOut:
+def issue_token(
+    identity: CognitoIdentity, username: str, password: str, grant_type: str | None
+) -> tuple[str, int]:
+    """(the access token, its lifetime in seconds)."""
     if grant_type not in (None, "", "password"):
         raise InvalidCredentials("unsupported grant_type; only 'password' is accepted")
-    token, lifetime = identity.access_token(username, password)
-    return TokenOut(access_token=token, expires_in=lifetime)
+    return identity.access_token(username, password)

@@ -8,28 +8,42 @@ The invoice, the delivery and the idempotency record are written in one transact
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
-from invoice_hub.contracts.invoice_api.models import InvoiceQuery
-from invoice_hub.dal import keys
-from invoice_hub.dal.idempotency import IdempotencyRecord
-from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
-from invoice_hub.domain.delivery import Method
-from invoice_hub.domain.errors import BusinessRuleViolation, ServiceBusy
-from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineItem
+from invoice_hub.dal.invoices import InvoiceRepository
+from invoice_hub.domain.delivery import Delivery, Method
+from invoice_hub.domain.errors import BusinessRuleViolation
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceQuery, InvoiceStatus, LineItem
 from invoice_hub.domain.money import ZERO, as_integer_cents
-from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
-from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
+from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, issue, reg_number
+from invoice_hub.logic.outbox import Outbox, new_delivery
 
-IDEMPOTENCY_OPERATION = "decoda:create"
-ATTEMPTS = 10
 OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALY_PAID)
 PATIENT_NAMESPACE = uuid.UUID("6b1c3f7e-2f0a-4d8e-9c61-5d3f0e9a7b21")
+
+
+@dataclass(frozen=True)
+class Charge:
+    amount_cents: int
+    description: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientBill:
+    """Bill a patient by a method: these charges, or (none) the patient's outstanding invoices."""
+
+    patient_id: str  # the practice's own id for the patient, any string
+    method: Method
+    charges: tuple[Charge, ...] = ()
+    delay_days: int = 0
+    message: str | None = None
+    rule: dict[str, Any] | None = None  # the sending rule as given, kept with the send
 
 
 def patient_uuid(tenant_id: UUID, patient_id: str) -> UUID:
@@ -42,82 +56,57 @@ def patient_uuid(tenant_id: UUID, patient_id: str) -> UUID:
 
 
 @dataclass(frozen=True)
-class ManualInvoices:
+class PatientBills:
     invoices: InvoiceRepository
     outbox: Outbox
 
     def create(
         self,
-        tenant_id: UUID,
-        data: CreateManualInvoice,
-        idempotency_key: str | None,
+        request: IssueRequest,
+        bill: PatientBill,
+        render: Callable[[Delivery], str],
         now: datetime | None = None,
-    ) -> tuple[str, bool]:
-        """(the InvoiceDetails JSON, whether it is a replay of the first response)."""
-        request_hash = fingerprint(data.model_dump(mode="json"))
-        idem_key = (
-            keys.idempotency_key(tenant_id, IDEMPOTENCY_OPERATION, idempotency_key)
-            if idempotency_key
-            else None
-        )
+    ) -> Issued:
+        """The one delivery, rendered by `render` as the 200 answer."""
+        tenant_id = request.tenant_id
         tenant = self.outbox.tenants.get(tenant_id)
-        if tenant.patient_channel is None:
+        channel = tenant.patient_channel
+        if channel is None:
             raise BusinessRuleViolation("the practice has no patient channel configured", "invoiceMethod")
-        patient = patient_uuid(tenant_id, data.patientId)
-        for _ in range(ATTEMPTS):
-            moment = now or datetime.now(UTC)
-            epoch = int(moment.timestamp())
-            context = self.invoices.create_context(tenant_id, idem_key)
-            first = replay(context.record, request_hash, epoch)
-            if first is not None:
-                return first.body, True
-            invoice, invoice_ids, amount = self._what_to_bill(
-                tenant_id, patient, data, context.last_sequence + 1, moment
-            )
-            delay = data.rule.delayInDays if data.rule else 0
+        patient = patient_uuid(tenant_id, bill.patient_id)
+
+        def plan(sequence: int, moment: datetime) -> Plan:
+            invoice, invoice_ids, amount = self._what_to_bill(tenant_id, patient, bill, sequence, moment)
             delivery = new_delivery(
                 tenant_id=tenant_id,
-                destination=tenant.patient_channel,
-                method=Method(data.invoiceMethod),
+                destination=channel,
+                method=bill.method,
                 now=moment,
                 stuck_after=self.outbox.stuck_after,
                 invoice_ids=invoice_ids,
                 amount_cents=amount,
-                send_time=moment + timedelta(days=delay) if delay else None,
+                send_time=moment + timedelta(days=bill.delay_days) if bill.delay_days else None,
                 patient_id=patient,
-                message=data.message,
-                rule=data.rule.model_dump(mode="json") if data.rule else None,
+                message=bill.message,
+                rule=bill.rule,
             )
-            body = InvoiceDetails.of(delivery, data.rule).model_dump_json()
-            record = IdempotencyRecord(
-                request_hash=request_hash, status_code=200, body=body, expiration=epoch + TTL_SECONDS
-            )
-            idem = (idem_key, record) if idem_key else None
-            also = self.outbox.deliveries.put_requests([delivery])
-            try:
-                if invoice is not None:
-                    self.invoices.create(invoice, context.last_sequence + 1, idem, epoch, also)
-                else:
-                    self.invoices.create_without_invoice(idem, epoch, also)
-            except (SequenceMoved, IdempotencyKeyTaken):
-                continue
-            dispatch(self.outbox.queue, [delivery], moment)
-            return body, False
-        raise ServiceBusy("too many concurrent creates for this tenant; retry shortly")
+            return Plan(invoice, [delivery])
+
+        return issue(self.invoices, self.outbox, request, plan, lambda p: (200, render(p.deliveries[0])), now)
 
     def _what_to_bill(
-        self, tenant_id: UUID, patient: UUID, data: CreateManualInvoice, sequence: int, now: datetime
+        self, tenant_id: UUID, patient: UUID, bill: PatientBill, sequence: int, now: datetime
     ) -> tuple[Invoice | None, tuple[UUID, ...], int]:
-        if data.charges:
+        if bill.charges:
             items = tuple(
                 LineItem(
                     id=uuid.uuid4(),
                     description=charge.description or "Charge",
-                    code=charge.externalId,
+                    code=charge.external_id,
                     quantity=Decimal(1),
                     unit_price=Decimal(charge.amount_cents) / 100,
                 )
-                for charge in data.charges
+                for charge in bill.charges
             )
             invoice = Invoice(
                 id=uuid.uuid4(),

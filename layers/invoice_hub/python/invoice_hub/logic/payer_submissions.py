@@ -1,7 +1,7 @@
 """eBillingHub: submissions of an invoice to payer organisations, and their status history.
 
 Each payer of a submission is one delivery to the tenant's payer hub, through the same SendQueue,
-Sender and DLQ as every other send. Its history is told in eBillingHub's vocabulary:
+Sender and DLQ as every other send. Its history is told in the payer's vocabulary (eBillingHub's):
 
 | delivery history          | eBillingHub status |
 |---------------------------|--------------------|
@@ -22,33 +22,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from uuid import UUID
 
-from invoice_hub.contracts.ebh.models import (
-    InvoiceStatus,
-    InvoiceStatuses,
-    StatusEntry,
-    Submission,
-    SubmissionCreated,
-)
-from invoice_hub.dal import keys
-from invoice_hub.dal.idempotency import IdempotencyRecord
-from invoice_hub.dal.invoices import IdempotencyKeyTaken, InvoiceRepository, SequenceMoved
+from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.domain.delivery import Delivery, HistoryEntry, Method
-from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition, ServiceBusy
-from invoice_hub.domain.invoice import Charges, Invoice, LineItem
-from invoice_hub.domain.invoice import InvoiceStatus as CanonicalStatus
+from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
+from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineDraft, LineItem
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivery_actions import apply
-from invoice_hub.logic.idempotency import TTL_SECONDS, fingerprint, replay
-from invoice_hub.logic.invoices import reg_number
-from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
+from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issue, reg_number
+from invoice_hub.logic.outbox import Outbox, new_delivery
 
-IDEMPOTENCY_OPERATION = "ebh:submission"
-ATTEMPTS = 10
 RESUBMITTABLE = frozenset({"rejected", "more info required", "appealed"})
 PATIENT_NAMESPACE = uuid.UUID("0f6f6f55-77d4-4f8e-9f1c-2f3b9b1d7c10")
 _SIMPLE = {
@@ -61,33 +48,40 @@ _SIMPLE = {
 }
 
 
-def ebh_status_of(entry: HistoryEntry) -> str | None:
+@dataclass(frozen=True)
+class Payer:
+    org_id: str
+    ebilling_id: str
+
+
+@dataclass(frozen=True)
+class PayerSubmission:
+    """An invoice the billing organisation submits to payers, by its own invoice number."""
+
+    invoice_id: str
+    lines: tuple[LineDraft, ...]
+    payers: tuple[Payer, ...]
+    invoice_date: date | None = None
+    patient_id: UUID | None = None
+    encounter_id: UUID | None = None
+
+
+def payer_status_of(entry: HistoryEntry) -> str | None:
     if entry.status == "failed":
         return "rejected" if (entry.detail or "").startswith("rejected") else "hold"
     return _SIMPLE.get(entry.status)
 
 
-def ebh_history(delivery: Delivery) -> list[StatusEntry]:
+def payer_history(delivery: Delivery) -> list[tuple[str, datetime]]:
+    """(status, when) in the payer's vocabulary, oldest first."""
     return [
-        StatusEntry(Status=status, StatusDate=entry.at)
-        for entry in delivery.history
-        if (status := ebh_status_of(entry)) is not None
+        (status, entry.at) for entry in delivery.history if (status := payer_status_of(entry)) is not None
     ]
 
 
 def current_status(delivery: Delivery) -> str:
-    history = ebh_history(delivery)
-    return history[-1].Status if history else "received"
-
-
-def status_of(delivery: Delivery) -> InvoiceStatus:
-    return InvoiceStatus(
-        SubmissionId=delivery.submission_id,
-        InvoiceId=delivery.external_invoice_id or "",
-        PayorOrgId=delivery.payor_org_id or "",
-        PayorOrgEBillingId=delivery.payor_org_ebilling_id or "",
-        StatusHistory=ebh_history(delivery),
-    )
+    history = payer_history(delivery)
+    return history[-1][0] if history else "received"
 
 
 @dataclass(frozen=True)
@@ -96,40 +90,25 @@ class Submissions:
     outbox: Outbox
 
     def submit(
-        self, tenant_id: UUID, data: Submission, idempotency_key: str | None, username: str | None
-    ) -> tuple[str, UUID, bool]:
-        """(the 201 body, its SubmissionId, whether it replays the first response to the key)."""
-        request_hash = fingerprint(data.model_dump(mode="json"))
-        idem_key = (
-            keys.idempotency_key(tenant_id, IDEMPOTENCY_OPERATION, idempotency_key)
-            if idempotency_key
-            else None
-        )
+        self,
+        request: IssueRequest,
+        data: PayerSubmission,
+        username: str | None,
+        render: Renderer,
+    ) -> Issued:
+        """One delivery per payer, to the tenant's payer hub; a submission to a payer that rejected the
+        invoice takes over from the earlier one."""
+        tenant_id = request.tenant_id
         hub = next(
             (d for d in self.outbox.tenants.get(tenant_id).destinations if d.kind == "payer_hub"), None
         )
         if hub is None:
             raise BusinessRuleViolation("the billing organisation has no payer hub configured", "Payors")
-        for _ in range(ATTEMPTS):
-            now = datetime.now(UTC)
-            epoch = int(now.timestamp())
-            context = self.invoices.create_context(tenant_id, idem_key)
-            first = replay(context.record, request_hash, epoch)
-            if first is not None:
-                return first.body, SubmissionCreated.model_validate_json(first.body).SubmissionId, True
-            try:
-                superseded = self._superseded(tenant_id, data)
-            except IllegalTransition:
-                # the sends in the way may be a concurrent request's with this very key (its invoice,
-                # sends and idempotency record are one transaction): then its answer is this one's too
-                first = self._first_answer(tenant_id, idem_key, request_hash, epoch)
-                if first is None:
-                    raise
-                return first.body, SubmissionCreated.model_validate_json(first.body).SubmissionId, True
-            sequence = context.last_sequence + 1
+
+        def plan(sequence: int, now: datetime) -> Plan:
+            superseded = self._superseded(tenant_id, data)
             invoice = self._invoice(tenant_id, data, sequence, now)
             submission = uuid.uuid4()
-            detail = f"submitted by {username}" if username else None
             created = [
                 new_delivery(
                     tenant_id=tenant_id,
@@ -140,50 +119,32 @@ class Submissions:
                     submission_id=submission,
                     invoice_ids=(invoice.id,),
                     amount_cents=as_integer_cents(invoice.charges.total_amount),
-                    appointment_id=data.EncounterId,
+                    appointment_id=data.encounter_id,
                     patient_id=invoice.patient_id,
-                    payor_org_id=payor.PayorOrgId,
-                    payor_org_ebilling_id=payor.PayorOrgEBillingId,
-                    external_invoice_id=data.InvoiceId,
+                    payor_org_id=payer.org_id,
+                    payor_org_ebilling_id=payer.ebilling_id,
+                    external_invoice_id=data.invoice_id,
                 )
-                for payor in data.Payors
+                for payer in data.payers
             ]
-            if detail:
-                created = [_with_first_detail(d, detail) for d in created]
-            body = SubmissionCreated(SubmissionId=submission).model_dump_json()
-            record = IdempotencyRecord(
-                request_hash=request_hash, status_code=201, body=body, expiration=epoch + TTL_SECONDS
-            )
-            try:
-                self.invoices.create(
-                    invoice,
-                    sequence,
-                    (idem_key, record) if idem_key else None,
-                    epoch,
-                    self.outbox.deliveries.put_requests(created),
-                )
-            except (SequenceMoved, IdempotencyKeyTaken):
-                continue
-            for old in superseded:  # the payer rejected it: the new submission takes over
-                apply(self.outbox.deliveries, old, partial(states.cancelled, now=now))
-            dispatch(self.outbox.queue, created, now)
-            return body, submission, False
-        raise ServiceBusy("too many concurrent submissions; retry shortly")
+            if username:
+                created = [_with_first_detail(d, f"submitted by {username}") for d in created]
 
-    def _first_answer(
-        self, tenant_id: UUID, idem_key: dict[str, str] | None, request_hash: str, epoch: int
-    ) -> IdempotencyRecord | None:
-        if idem_key is None:
-            return None
-        return replay(self.invoices.create_context(tenant_id, idem_key).record, request_hash, epoch)
+            def take_over() -> None:  # the payer rejected it: the new submission takes over
+                for old in superseded:
+                    apply(self.outbox.deliveries, old, partial(states.cancelled, now=now))
 
-    def _superseded(self, tenant_id: UUID, data: Submission) -> list[Delivery]:
+            return Plan(invoice, created, then=take_over)
+
+        return issue(self.invoices, self.outbox, request, plan, render)
+
+    def _superseded(self, tenant_id: UUID, data: PayerSubmission) -> list[Delivery]:
         """The earlier sends of this invoice to these payers, which it replaces; refused unless each may
         be resubmitted."""
-        payers = {payor.PayorOrgId for payor in data.Payors}
+        payers = {payer.org_id for payer in data.payers}
         earlier = [
             d
-            for d in self.outbox.deliveries.of_external_invoice(tenant_id, data.InvoiceId)
+            for d in self.outbox.deliveries.of_external_invoice(tenant_id, data.invoice_id)
             if d.payor_org_id in payers
         ]
         superseded = []
@@ -193,7 +154,7 @@ class Submissions:
                 continue  # closed for good; a new submission starts afresh
             if status not in RESUBMITTABLE:
                 raise IllegalTransition(
-                    f"invoice {data.InvoiceId} is {status} with payer {delivery.payor_org_id}; only a "
+                    f"invoice {data.invoice_id} is {status} with payer {delivery.payor_org_id}; only a "
                     "rejected invoice, one the payer needs more information for, or one under appeal "
                     "may be submitted again"
                 )
@@ -201,38 +162,38 @@ class Submissions:
         return superseded
 
     @staticmethod
-    def _invoice(tenant_id: UUID, data: Submission, sequence: int, now: datetime) -> Invoice:
+    def _invoice(tenant_id: UUID, data: PayerSubmission, sequence: int, now: datetime) -> Invoice:
         items = tuple(
             LineItem(
                 id=uuid.uuid4(),
-                description=line.Description,
-                code=line.Code,
-                quantity=line.Quantity,
-                unit_price=line.UnitPrice,
+                description=line.description,
+                code=line.code,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
             )
-            for line in data.Lines
+            for line in data.lines
         )
         issued = (
-            datetime(data.InvoiceDate.year, data.InvoiceDate.month, data.InvoiceDate.day, tzinfo=UTC)
-            if data.InvoiceDate
+            datetime(data.invoice_date.year, data.invoice_date.month, data.invoice_date.day, tzinfo=UTC)
+            if data.invoice_date
             else now
         )
         return Invoice(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
             reg_number=reg_number(sequence),
-            external_id=data.InvoiceId,
-            patient_id=data.PatientId or uuid.uuid5(PATIENT_NAMESPACE, f"{tenant_id}:{data.InvoiceId}"),
-            appointment_id=data.EncounterId,
+            external_id=data.invoice_id,
+            patient_id=data.patient_id or uuid.uuid5(PATIENT_NAMESPACE, f"{tenant_id}:{data.invoice_id}"),
+            appointment_id=data.encounter_id,
             issue_date=issued,
-            status=CanonicalStatus.ISSUED,
+            status=InvoiceStatus.ISSUED,
             charges=Charges(items=items),
             created_at=now,
             updated_at=now,
         )
 
-    def history(self, tenant_id: UUID, submission_id: UUID | None, invoice_id: str | None) -> InvoiceStatuses:
-        """One entry per payer send, oldest first; unknown ids give an empty list."""
+    def history(self, tenant_id: UUID, submission_id: UUID | None, invoice_id: str | None) -> list[Delivery]:
+        """The payer sends, one per payer and submission, oldest first; unknown ids give none."""
         if submission_id is not None:
             found = self.outbox.deliveries.of_submission(tenant_id, submission_id)
             if invoice_id is not None:
@@ -241,11 +202,10 @@ class Submissions:
             found = self.outbox.deliveries.of_external_invoice(tenant_id, invoice_id)
         else:
             found = []
-        payer_sends = sorted(
+        return sorted(
             (d for d in found if d.payor_org_id is not None),
             key=lambda d: (d.created_at, d.payor_org_id or ""),
         )
-        return InvoiceStatuses(InvoiceStatuses=[status_of(d) for d in payer_sends])
 
 
 def _with_first_detail(delivery: Delivery, detail: str) -> Delivery:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from invoice_hub import metrics
-from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, retry_due
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
 from invoice_hub.dal.queue_client import DeliveryRef, MoveTask, SendQueue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus
 from invoice_hub.domain.errors import ServiceBusy, VersionConflict
@@ -196,7 +196,7 @@ def _work(
             return None
         changed = states.queued(delivery, now, now + stuck_after)
     elif delivery.status is S.FAILED:
-        due = retry_due(delivery, repo.retry_backoff, repo.max_redrive_rounds)
+        due = repo.redrive.due(delivery)
         if due is None or due > now:
             return None
         changed = states.redriven(delivery, now, "schedule", now + stuck_after)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -12,18 +11,21 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.config import get_settings
 from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
-from invoice_hub.dal.credentials import credential_repository
-from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository, delivery_repository
-from invoice_hub.dal.invoices import invoice_repository
-from invoice_hub.dal.queue_client import SendQueue, send_queue
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
+from invoice_hub.dal.queue_client import SendQueue
 from invoice_hub.domain import errors
-from invoice_hub.entry.wiring import outbox
-from invoice_hub.logic.patient_bills import ManualInvoices
+from invoice_hub.domain.delivery import Method
+from invoice_hub.entry import wiring
+from invoice_hub.logic.idempotency import fingerprint
+from invoice_hub.logic.issuing import IssueRequest
+from invoice_hub.logic.patient_bills import Charge, PatientBill
 from invoice_hub.observability import logger
+
+IDEMPOTENCY_OPERATION = "decoda:create"
 
 TAG = "Decoda"
 SECURITY: list[dict[str, list[str]]] = [{"DecodaTenant": [], "DecodaApiKey": []}]
@@ -64,7 +66,7 @@ def resolver() -> APIGatewayRestResolver:
 
 def tenant_of(event: dict[str, Any]) -> UUID | None:
     """The tenant the `TENANT` and `API-KEY` headers prove, or None."""
-    credentials = credential_repository(get_settings())
+    credentials = wiring.credentials()
     return credentials.tenant_for("api-key", header(event, "API-KEY"), header(event, "TENANT"))
 
 
@@ -100,15 +102,33 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
     return found
 
 
-@lru_cache(maxsize=1)
-def manual_invoices() -> ManualInvoices:
-    settings = get_settings()
-    return ManualInvoices(invoices=invoice_repository(settings), outbox=outbox())
+def create_manual_invoice(
+    tenant_id: UUID, data: CreateManualInvoice, idempotency_key: str | None
+) -> tuple[str, bool]:
+    """(the InvoiceDetails JSON, whether it is a replay of the first answer to the key)."""
+    request = IssueRequest(
+        tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(data.model_dump(mode="json"))
+    )
+    bill = PatientBill(
+        patient_id=data.patientId,
+        method=Method(data.invoiceMethod),
+        charges=tuple(
+            Charge(amount_cents=c.amount_cents, description=c.description, external_id=c.externalId)
+            for c in data.charges or ()
+        ),
+        delay_days=data.rule.delayInDays if data.rule else 0,
+        message=data.message,
+        rule=data.rule.model_dump(mode="json") if data.rule else None,
+    )
+    issued = wiring.patient_bills().create(
+        request, bill, lambda delivery: InvoiceDetails.of(delivery, data.rule).model_dump_json()
+    )
+    return issued.body, issued.replayed
 
 
 def deliveries() -> DeliveryRepository:
-    return delivery_repository(get_settings())
+    return wiring.deliveries()
 
 
 def queue() -> SendQueue:
-    return send_queue(get_settings())
+    return wiring.queue()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -18,9 +17,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.config import get_settings
 from invoice_hub.contracts import responses
-from invoice_hub.contracts.ebh.models import InvoiceStatuses
+from invoice_hub.contracts.ebh.models import InvoiceStatuses, Submission, SubmissionCreated
+from invoice_hub.contracts.ebh.statuses import status_of
 from invoice_hub.contracts.error_bodies import ErrorMessage
 from invoice_hub.contracts.http import (
     MAX_BODY_BYTES,
@@ -33,12 +32,15 @@ from invoice_hub.contracts.http import (
     read_json,
     unsupported_media_type,
 )
-from invoice_hub.dal.credentials import credential_repository
-from invoice_hub.dal.invoices import invoice_repository
 from invoice_hub.domain import errors
-from invoice_hub.entry.wiring import outbox
-from invoice_hub.logic.payer_submissions import Submissions
+from invoice_hub.domain.invoice import LineDraft
+from invoice_hub.entry import wiring
+from invoice_hub.logic.idempotency import fingerprint
+from invoice_hub.logic.issuing import IssueRequest, Plan
+from invoice_hub.logic.payer_submissions import Payer, PayerSubmission
 from invoice_hub.observability import logger
+
+IDEMPOTENCY_OPERATION = "ebh:submission"
 
 TAG = "eBillingHub"
 VERSIONS = ("v1", "v2")  # identical: eBillingHub documents both, and nothing differs between them
@@ -182,7 +184,7 @@ def _checked(
     producer, key = header(event, "ProducerId"), header(event, "ProviderKey")
     if not producer or not key:
         return proxy_response(400, {"Message": "The ProducerId and ProviderKey headers are required."})
-    tenant_id = credential_repository(get_settings()).tenant_for("provider-key", key, producer)
+    tenant_id = wiring.credentials().tenant_for("provider-key", key, producer)
     if tenant_id is None:
         return proxy_response(401, {"Message": "The Provider Key is not authorized."})
     if not accepts_json(header(event, "Accept")):
@@ -218,9 +220,35 @@ def username(app: APIGatewayRestResolver) -> str | None:
     return str(found)[:128] if found else None
 
 
-@lru_cache(maxsize=1)
-def submissions() -> Submissions:
-    return Submissions(invoices=invoice_repository(get_settings()), outbox=outbox())
+def submit(
+    tenant_id: uuid.UUID, data: Submission, idempotency_key: str | None, by: str | None
+) -> tuple[str, uuid.UUID, bool]:
+    """(the 201 body, its SubmissionId, whether it replays the first answer to the key)."""
+    request = IssueRequest(
+        tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(data.model_dump(mode="json"))
+    )
+    submission = PayerSubmission(
+        invoice_id=data.InvoiceId,
+        lines=tuple(
+            LineDraft(
+                description=line.Description,
+                code=line.Code,
+                quantity=line.Quantity,
+                unit_price=line.UnitPrice,
+            )
+            for line in data.Lines
+        ),
+        payers=tuple(Payer(org_id=p.PayorOrgId, ebilling_id=p.PayorOrgEBillingId) for p in data.Payors),
+        invoice_date=data.InvoiceDate,
+        patient_id=data.PatientId,
+        encounter_id=data.EncounterId,
+    )
+    issued = wiring.submissions().submit(request, submission, by, _created)
+    return issued.body, SubmissionCreated.model_validate_json(issued.body).SubmissionId, issued.replayed
+
+
+def _created(plan: Plan) -> tuple[int, str]:
+    return 201, SubmissionCreated(SubmissionId=plan.deliveries[0].submission_id).model_dump_json()
 
 
 HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -264,6 +292,7 @@ def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]
             raise errors.BusinessRuleViolation(
                 "Either 'SubmissionId' or 'InvoiceId' should be specified.", "query"
             )
-        return submissions().history(tenant(app), SubmissionId, InvoiceId)
+        sends = wiring.submissions().history(tenant(app), SubmissionId, InvoiceId)
+        return InvoiceStatuses(InvoiceStatuses=[status_of(d) for d in sends])
 
     return history

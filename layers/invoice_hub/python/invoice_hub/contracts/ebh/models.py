@@ -89,8 +89,5 @@ class PayorInvoiceStatus(BaseModel):
     StatusHistory: list[StatusEntry]
 
 
-InvoiceStatus = PayorInvoiceStatus  # the contract's name, as logic/ebh.py builds it
-
-
 class InvoiceStatuses(BaseModel):
     InvoiceStatuses: list[PayorInvoiceStatus]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -29,9 +30,9 @@ from invoice_hub.contracts.healthbridge.format import (
 )
 from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiResult
 from invoice_hub.contracts.http import header, read_json
-from invoice_hub.dal.deliveries import delivery_repository
 from invoice_hub.domain import errors
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.entry import wiring
 from invoice_hub.observability import logger
 
 TAG = "Healthbridge"
@@ -159,6 +160,15 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     return found
 
 
+def practice(app: APIGatewayRestResolver, practiceid: UUID) -> UUID:
+    """The caller's practice, when the path names it; another practice's path is answered as if it did not
+    exist."""
+    tenant_id = principal(app).tenant_id
+    if practiceid != tenant_id:
+        raise errors.NotFound("another practice")
+    return tenant_id
+
+
 def respond(app: APIGatewayRestResolver, body: Body, status_code: int = 200) -> Response[Any]:
     negotiated = app.context.get("negotiated")
     if not isinstance(negotiated, Negotiated):
@@ -172,7 +182,7 @@ def list_by_status(
 ) -> Response[Any]:
     """The practice's deliveries in `status` (FAILED, CANCELLED or SENT) as InvoiceSendingStatusVo."""
     tenant_id = principal(app).tenant_id
-    deliveries = delivery_repository(get_settings()).by_status(tenant_id, status, since_prefix)
+    deliveries = wiring.deliveries().by_status(tenant_id, status, since_prefix)
     return respond(app, [status_vo(d) for d in deliveries])
 
 

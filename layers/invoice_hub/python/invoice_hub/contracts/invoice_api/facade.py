@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -22,12 +24,17 @@ from invoice_hub.contracts.http import (
     json_response,
     proxy_response,
 )
-from invoice_hub.contracts.invoice_api.models import InvoiceOut
-from invoice_hub.dal.invoices import InvoiceRepository, invoice_repository
+from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
+from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.domain import errors
 from invoice_hub.domain.invoice import Invoice
-from invoice_hub.logic.invoices import Created, etag, version_tag
+from invoice_hub.entry import wiring
+from invoice_hub.logic.idempotency import fingerprint
+from invoice_hub.logic.invoices import create_invoice, etag, version_tag
+from invoice_hub.logic.issuing import IssueRequest, Plan
 from invoice_hub.observability import logger
+
+IDEMPOTENCY_OPERATION = "invoice-api:create"
 
 TAG = "Invoice API"
 #: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
@@ -120,16 +127,27 @@ def principal(app: APIGatewayRestResolver) -> Principal:
 
 
 def repository() -> InvoiceRepository:
-    return invoice_repository(get_settings())
+    return wiring.invoices()
 
 
 def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Any]:
     return json_response(status_code, InvoiceOut.of(invoice).model_dump_json(), {"ETag": etag(invoice)})
 
 
-def created_response(created: Created) -> Response[Any]:
+def create(tenant_id: UUID, invoice: InvoiceIn, idempotency_key: str | None) -> Response[Any]:
     """201 with the invoice, its ETag (a new invoice is version 1) and Location; a replay says so."""
-    headers = {"ETag": version_tag(1), "Location": f"/invoice/{created.invoice_id}"}
+    request = IssueRequest(
+        tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(invoice.model_dump(mode="json"))
+    )
+    created = create_invoice(wiring.invoices(), wiring.outbox(), request, invoice.draft(), _answer)
+    invoice_id = json.loads(created.body)["id"]
+    headers = {"ETag": version_tag(1), "Location": f"/invoice/{invoice_id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
     return json_response(created.status_code, created.body, headers)
+
+
+def _answer(plan: Plan) -> tuple[int, str]:
+    if plan.invoice is None:  # create_invoice always plans an invoice
+        raise RuntimeError("an Invoice API create without an invoice")
+    return 201, InvoiceOut.of(plan.invoice).model_dump_json()

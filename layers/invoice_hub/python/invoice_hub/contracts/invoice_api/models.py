@@ -17,7 +17,14 @@ from invoice_hub.contracts.wire import (
     EchoedDateTime,
     IsoDateTime,
 )
-from invoice_hub.domain.invoice import Invoice, InvoiceStatus, LineItem
+from invoice_hub.domain.invoice import (
+    Invoice,
+    InvoiceDraft,
+    InvoiceQuery,
+    InvoiceStatus,
+    LineDraft,
+    LineItem,
+)
 
 
 def _json_number(value: Decimal) -> int | float:
@@ -32,7 +39,6 @@ Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2), PERCENT_SCHE
 Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=3), QUANTITY_SCHEMA]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
 
-MAX_LIMIT = 500
 ORDER_FIELDS = (
     "created_at",
     "updated_at",
@@ -124,6 +130,30 @@ class InvoiceIn(BaseModel):
         | None
     ) = Field(default=None, description="The billing organisation's own invoice number")
 
+    def draft(self) -> InvoiceDraft:
+        return InvoiceDraft(
+            patient_id=self.patient_id,
+            status=self.status,
+            items=tuple(
+                LineDraft(
+                    id=item.id,
+                    description=item.description,
+                    code=item.code,
+                    quantity=item.quantity,
+                    unit_price=item.unit_price,
+                )
+                for item in self.items
+            ),
+            discount_amount=self.discount_amount,
+            discount_percent=self.discount_percent,
+            paid_amount=self.paid_amount,
+            issue_date=self.issue_date,
+            due_date=self.due_date,
+            appointment_id=self.appointment_id,
+            tags=tuple(self.tags),
+            external_id=self.external_id,
+        )
+
 
 class InvoiceItemOut(BaseModel):
     id: UUID
@@ -198,25 +228,8 @@ class InvoicePage(BaseModel):
     limit: int
     data: list[InvoiceOut]
 
-
-class InvoiceQuery(BaseModel):
-    """Filters, order and page of GET /invoice/ (the domain's view of the query string)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
-    offset: int = Field(default=0, ge=0)
-    order_by: str = "created_at"
-    search: str | None = None
-    tags: tuple[str, ...] = ()
-    patient_id: UUID | None = None
-    appointment_id: UUID | None = None
-    status: InvoiceStatus | None = None
-
-    @property
-    def descending(self) -> bool:
-        return self.order_by.startswith("-")
-
-    @property
-    def order_field(self) -> str:
-        return self.order_by.lstrip("-")
+    @classmethod
+    def of(cls, total: int, query: InvoiceQuery, invoices: list[Invoice]) -> InvoicePage:
+        return cls(
+            total=total, offset=query.offset, limit=query.limit, data=[InvoiceOut.of(i) for i in invoices]
+        )
