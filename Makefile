@@ -50,11 +50,11 @@ $(CHECKOV_STAMP): tools/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install -qq -r tools/checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
-## checkov: offline, over template.yaml and over its SAM-translated form; skips are written in the template
+## checkov: offline, over template.yaml and over its SAM-translated form; skips: .checkov.yaml's, the template's
 checkov: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m invoice_hub_local.template --cloudformation $(TRANSLATED)
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --quiet --compact
-	$(CHECKOV_VENV)/bin/checkov --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml --framework cloudformation --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term

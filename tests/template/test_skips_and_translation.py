@@ -1,4 +1,5 @@
-"""Every lint skip in the template says why, and the skips reach the translated form checkov reads."""
+"""Every lint skip says why, in the template or in .checkov.yaml, and the skips reach the translated form
+checkov reads."""
 
 from __future__ import annotations
 
@@ -10,6 +11,23 @@ from tests.report import tried
 
 # An ignored cfn-lint rule is a list item of ignore_checks; its reason is a comment on it or just above.
 _IGNORED = re.compile(r"^\s+- ([EWI][A-Z]?\d{4})\s*(#.*)?$")
+# A check skipped for every resource is a list item of .checkov.yaml's skip-check, its reason likewise.
+_SKIPPED_EVERYWHERE = re.compile(r"^\s+- (CKV2?_[A-Z]+_\d+)\s*(#.*)?$")
+
+
+def _unexplained(lines: list[str], item: re.Pattern[str]) -> tuple[int, list[str]]:
+    """How many items `item` matches, and those with no comment on them, above them, or on a list
+    item just above them (items sharing one reason)."""
+    found, unexplained = 0, []
+    for number, line in enumerate(lines):
+        match = item.match(line)
+        if not match:
+            continue
+        found += 1
+        above = lines[number - 1].strip()
+        if not match.group(2) and not (above.startswith("#") or item.match(lines[number - 1])):
+            unexplained.append(f"line {number + 1}: {match.group(1)}")
+    return found, unexplained
 
 
 def test_every_checkov_skip_says_why(written: dict[str, Any]) -> None:
@@ -29,18 +47,22 @@ def test_every_checkov_skip_says_why(written: dict[str, Any]) -> None:
 
 def test_every_cfn_lint_ignore_says_why() -> None:
     lines = (ROOT / "template.yaml").read_text(encoding="utf-8").splitlines()
-    ignored, unexplained = 0, []
-    for number, line in enumerate(lines):
-        match = _IGNORED.match(line)
-        if not match:
-            continue
-        ignored += 1
-        above = lines[number - 1].strip()
-        if not match.group(2) and not (above.startswith("#") or _IGNORED.match(lines[number - 1])):
-            unexplained.append(f"line {number + 1}: {match.group(1)}")
+    ignored, unexplained = _unexplained(lines, _IGNORED)
     assert ignored
     assert unexplained == []
     tried("template", f"{ignored} cfn-lint rule ignores, each with its reason")
+
+
+def test_every_check_skipped_everywhere_says_why() -> None:
+    """.checkov.yaml skips a check for every resource: its reason is written beside it."""
+    lines = (ROOT / ".checkov.yaml").read_text(encoding="utf-8").splitlines()
+    skipped, unexplained = _unexplained(lines, _SKIPPED_EVERYWHERE)
+    assert skipped
+    assert unexplained == []
+    tried(
+        "template",
+        f"{skipped} checkov checks skipped for every resource in .checkov.yaml, each with its reason",
+    )
 
 
 def test_translated_form_keeps_the_skips_where_checkov_looks() -> None:
@@ -50,4 +72,4 @@ def test_translated_form_keeps_the_skips_where_checkov_looks() -> None:
     stages = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     assert [s["id"] for s in stages[0]["Metadata"]["checkov"]["skip"]] == ["CKV_AWS_120"]
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert all("CKV_AWS_117" in str(f["Metadata"]["checkov"]) for f in functions)
+    assert all("CKV_AWS_116" in str(f["Metadata"]["checkov"]) for f in functions)
