@@ -40,9 +40,16 @@ def ops(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> Callable[..., 
         capsys.readouterr()
         code = main(["--local", "--endpoint-url", stack.aws_endpoint, *argv])
         captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return Run(code, _without_metrics(captured.out), captured.err)
 
     return run
+
+
+def _without_metrics(out: str) -> str:
+    """The command's own output. The local stack's functions run in this process, and a function that
+    flushes its Powertools metrics prints them on stdout (CloudWatch's embedded metric format, one JSON
+    line); on AWS those lines go to the function's log, never to an operator's terminal."""
+    return "".join(line for line in out.splitlines(keepends=True) if not line.startswith('{"_aws"'))
 
 
 @pytest.fixture
