@@ -105,6 +105,7 @@ class Holdings:
     decoda_invoice: str
     submission: str
     external_invoice: str
+    patient: str  # a patient with a contact kept
 
 
 def holdings_of(http: httpx.Client, practice: Practice) -> Holdings:
@@ -137,7 +138,14 @@ def holdings_of(http: httpx.Client, practice: Practice) -> Holdings:
         ] == "ebilled" and issued in {row["InvoiceId"] for row in sent.json()}
 
     wait_for(settled, what="the other practice's sends to settle")
-    return Holdings(draft, issued, decoda, submitted.json()["SubmissionId"], external)
+    patient = str(uuid.uuid4())
+    kept = http.put(f"/patient/{patient}/contact", json=B_CONTACT, headers=practice.headers)
+    assert kept.status_code == 200, kept.text
+    return Holdings(draft, issued, decoda, submitted.json()["SubmissionId"], external, patient)
+
+
+#: the contact practice B keeps for its patient
+B_CONTACT = {"first_name": "Bea", "email": "bea@example.org", "phone": "+15550100200"}
 
 
 def today() -> str:
@@ -166,6 +174,7 @@ def snapshot(http: httpx.Client, practice: Practice, held: Holdings) -> list[Any
             )["InvoiceStatuses"]
         ],
         body(http.get("/api/v1/billing/invoices/aborted", headers=practice.headers)),
+        body(http.get(f"/patient/{held.patient}/contact", headers=practice.headers)),
     ]
 
 
@@ -202,7 +211,14 @@ CROSS_TENANT: dict[str, Callable[[Operation, Practice, Practice, Holdings], list
     "GET /statuses/api/{version}/history": lambda op, a, b, h: [
         ("GET", op.url(a), {"params": {"SubmissionId": h.submission}}),
     ],
+    "GET /patient/{patient_id}/contact": lambda op, a, b, h: [("GET", op.url(a, patient_id=h.patient), {})],
+    "DELETE /patient/{patient_id}/contact": lambda op, a, b, h: [
+        ("DELETE", op.url(a, patient_id=h.patient), {})
+    ],
 }
+#: operations whose path id is the caller's own name for its data (a patient id is the practice's): another
+#: practice's id names nothing of theirs, and what is written under it is the caller's (its own test below)
+OWN_NAMES = frozenset({"PUT /patient/{patient_id}/contact"})
 #: operations that take no id of a practice's resource (lists, creates, sign-in, documents)
 NO_IDS = frozenset(
     {
@@ -221,8 +237,10 @@ NO_IDS = frozenset(
 
 def test_every_operation_that_takes_an_id_has_a_cross_tenant_case() -> None:
     with_ids = {op.key for op in OPERATIONS if set(op.path_parameters) - NOT_IDS}
-    assert with_ids - set(CROSS_TENANT) == set(), "an operation with a path id has no cross-tenant case"
-    unclassified = {op.key for op in OPERATIONS} - set(CROSS_TENANT) - NO_IDS
+    assert with_ids - set(CROSS_TENANT) - OWN_NAMES == set(), (
+        "an operation with a path id has no cross-tenant case"
+    )
+    unclassified = {op.key for op in OPERATIONS} - set(CROSS_TENANT) - NO_IDS - OWN_NAMES
     assert unclassified == set(), "a new operation: add its cross-tenant case, or say it takes no id"
 
 
@@ -242,6 +260,7 @@ def made_up(request: Request, b: Practice, held: Holdings) -> Request:
         held.issued_invoice,
         held.decoda_invoice,
         held.submission,
+        held.patient,
         str(b.tenant.id),
     ):
         text = text.replace(value, str(uuid.uuid4()))
@@ -280,6 +299,30 @@ def test_another_practices_ids_are_not_found_and_left_unchanged(
         f"{checked} requests on {len(CROSS_TENANT)} operations with another practice's ids: each answered"
         " exactly as a made-up id (404, or an empty history); the other practice's data unchanged",
     )
+
+
+def test_a_contact_kept_under_another_practices_patient_id_is_the_callers_own(
+    http: httpx.Client, new_practice: Callable[..., Practice]
+) -> None:
+    a, b = new_practice(), new_practice()
+    patient = str(uuid.uuid4())
+    url = f"/patient/{patient}/contact"
+    assert http.put(url, json=B_CONTACT, headers=b.headers).status_code == 200
+    # when practice A keeps a contact under the same patient id, then erases it
+    mine = http.put(url, json={"first_name": "Ann", "email": "ann@example.org"}, headers=a.headers)
+    assert mine.status_code == 200, mine.text
+    assert {k: mine.json()[k] for k in ("first_name", "email", "phone")} == {
+        "first_name": "Ann",
+        "email": "ann@example.org",
+        "phone": None,
+    }
+    assert http.get(url, headers=a.headers).json()["first_name"] == "Ann"
+    assert http.delete(url, headers=a.headers).status_code == 204
+    # then B's contact is as B kept it, and A has none
+    theirs = http.get(url, headers=b.headers).json()
+    assert {k: theirs[k] for k in B_CONTACT} == B_CONTACT
+    assert http.get(url, headers=a.headers).status_code == 404
+    tried(SUITE, "a contact kept, read and erased under another practice's patient id: the other's untouched")
 
 
 # ---------------------------------------------------------------- every list, a property

@@ -38,6 +38,7 @@ def canaries() -> dict[str, str]:
         "last_name": f"Quarrington{tag}",
         "date_of_birth": f"19{rng.randint(10, 49)}-{rng.randint(1, 12):02d}-{rng.randint(10, 28)}",
         "phone": f"+1-555-{rng.randint(1000000, 9999999)}",
+        "card": f"pm_canary{tag}",
         "email": f"ysolde.{tag}@patient.example",
         "address": f"{rng.randint(100, 999)} Canary Lane {tag}",
         "city": f"Larkhaven{tag}",
@@ -147,6 +148,27 @@ def test_canaries_through_every_endpoint_and_the_sender_never_reach_the_logs(
         headers=bearer,
     )
     call("DELETE", f"/invoice/{draft.json()['id']}", headers=bearer)
+
+    # a patient's contact: kept, merged, read, a bad one rejected for another field, erased
+    patient = str(uuid.uuid4())
+    values["phone_e164"] = values["phone"].replace("-", "")  # as it is kept (Decoda's is normalised to it)
+    contact = {
+        "first_name": values["first_name"],
+        "last_name": values["last_name"],
+        "email": values["email"],
+        "phone": values["phone_e164"],
+        "address": {"line1": values["address"], "city": values["city"]},
+        "card": values["card"],
+        "date_of_birth": values["date_of_birth"],
+    }
+    assert call("PUT", f"/patient/{patient}/contact", json=contact, headers=bearer).status_code == 200
+    call("PUT", f"/patient/{patient}/contact", json={"email": values["email"]}, headers=bearer)
+    call("GET", f"/patient/{patient}/contact", headers=bearer)
+    bad_contact = {**contact, "email": "not-an-address"}
+    echoes.append(
+        ("contact 422", call("PUT", f"/patient/{patient}/contact", json=bad_contact, headers=bearer))
+    )
+    assert call("DELETE", f"/patient/{patient}/contact", headers=bearer).status_code == 204
 
     # Decoda: create (its nested patient record), details, and a bad request
     manual = call("POST", "/billing/invoice/create", json=decoda_body(values), headers=decoda)

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: an e-mail address as far as a form can tell (one @, a dot in the domain, no spaces)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def iso_text(value: Any) -> Any:

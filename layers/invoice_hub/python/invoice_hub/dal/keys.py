@@ -94,3 +94,8 @@ def tenant_slug_key(slug: str) -> dict[str, str]:
 def credentials_of_tenant(tenant_id: UUID) -> str:
     """GSI1 partition of a tenant's keys (listing and revoking them by id)."""
     return f"{tenant_prefix(tenant_id)}#CRED"
+
+
+def patient_contact_key(tenant_id: UUID, patient_id: UUID) -> dict[str, str]:
+    """A patient's contact (PHI): the key holds only ids."""
+    return {"PK": f"{tenant_prefix(tenant_id)}#PAT#{patient_id}", "SK": "CONTACT"}

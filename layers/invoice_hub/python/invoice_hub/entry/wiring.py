@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from invoice_hub.dal.deliveries import DeliveryRepository
     from invoice_hub.dal.identity import CognitoIdentity
     from invoice_hub.dal.invoices import InvoiceRepository
+    from invoice_hub.dal.patients import PatientRepository
     from invoice_hub.dal.queue_client import SendQueue
     from invoice_hub.dal.tenants import TenantRepository
     from invoice_hub.logic.delivering import Sender
@@ -30,6 +31,12 @@ def invoices() -> InvoiceRepository:
     from invoice_hub.dal.invoices import invoice_repository
 
     return invoice_repository(get_settings())
+
+
+def patients() -> PatientRepository:
+    from invoice_hub.dal.patients import patient_repository
+
+    return patient_repository(get_settings())
 
 
 def deliveries() -> DeliveryRepository:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,8 @@ from invoice_hub.domain.delivery import Method
 from invoice_hub.entry import wiring
 from invoice_hub.logic.idempotency import fingerprint
 from invoice_hub.logic.issuing import IssueRequest
-from invoice_hub.logic.patient_bills import Charge, PatientBill
+from invoice_hub.logic.patient_bills import Charge, PatientBill, patient_uuid
+from invoice_hub.logic.patients import record_contact
 from invoice_hub.observability import logger
 
 IDEMPOTENCY_OPERATION = "decoda:create"
@@ -102,6 +104,18 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
     return found
 
 
+def _keep_contact(tenant_id: UUID, data: CreateManualInvoice) -> None:
+    """Keeps what the charges say of the invoice's patient (a charge of another patient says nothing of
+    this one)."""
+    patient = patient_uuid(tenant_id, data.patientId)
+    now = datetime.now(UTC)
+    for charge in data.charges or ():
+        given = charge.patient
+        if given is None or (charge.patientId or given.id or data.patientId) != data.patientId:
+            continue
+        record_contact(wiring.patients(), given.contact(tenant_id, patient, now))
+
+
 def create_manual_invoice(
     tenant_id: UUID, data: CreateManualInvoice, idempotency_key: str | None
 ) -> tuple[str, bool]:
@@ -120,6 +134,7 @@ def create_manual_invoice(
         message=data.message,
         rule=data.rule.model_dump(mode="json") if data.rule else None,
     )
+    _keep_contact(tenant_id, data)
     issued = wiring.patient_bills().create(
         request, bill, lambda delivery: InvoiceDetails.of(delivery, data.rule).model_dump_json()
     )

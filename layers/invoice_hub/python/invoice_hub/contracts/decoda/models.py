@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
-from invoice_hub.contracts.wire import NOT_BLANK, Number
+from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.domain.patient import PatientContact, PostalAddress, e164
 
 
 class InvoiceMethod(StrEnum):
@@ -26,13 +36,106 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Cents = Annotated[int, Field(ge=0, le=99_999_999_999), Number]
 
 
+def _phone_or_none(value: str | None) -> str | None:
+    try:
+        return e164(value) if value else None
+    except ValueError:
+        return None
+
+
+def _email_or_none(value: str | None) -> str | None:
+    return value if value and re.fullmatch(EMAIL_PATTERN, value) else None
+
+
+def _date_or_none(value: object) -> date | None:
+    """Any text (the document says so); kept as a date when it starts with one."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 254:
+        raise ValueError("Input should be a text of at most 254 characters")
+    try:
+        return date.fromisoformat(value.strip()[:10]) if ISO_DATE.match(value.strip()) else None
+    except ValueError:
+        return None
+
+
+def _none_if_blank(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+#: Decoda's patient record is Decoda's: any text is taken, what reads as a name, an address, an e-mail,
+#: a phone number or a date is kept, and what does not is not (a send that needs it then fails saying it
+#: is missing); an empty field says nothing
+BlankIsNone = BeforeValidator(_none_if_blank)
+ContactText = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None, BlankIsNone
+]
+Kept = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None
+
+
+class PatientDetail(BaseModel):
+    """The charge's patient as Decoda sends it. What the channels need is kept as the patient's contact
+    (patient data: encrypted at rest, never logged, erasable); the rest of it (medications, tags, meta,
+    ...) is accepted and dropped, never stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(default=None, max_length=128)
+    firstName: ContactText = None
+    lastName: ContactText = None
+    phoneNumber: Annotated[Kept, AfterValidator(_phone_or_none)] = Field(
+        default=None, description="Kept in E.164 when it reads as a phone number (10 digits: +1)"
+    )
+    email: Annotated[Kept, AfterValidator(_email_or_none)] = Field(
+        default=None, description="Kept when it reads as an e-mail address"
+    )
+    address: ContactText = None
+    addressLineTwo: ContactText = None
+    city: ContactText = None
+    state: ContactText = None
+    zipCode: Annotated[
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None, BlankIsNone
+    ] = None
+    country: ContactText = None
+    dateOfBirth: Annotated[
+        date | None,
+        BeforeValidator(_date_or_none),
+        WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 254}, {"type": "null"}]}),
+    ] = Field(default=None, description="Kept when it reads as an ISO 8601 date (yyyy-mm-dd...)")
+
+    def contact(self, tenant_id: UUID, patient_id: UUID, now: datetime) -> PatientContact:
+        return PatientContact(
+            tenant_id=tenant_id,
+            patient_id=patient_id,
+            first_name=self.firstName or None,
+            last_name=self.lastName or None,
+            email=self.email or None,
+            phone=self.phoneNumber,
+            address=(
+                PostalAddress(
+                    line1=self.address,
+                    line2=self.addressLineTwo or None,
+                    city=self.city or None,
+                    state=self.state or None,
+                    zip_code=self.zipCode or None,
+                    country=self.country or None,
+                )
+                if self.address
+                else None
+            ),
+            date_of_birth=self.dateOfBirth,
+            updated_at=now,
+        )
+
+
 class ChargeDetail(BaseModel):
-    """A charge to invoice. Only what billing needs is read; the rest of Decoda's charge (its nested
-    patient with name, phone, date of birth, ...) is accepted and dropped, never stored."""
+    """A charge to invoice. Only what billing needs is read, and the patient's contact; the rest of
+    Decoda's charge is accepted and dropped, never stored."""
 
     model_config = ConfigDict(extra="ignore")
 
     patientId: str | None = Field(default=None, max_length=128)
+    patient: PatientDetail | None = None
     id: str | None = Field(default=None, max_length=128)
     totalOutstanding: Cents | None = None
     total: Cents = 0
