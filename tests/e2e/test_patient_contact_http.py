@@ -174,3 +174,20 @@ def test_a_decoda_patient_field_that_is_not_one_is_not_kept(http: httpx.Client, 
         None,
         None,
     )
+
+
+def test_what_several_charges_say_of_the_patient_is_kept_together(
+    http: httpx.Client, practice: Practice
+) -> None:
+    body = {
+        "patientId": "pat_two",
+        "message": "Your invoice",
+        "invoiceMethod": "SMS",
+        "charges": [
+            {"totalOutstanding": 100, "patient": {"firstName": "Two", "email": "two@example.org"}},
+            {"totalOutstanding": 200, "patientId": "pat_two", "patient": {"phoneNumber": "+44 20 7946 0958"}},
+        ],
+    }
+    assert http.post("/billing/invoice/create", json=body, headers=practice.decoda_headers).status_code == 200
+    kept = http.get(url(str(patient_uuid(practice.tenant.id, "pat_two"))), headers=practice.headers).json()
+    assert (kept["first_name"], kept["email"], kept["phone"]) == ("Two", "two@example.org", "+442079460958")

@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.contracts import fastapi_style, responses
-from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
+from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails, PatientDetail
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
@@ -105,15 +105,18 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
 
 
 def _keep_contact(tenant_id: UUID, data: CreateManualInvoice) -> None:
-    """Keeps what the charges say of the invoice's patient (a charge of another patient says nothing of
-    this one)."""
-    patient = patient_uuid(tenant_id, data.patientId)
-    now = datetime.now(UTC)
+    """Keeps what the charges say of the invoice's patient, in one write (a later charge's field over an
+    earlier one's; a charge of another patient says nothing of this one)."""
+    given: dict[str, object] = {}
     for charge in data.charges or ():
-        given = charge.patient
-        if given is None or (charge.patientId or given.id or data.patientId) != data.patientId:
-            continue
-        record_contact(wiring.patients(), given.contact(tenant_id, patient, now))
+        patient = charge.patient
+        if patient is not None and (charge.patientId or patient.id or data.patientId) == data.patientId:
+            given.update(patient.model_dump(mode="json", exclude_none=True, exclude={"id"}))
+    if given:
+        contact = PatientDetail.model_validate(given).contact(
+            tenant_id, patient_uuid(tenant_id, data.patientId), datetime.now(UTC)
+        )
+        record_contact(wiring.patients(), contact)
 
 
 def create_manual_invoice(
