@@ -55,7 +55,7 @@ def test_create_with_charges_sends_to_the_patient(
     received = [s for s in stack.external.received()["received"] if s["idempotency_key"] == details["id"]]
     assert received[0]["path"] == f"/patients/{practice.tenant.slug}"
     assert received[0]["body"]["message"] == "Your invoice from the practice"
-    assert "Ann" not in str(received[0]["body"])  # the charge's nested patient record is not kept
+    assert "Ann" not in str(received[0]["body"])  # the patient's contact (kept apart) is not in the send
 
 
 def test_without_charges_the_patients_outstanding_balance_is_billed(
