@@ -3,6 +3,7 @@
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import ExecuteAction, InvoiceDetails
+from invoice_hub.entry import wiring
 from invoice_hub.logic.delivery_actions import Action, execute
 
 app = decoda_api.resolver()
@@ -26,8 +27,8 @@ app = decoda_api.resolver()
 )
 def execute_action(action: ExecuteAction) -> list[InvoiceDetails]:
     changed = execute(
-        decoda_api.deliveries(),
-        decoda_api.queue(),
+        wiring.deliveries(),
+        wiring.queue(),
         decoda_api.tenant(app),
         action.invoiceSetIds,
         Action(action.actionType),

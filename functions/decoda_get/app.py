@@ -5,6 +5,7 @@ from uuid import UUID
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
+from invoice_hub.entry import wiring
 
 app = decoda_api.resolver()
 
@@ -24,7 +25,7 @@ app = decoda_api.resolver()
     },
 )
 def get(id: UUID) -> InvoiceDetails:
-    delivery = decoda_api.deliveries().get(decoda_api.tenant(app), id)
+    delivery = wiring.deliveries().get(decoda_api.tenant(app), id)
     rule = RuleDetails.model_validate(delivery.rule) if delivery.rule else None
     return InvoiceDetails.of(delivery, rule)
 

@@ -4,6 +4,7 @@ from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import InvoiceDetails, RetryMethod
 from invoice_hub.domain.delivery import Method
+from invoice_hub.entry import wiring
 from invoice_hub.logic.delivery_actions import retry_with
 
 app = decoda_api.resolver()
@@ -27,8 +28,8 @@ app = decoda_api.resolver()
 )
 def retry(body: RetryMethod) -> InvoiceDetails:
     delivery = retry_with(
-        decoda_api.deliveries(),
-        decoda_api.queue(),
+        wiring.deliveries(),
+        wiring.queue(),
         decoda_api.tenant(app),
         body.invoiceId,
         Method(body.invoiceMethod),

@@ -5,6 +5,7 @@ from uuid import UUID
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import InvoiceDetails
+from invoice_hub.entry import wiring
 from invoice_hub.logic.delivery_actions import send_now
 
 app = decoda_api.resolver()
@@ -26,9 +27,7 @@ app = decoda_api.resolver()
     },
 )
 def send(id: UUID) -> InvoiceDetails:
-    return InvoiceDetails.of(
-        send_now(decoda_api.deliveries(), decoda_api.queue(), decoda_api.tenant(app), id)
-    )
+    return InvoiceDetails.of(send_now(wiring.deliveries(), wiring.queue(), decoda_api.tenant(app), id))
 
 
 lambda_handler = decoda_api.entry_point(app)

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.invoice_api import facade as invoice_api
+from invoice_hub.entry import wiring
 from invoice_hub.logic.invoices import delete_invoice
 
 app = invoice_api.resolver()
@@ -25,7 +26,7 @@ app = invoice_api.resolver()
     },
 )
 def delete(id: UUID) -> Response[None]:
-    delete_invoice(invoice_api.repository(), invoice_api.principal(app).tenant_id, id)
+    delete_invoice(wiring.invoices(), invoice_api.principal(app).tenant_id, id)
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceOut
+from invoice_hub.entry import wiring
 from invoice_hub.logic.invoices import get_invoice
 
 app = invoice_api.resolver()
@@ -25,7 +26,7 @@ app = invoice_api.resolver()
     },
 )
 def get(id: UUID) -> Response[Any]:
-    invoice = get_invoice(invoice_api.repository(), invoice_api.principal(app).tenant_id, id)
+    invoice = get_invoice(wiring.invoices(), invoice_api.principal(app).tenant_id, id)
     return invoice_api.invoice_response(invoice)
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoicePage, OrderBy
 from invoice_hub.domain.invoice import MAX_LIMIT, InvoiceQuery, InvoiceStatus
+from invoice_hub.entry import wiring
 from invoice_hub.logic.invoices import list_invoices
 
 app = invoice_api.resolver()
@@ -46,7 +47,7 @@ def list_all(
         appointment_id=appointment_id,
         status=status,
     )
-    total, invoices = list_invoices(invoice_api.repository(), invoice_api.principal(app).tenant_id, query)
+    total, invoices = list_invoices(wiring.invoices(), invoice_api.principal(app).tenant_id, query)
     return InvoicePage.of(total, query, invoices)
 
 

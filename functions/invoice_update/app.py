@@ -45,9 +45,7 @@ def update(
     ] = None,
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
-    updated = update_invoice(
-        invoice_api.repository(), tenant_id, id, invoice.draft(), if_match, wiring.outbox()
-    )
+    updated = update_invoice(wiring.invoices(), tenant_id, id, invoice.draft(), if_match, wiring.outbox())
     return invoice_api.invoice_response(updated)
 
 

@@ -44,10 +44,6 @@ class PatientContact(BaseModel):
     card: str | None = None  # the card on file: a payment processor's payment method id
     updated_at: datetime
 
-    @property
-    def name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
-
     def missing_for(self, method: Method) -> str | None:
         """What a send by `method` needs and this contact lacks, said without patient data; None if
         nothing."""

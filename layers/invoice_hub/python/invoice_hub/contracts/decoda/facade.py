@@ -16,8 +16,7 @@ from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails, PatientDetail
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
-from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
-from invoice_hub.dal.queue_client import SendQueue
+from invoice_hub.dal.deliveries import DeliveryNotFound
 from invoice_hub.domain import errors
 from invoice_hub.domain.delivery import Method
 from invoice_hub.entry import wiring
@@ -142,11 +141,3 @@ def create_manual_invoice(
         request, bill, lambda delivery: InvoiceDetails.of(delivery, data.rule).model_dump_json()
     )
     return issued.body, issued.replayed
-
-
-def deliveries() -> DeliveryRepository:
-    return wiring.deliveries()
-
-
-def queue() -> SendQueue:
-    return wiring.queue()

@@ -25,7 +25,6 @@ from invoice_hub.contracts.http import (
     proxy_response,
 )
 from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
-from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.domain import errors
 from invoice_hub.domain.invoice import Invoice
 from invoice_hub.entry import wiring
@@ -124,10 +123,6 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     if not isinstance(found, Principal):  # a route wired without `authenticated`: a bug, not a client error
         raise RuntimeError("route is not behind bearer authentication")
     return found
-
-
-def repository() -> InvoiceRepository:
-    return wiring.invoices()
 
 
 def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Any]:
