@@ -33,7 +33,7 @@ def execute_action(action: ExecuteAction) -> list[InvoiceDetails]:
         action.invoiceSetIds,
         Action(action.actionType),
     )
-    return [InvoiceDetails.of(delivery) for delivery in changed]
+    return [decoda_api.details(delivery) for delivery in changed]
 
 
 lambda_handler = decoda_api.entry_point(app)

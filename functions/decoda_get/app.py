@@ -27,7 +27,7 @@ app = decoda_api.resolver()
 def get(id: UUID) -> InvoiceDetails:
     delivery = wiring.deliveries().get(decoda_api.tenant(app), id)
     rule = RuleDetails.model_validate(delivery.rule) if delivery.rule else None
-    return InvoiceDetails.of(delivery, rule)
+    return decoda_api.details(delivery, rule)
 
 
 lambda_handler = decoda_api.entry_point(app)

@@ -34,7 +34,7 @@ def retry(body: RetryMethod) -> InvoiceDetails:
         body.invoiceId,
         Method(body.invoiceMethod),
     )
-    return InvoiceDetails.of(delivery)
+    return decoda_api.details(delivery)
 
 
 lambda_handler = decoda_api.entry_point(app)

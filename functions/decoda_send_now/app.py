@@ -27,7 +27,7 @@ app = decoda_api.resolver()
     },
 )
 def send(id: UUID) -> InvoiceDetails:
-    return InvoiceDetails.of(send_now(wiring.deliveries(), wiring.queue(), decoda_api.tenant(app), id))
+    return decoda_api.details(send_now(wiring.deliveries(), wiring.queue(), decoda_api.tenant(app), id))
 
 
 lambda_handler = decoda_api.entry_point(app)

@@ -16,7 +16,8 @@ app = invoice_api.resolver()
     "/patient/<patient_id>/contact",
     summary="Erase a patient's contact",
     description=(
-        "Removes every contact field kept for the patient; invoices and sends stay, by the patient's id."
+        "Removes every contact field kept for the patient, and the invoice documents that show the "
+        "patient's name; invoices and sends stay, by the patient's id."
     ),
     tags=[invoice_api.TAG],
     security=invoice_api.SECURITY,
@@ -28,7 +29,7 @@ app = invoice_api.resolver()
     },
 )
 def delete(patient_id: UUID) -> Response[None]:
-    erase_contact(wiring.patients(), invoice_api.principal(app).tenant_id, patient_id)
+    erase_contact(wiring.patients(), invoice_api.principal(app).tenant_id, patient_id, wiring.documents())
     return Response(status_code=204)
 
 

@@ -31,11 +31,25 @@ class DemoUser:
 
 #: the payer hub's token, as operators store destination credentials: an SSM SecureString
 PAYER_HUB_TOKEN_PARAMETER = "/invoice-hub/dev/destinations/demo-payer-hub/token"
+#: the channels' provider keys (the template's *_KEY_PARAMETER names for Stage dev), for the local fakes
+PROVIDER_KEYS = {
+    "/invoice-hub/dev/providers/voice/api-key": "local-voice-key",
+    "/invoice-hub/dev/providers/print-mail/api-key": "local-print-mail-key",
+    "/invoice-hub/dev/providers/stripe/secret-key": "sk_test_local",
+}
+
+
+def email_identity(slug: str) -> str:
+    """The practice's sending address, verified in the local SES (moto) by `seed`."""
+    return f"billing@{slug}.invoice-hub.local"
 
 
 def local_tenant(tenant_id: uuid.UUID, slug: str, name: str, external_url: str) -> Tenant:
     """A practice whose payer hub and patient channel are the fake external systems."""
-    return tenant_at(tenant_id, slug, name, external_url, PAYER_HUB_TOKEN_PARAMETER)
+    tenant = tenant_at(tenant_id, slug, name, external_url, PAYER_HUB_TOKEN_PARAMETER)
+    return tenant.model_copy(
+        update={"address": "1 Harbour Street, Springfield, IL 62701", "email_identity": email_identity(slug)}
+    )
 
 
 def demo_tenants(external_url: str) -> tuple[Tenant, ...]:
@@ -66,14 +80,18 @@ def ensure_user(cognito: Any, pool_id: str, tenant: Tenant, email: str, password
     directory.ensure_user(email, password, [group, ADMIN_GROUP] if admin else [group])
 
 
-def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: str) -> None:
+def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: str, ses: Any = None) -> None:
     ssm.put_parameter(
         Name=PAYER_HUB_TOKEN_PARAMETER, Value="local-payer-hub-token", Type="SecureString", Overwrite=True
     )
+    for name, value in PROVIDER_KEYS.items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     tenants = TenantRepository(table_name)
     by_slug = {tenant.slug: tenant for tenant in demo_tenants(external_url)}
     for tenant in by_slug.values():
         tenants.put(tenant)
+        if ses is not None and tenant.email_identity:
+            verify_identity(ses, tenant.email_identity)
     for user in DEMO_USERS:
         ensure_user(cognito, pool_id, by_slug[user.tenant_slug], user.email, user.password, user.admin)
     credentials = CredentialRepository(table_name)
@@ -81,3 +99,8 @@ def seed(cognito: Any, ssm: Any, pool_id: str, table_name: str, external_url: st
         credentials.put(key, Credential(kind="api-key", tenant_id=by_slug[slug].id, name=slug))
     for slug, producer, key in DEMO_PROVIDER_KEYS:
         credentials.put(key, Credential(kind="provider-key", tenant_id=by_slug[slug].id, name=producer))
+
+
+def verify_identity(ses: Any, address: str) -> None:
+    """The address as a verified SES identity (moto verifies at once; on AWS the owner clicks a link)."""
+    ses.verify_email_identity(EmailAddress=address)

@@ -96,7 +96,13 @@ class LocalStack:
         self.aws_port = self._aws.port
         os.environ.update(aws_environment(self.aws_endpoint))
         self.external = FakeExternal(HOST, self.external_port).start()
-        self.stack = load_stack(overrides=LOCAL_PARAMETERS)
+        # the channels' HTTP providers (voice, print-and-mail, Stripe) are the fake external server's
+        providers = {
+            "VoiceApiUrl": self.external.url,
+            "PrintMailApiUrl": self.external.url,
+            "StripeApiBase": self.external.url,
+        }
+        self.stack = load_stack(overrides={**LOCAL_PARAMETERS, **providers})
         provisioner = Provisioner(self.stack, self.aws_endpoint)
         self.resolved = provisioner.build()
         env = provisioner.function_environment()
@@ -105,7 +111,12 @@ class LocalStack:
         self.environment = env
         os.environ.update(env)
         seed.seed(
-            self.cognito(), self.client("ssm"), env["USER_POOL_ID"], env["TABLE_NAME"], self.external.url
+            self.cognito(),
+            self.client("ssm"),
+            env["USER_POOL_ID"],
+            env["TABLE_NAME"],
+            self.external.url,
+            ses=self.client("ses"),
         )
         self._http = make_server(HOST, self.port, Gateway(self.stack), threaded=True)
         self.port = self._http.server_port

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from invoice_hub import metrics
+from invoice_hub.connectors.base import Parcel
 from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.dynamo import busy, throttling_as_busy
 from invoice_hub.domain.delivery import Delivery, Destination, Method
@@ -77,9 +78,9 @@ def test_the_status_check_tells_delivered_from_not_received_without_sending(fake
     connector = HttpConnector(5.0)
     delivery = delivery_to(f"{fake.url}/payer-hub/t-1")
 
-    assert connector.status(delivery, None).found == "not_received"
-    sent = connector.send(delivery, None)
-    check = connector.status(delivery, None)
+    assert connector.status(Parcel(delivery)).found == "not_received"
+    sent = connector.send(Parcel(delivery))
+    check = connector.status(Parcel(delivery))
 
     assert sent.ok
     assert (check.found, check.external_reference) == ("delivered", sent.external_reference)
@@ -90,18 +91,18 @@ def test_the_status_check_tells_delivered_from_not_received_without_sending(fake
     elsewhere = delivery.model_copy(
         update={"destination": delivery.destination.model_copy(update={"endpoint_url": f"{fake.url}/sms"})}
     )
-    assert connector.status(elsewhere, None).found == "not_received"
+    assert connector.status(Parcel(elsewhere)).found == "not_received"
 
 
 def test_a_status_check_that_says_nothing_is_unknown(fake: FakeExternal) -> None:
     fake.reset()
     connector = HttpConnector(2.0)
     delivery = delivery_to(f"{fake.url}/payer-hub/t-2")
-    connector.send(delivery, None)
+    connector.send(Parcel(delivery))
 
     fake.control("fail")
     try:
-        assert connector.status(delivery, None).found == "unknown"
+        assert connector.status(Parcel(delivery)).found == "unknown"
     finally:
         fake.control("ok")
 
@@ -109,10 +110,10 @@ def test_a_status_check_that_says_nothing_is_unknown(fake: FakeExternal) -> None
         return httpx.Response(200, text="<html>hub</html>")
 
     connector.client = httpx.Client(transport=httpx.MockTransport(page))
-    assert connector.status(delivery, None).found == "unknown"
+    assert connector.status(Parcel(delivery)).found == "unknown"
     connector.client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(405)))
-    assert connector.status(delivery, None).found == "unknown"
-    assert connector.status(delivery_to("http://127.0.0.1:9/hub"), None).found == "unknown"
+    assert connector.status(Parcel(delivery)).found == "unknown"
+    assert connector.status(Parcel(delivery_to("http://127.0.0.1:9/hub"))).found == "unknown"
 
 
 # -- metrics ------------------------------------------------------------------------------------------

@@ -20,12 +20,11 @@ import httpx
 import pytest
 
 from invoice_hub.config import get_settings
-from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, send_queue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus
-from invoice_hub.entry.wiring import read_credential, sender
-from invoice_hub.logic.delivering import Sender, SendPolicy
+from invoice_hub.entry.wiring import sender
+from invoice_hub.logic.delivering import SendPolicy
 from invoice_hub.logic.outbox import new_delivery
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
@@ -33,6 +32,7 @@ from tests.conftest import Practice, invoice_body
 from tests.faults.conftest import CODES, Throttle, persistent
 from tests.polling import wait_for
 from tests.report import tried
+from tests.senders import sender_with
 
 S = DeliveryStatus
 
@@ -80,7 +80,7 @@ def test_a_send_whose_store_is_throttled_is_delivered_once(
         dlq_retention=timedelta(days=14),
         stuck_after=timedelta(seconds=settings.stuck_after_seconds),
     )
-    sending = Sender(repo, send_queue(settings), HttpConnector(5.0), read_credential, policy, clock)
+    sending = sender_with(repo, send_queue(settings), policy, clock)
 
     def fresh() -> Delivery:
         destination = practice.tenant.destinations[0]

@@ -39,12 +39,12 @@ import boto3
 import pytest
 
 from invoice_hub.config import Settings, get_settings
-from invoice_hub.connectors.http import HttpConnector, SendResult
+from invoice_hub.connectors.base import Parcel, SendResult
+from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
 from invoice_hub.entry.send_consumer import lambda_handler
-from invoice_hub.entry.wiring import read_credential
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivering import Sender, SendPolicy
 from invoice_hub.logic.outbox import new_delivery
@@ -55,6 +55,7 @@ from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
 from tests.polling import wait_for
+from tests.senders import sender_with
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -261,7 +262,7 @@ def private_sending(stack: LocalStack, sqs: SQSClient) -> Iterator[Callable[...,
             dlq_retention=timedelta(seconds=settings().dlq_retention_seconds),
             stuck_after=timedelta(seconds=settings().stuck_after_seconds),
         )
-        sender = Sender(repo, queue, HttpConnector(5.0), read_credential, policy, clock=clock)
+        sender = sender_with(repo, queue, policy, clock)
         return PrivateSending(sqs=sqs, clock=clock, repo=repo, queue=queue, sender=sender)
 
     with stack.schedule_paused():
@@ -759,8 +760,8 @@ class Killed(Exception):
 
 
 class DyingConnector(HttpConnector):
-    def send(self, delivery: Delivery, credential: str | None) -> SendResult:
-        raise Killed(str(delivery.id))
+    def send(self, parcel: Parcel) -> SendResult:
+        raise Killed(str(parcel.delivery.id))
 
 
 def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_schedule(
@@ -787,13 +788,8 @@ def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_sched
     # when the DLQ is re-driven from the console (no API call) and the Sender dies sending it
     sqs.start_message_move_task(SourceArn=sending.queue.dlq_arn)
     wait_for(lambda: sending.dlq_depth() == 0 and sending.move_tasks_done(), what="the console re-drive")
-    dying = Sender(
-        sending.repo,
-        sending.queue,
-        DyingConnector(5.0),
-        read_credential,
-        sending.sender.policy,
-        sending.clock,
+    dying = sender_with(
+        sending.repo, sending.queue, sending.sender.policy, sending.clock, payer_hubs=DyingConnector(5.0)
     )
     [message] = sqs.receive_message(
         QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
@@ -909,7 +905,7 @@ def test_sender_resending_after_a_crash_is_recognised_as_a_duplicate(
     repo.create([delivery])
     claimed = states.attempt(delivery, crashed_at, crashed_at + timedelta(seconds=30))
     repo.save(claimed)
-    first = HttpConnector(5.0).send(claimed, None)
+    first = HttpConnector(5.0).send(Parcel(claimed))
     assert first.ok
     [first_send] = sends_of(stack, delivery.id)
     assert first_send["delivered"]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from invoice_hub.connectors.base import Parcel
 from invoice_hub.connectors.http import HttpConnector, retry_after_seconds
 from invoice_hub.domain.delivery import Delivery, Destination, Method
 
@@ -43,7 +44,7 @@ def test_a_2xx_is_sent_with_the_external_reference_and_the_idempotency_key() -> 
         return httpx.Response(201, json={"id": "ext-42"})
 
     sent = delivery()
-    result = connector(httpx.MockTransport(answer)).send(sent, "secret-token")
+    result = connector(httpx.MockTransport(answer)).send(Parcel(sent, "secret-token"))
     assert result.ok
     assert result.external_reference == "ext-42"
     assert seen[0].headers["Idempotency-Key"] == str(sent.id)
@@ -65,7 +66,7 @@ def test_a_2xx_is_sent_with_the_external_reference_and_the_idempotency_key() -> 
     ],
 )
 def test_4xx_other_than_408_and_429_is_permanent(status: int, permanent: bool) -> None:
-    result = connector(httpx.MockTransport(lambda _: httpx.Response(status))).send(delivery(), None)
+    result = connector(httpx.MockTransport(lambda _: httpx.Response(status))).send(Parcel(delivery()))
     assert not result.ok
     assert result.permanent is permanent
     assert str(status) in result.reason
@@ -73,7 +74,7 @@ def test_4xx_other_than_408_and_429_is_permanent(status: int, permanent: bool) -
 
 def test_throttling_honours_retry_after() -> None:
     answer = httpx.MockTransport(lambda _: httpx.Response(429, headers={"Retry-After": "7"}))
-    assert connector(answer).send(delivery(), None).retry_after == 7
+    assert connector(answer).send(Parcel(delivery())).retry_after == 7
 
 
 def test_timeouts_and_connection_failures_are_transient() -> None:
@@ -83,8 +84,8 @@ def test_timeouts_and_connection_failures_are_transient() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    assert connector(httpx.MockTransport(slow)).send(delivery(), None).reason == "timeout"
-    result = connector(httpx.MockTransport(down)).send(delivery(), None)
+    assert connector(httpx.MockTransport(slow)).send(Parcel(delivery())).reason == "timeout"
+    result = connector(httpx.MockTransport(down)).send(Parcel(delivery()))
     assert not result.permanent
     assert result.reason == "connection failed: ConnectError"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Settings(BaseModel):
@@ -31,6 +31,31 @@ class Settings(BaseModel):
         default=900, ge=1, description="PENDING this long after queueing: enqueue again"
     )
     dlq_retention_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    # documents and channels (the Sender and the functions that serve a PDF)
+    documents_bucket: str | None = None
+    document_url_seconds: int = Field(default=300, ge=1, le=3600, description="a presigned PDF URL's life")
+    payment_link_base: str = Field(default="https://pay.invoice-hub.example/invoices", pattern=r"^https?://")
+    ses_configuration_set: str | None = None
+    sms_sender_id: str | None = None
+    voice_api_url: str | None = None
+    voice_api_key_parameter: str | None = None
+    print_mail_api_url: str | None = None
+    print_mail_api_key_parameter: str | None = None
+    stripe_api_key_parameter: str | None = None
+    stripe_api_base: str | None = None  # Stripe's own by default; the local stack's fake
+
+    @field_validator(
+        "ses_configuration_set",
+        "sms_sender_id",
+        "voice_api_url",
+        "print_mail_api_url",
+        "stripe_api_base",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """A template parameter left empty ("") means: not configured."""
+        return None if value == "" else value
 
     def queue_urls(self) -> tuple[str, str, str]:
         """(SendQueue URL, SendDLQ URL, SendDLQ ARN); a function without them is misconfigured."""

@@ -1,4 +1,4 @@
-"""One HTTP connector for every destination: a POST of the delivery to the destination's endpoint.
+"""The payer hubs' connector (EBILL): a POST of the delivery to the destination's endpoint.
 
 Every send carries the delivery id as `Idempotency-Key`, so a repeated send (a crash after the external
 2xx, a duplicate message) is recognised by the external system instead of being billed twice. Before
@@ -10,36 +10,17 @@ reference) says nothing, and the resend relies on the key alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
+from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
 from invoice_hub.domain.delivery import Delivery
 
 #: 4xx answers that are worth retrying (timeouts and throttling); every other 4xx is permanent
 TRANSIENT_CLIENT_ERRORS = frozenset({408, 429})
-
-
-@dataclass(frozen=True)
-class SendResult:
-    ok: bool
-    permanent: bool = False
-    reason: str = ""
-    external_reference: str | None = None
-    retry_after: int | None = None
-    confirmed: bool = False  # not sent now: the external system confirmed an earlier send had arrived
-
-
-@dataclass(frozen=True)
-class StatusCheck:
-    """What the external system says about an earlier send: delivered (with its reference), not received,
-    or nothing usable (`unknown`)."""
-
-    found: Literal["delivered", "not_received", "unknown"]
-    external_reference: str | None = None
 
 
 def payload(delivery: Delivery) -> dict[str, Any]:
@@ -95,15 +76,34 @@ def classify(response: httpx.Response) -> SendResult:
     )
 
 
+def http_client(timeout_seconds: float) -> httpx.Client:
+    """One client per container for every HTTP provider: connections are pooled and reused."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds)),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        follow_redirects=False,
+    )
+
+
+def post(client: httpx.Client, url: str, **request: Any) -> SendResult | httpx.Response:
+    """The provider's answer, or the result of a send that got none (a timeout, a refused connection)."""
+    try:
+        return client.post(url, **request)
+    except httpx.TimeoutException:
+        return SendResult(ok=False, reason="timeout")
+    except httpx.TransportError as error:
+        return SendResult(ok=False, reason=f"connection failed: {type(error).__name__}")
+
+
 class HttpConnector:
-    """One client per container: connections are pooled and reused across invocations."""
+    idempotent = True
 
     def __init__(self, timeout_seconds: float) -> None:
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds)),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-            follow_redirects=False,
-        )
+        self.client = http_client(timeout_seconds)
+
+    @staticmethod
+    def credential_name(delivery: Delivery) -> str | None:
+        return delivery.destination.credential_parameter
 
     @staticmethod
     def headers(delivery: Delivery, credential: str | None) -> dict[str, str]:
@@ -112,8 +112,9 @@ class HttpConnector:
             headers["Authorization"] = f"Bearer {credential}"
         return headers
 
-    def status(self, delivery: Delivery, credential: str | None) -> StatusCheck:
+    def status(self, parcel: Parcel) -> StatusCheck:
         """Whether an earlier send of this delivery reached the external system (asked, never sent)."""
+        delivery, credential = parcel.delivery, parcel.credential
         try:
             response = self.client.get(
                 delivery.destination.endpoint_url, headers=self.headers(delivery, credential)
@@ -127,14 +128,12 @@ class HttpConnector:
             return StatusCheck("not_received")
         return StatusCheck("unknown")
 
-    def send(self, delivery: Delivery, credential: str | None) -> SendResult:
-        headers = self.headers(delivery, credential)
-        try:
-            response = self.client.post(
-                delivery.destination.endpoint_url, json=payload(delivery), headers=headers
-            )
-        except httpx.TimeoutException:
-            return SendResult(ok=False, reason="timeout")
-        except httpx.TransportError as error:
-            return SendResult(ok=False, reason=f"connection failed: {type(error).__name__}")
-        return classify(response)
+    def send(self, parcel: Parcel) -> SendResult:
+        delivery = parcel.delivery
+        answer = post(
+            self.client,
+            delivery.destination.endpoint_url,
+            json=payload(delivery),
+            headers=self.headers(delivery, parcel.credential),
+        )
+        return answer if isinstance(answer, SendResult) else classify(answer)

@@ -202,16 +202,22 @@ class DeliveryRepository:
             with throttling_as_busy():
                 self.client.transact_write_items(TransactItems=items)
 
+    def save_request(self, delivery: Delivery) -> dict[str, Any]:
+        """The transaction item of `save` (for a transaction with what the outcome changes)."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self.to_item(delivery),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": to_item({":expected": delivery.version - 1}),
+            }
+        }
+
     def save(self, delivery: Delivery) -> None:
         """Writes the next state, only if nobody wrote since the version before it."""
         try:
             with throttling_as_busy():
-                self.client.put_item(
-                    TableName=self.table,
-                    Item=self.to_item(delivery),
-                    ConditionExpression="version = :expected",
-                    ExpressionAttributeValues=to_item({":expected": delivery.version - 1}),
-                )
+                self.client.put_item(**self.save_request(delivery)["Put"])
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise VersionConflict("the delivery changed meanwhile") from error

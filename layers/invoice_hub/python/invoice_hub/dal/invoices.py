@@ -366,26 +366,36 @@ class InvoiceRepository:
         return filters, values, names
 
     # -- write ---------------------------------------------------------------------------------------
-    def replace(self, invoice: Invoice, expected_version: int, also: Sequence[dict[str, Any]] = ()) -> None:
-        """Writes the new state only if nobody wrote since `expected_version` was read; with `also` (the
-        deliveries an issue creates) in the same transaction."""
-        put: dict[str, Any] = {
+    def replace_request(self, invoice: Invoice, expected_version: int) -> dict[str, Any]:
+        """The conditional put of the invoice's new state (only if nobody wrote since the version read)."""
+        return {
             "TableName": self.table,
             "Item": invoice_to_item(invoice),
             "ConditionExpression": "version = :expected",
             "ExpressionAttributeValues": to_item({":expected": expected_version}),
         }
+
+    def replace(self, invoice: Invoice, expected_version: int, also: Sequence[dict[str, Any]] = ()) -> None:
+        """Writes the new state only if nobody wrote since `expected_version` was read; with `also` (the
+        deliveries an issue creates) in the same transaction."""
+        self.replace_all([(invoice, expected_version)], also)
+
+    def replace_all(
+        self, invoices: Sequence[tuple[Invoice, int]], also: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        """Several invoices' new states (each on the version read) and `also`, all or none."""
+        puts = [self.replace_request(invoice, expected) for invoice, expected in invoices]
         try:
             with throttling_as_busy():
-                if also:
-                    items: Any = [{"Put": put}, *also]
-                    self.client.transact_write_items(TransactItems=items)
+                if len(puts) == 1 and not also:
+                    self.client.put_item(**puts[0])
                 else:
-                    self.client.put_item(**put)
+                    items: Any = [*({"Put": put} for put in puts), *also]
+                    self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             conflict = error_code(error) == "ConditionalCheckFailedException" or (
                 error_code(error) == "TransactionCanceledException"
-                and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
+                and "ConditionalCheckFailed" in cancellation_codes(error)
             )
             if conflict:
                 raise VersionConflict(

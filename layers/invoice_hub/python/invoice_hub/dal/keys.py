@@ -99,3 +99,11 @@ def credentials_of_tenant(tenant_id: UUID) -> str:
 def patient_contact_key(tenant_id: UUID, patient_id: UUID) -> dict[str, str]:
     """A patient's contact (PHI): the key holds only ids."""
     return {"PK": f"{tenant_prefix(tenant_id)}#PAT#{patient_id}", "SK": "CONTACT"}
+
+
+def document_key(tenant_id: UUID, invoice_id: UUID, invoice_version: int, contact_stamp: int) -> str:
+    return f"documents/{tenant_id}/{invoice_id}/v{invoice_version}-c{contact_stamp}.pdf"
+
+
+def documents_prefix(tenant_id: UUID, invoice_id: UUID) -> str:
+    return f"documents/{tenant_id}/{invoice_id}/"

@@ -88,6 +88,7 @@ class Delivery(BaseModel):
     check_at: datetime | None = None  # PENDING: when the schedule enqueues it (due, or stuck) if not sent
     dlq_until: datetime | None = None  # FAILED: until when its message is expected in the DLQ
     external_reference: str | None = None
+    channel_status: str | None = None  # what the channel's provider said of the send (a call's no-answer)
     history: tuple[HistoryEntry, ...] = ()
     created_at: datetime
     updated_at: datetime

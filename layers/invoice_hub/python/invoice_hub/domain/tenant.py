@@ -13,6 +13,10 @@ class Tenant(BaseModel):
     id: UUID
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
+    #: the practice's postal address, as its invoices show it
+    address: str | None = Field(default=None, max_length=500)
+    #: the practice's SES-verified identity its e-mails are sent from
+    email_identity: str | None = Field(default=None, max_length=320)
     #: every issued invoice is sent to each of these (payer e-billing hubs, ...)
     destinations: tuple[Destination, ...] = ()
     #: where invoices to patients go (SMS, e-mail, card charge, call, mail), by method

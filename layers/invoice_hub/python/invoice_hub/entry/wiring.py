@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 from invoice_hub.config import get_settings
 
 if TYPE_CHECKING:
+    import httpx
+
+    from invoice_hub.connectors.base import Connector
     from invoice_hub.dal.credentials import CredentialRepository
     from invoice_hub.dal.deliveries import DeliveryRepository
     from invoice_hub.dal.identity import CognitoIdentity
@@ -21,8 +24,11 @@ if TYPE_CHECKING:
     from invoice_hub.dal.patients import PatientRepository
     from invoice_hub.dal.queue_client import SendQueue
     from invoice_hub.dal.tenants import TenantRepository
-    from invoice_hub.logic.delivering import Sender
+    from invoice_hub.domain.document import InvoiceDocument
+    from invoice_hub.logic.delivering import Channels, Sender
+    from invoice_hub.logic.documents import Documents
     from invoice_hub.logic.outbox import Outbox
+    from invoice_hub.logic.parcels import Composer
     from invoice_hub.logic.patient_bills import PatientBills
     from invoice_hub.logic.payer_submissions import Submissions
 
@@ -108,8 +114,104 @@ def read_credential(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def documents() -> Documents:
+    from invoice_hub.dal.documents import document_store
+    from invoice_hub.logic.documents import Documents
+
+    settings = get_settings()
+
+    def render(document: InvoiceDocument) -> bytes:
+        from invoice_hub.connectors.pdf import render  # reportlab: imported on the first render only
+
+        return render(document)
+
+    return Documents(
+        invoices=invoices(),
+        tenants=tenants(),
+        patients=patients(),
+        store=document_store(settings),
+        render=render,
+        payment_link_base=settings.payment_link_base,
+        url_seconds=settings.document_url_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def composer() -> Composer:
+    from invoice_hub.logic.parcels import Composer
+
+    return Composer(tenants=tenants(), patients=patients(), invoices=invoices(), documents=documents())
+
+
+def channels() -> Channels:
+    """Each method's connector, built on its first send (the SDKs a method needs load with it)."""
+    from invoice_hub.connectors.base import Unconfigured
+    from invoice_hub.connectors.http import HttpConnector, http_client
+    from invoice_hub.domain.delivery import Method
+    from invoice_hub.logic.delivering import Channels
+
+    settings = get_settings()
+    timeout = settings.external_timeout_seconds
+
+    @lru_cache(maxsize=1)
+    def client() -> httpx.Client:
+        return http_client(timeout)
+
+    def payer_hubs() -> Connector:
+        connector = HttpConnector(timeout)
+        connector.client = client()
+        return connector
+
+    def email() -> Connector:
+        from invoice_hub.connectors.email import EmailConnector, ses_client
+
+        return EmailConnector(ses_client(timeout), settings.ses_configuration_set)
+
+    def sms() -> Connector:
+        from invoice_hub.connectors.sms import SmsConnector, sns_client
+
+        return SmsConnector(sns_client(timeout), settings.sms_sender_id)
+
+    def voice() -> Connector:
+        from invoice_hub.connectors.voice import VoiceConnector
+
+        if not settings.voice_api_url:
+            return Unconfigured("no voice provider is configured (the stack's VoiceApiUrl)")
+        return VoiceConnector(client(), settings.voice_api_url, settings.voice_api_key_parameter)
+
+    def letters() -> Connector:
+        from invoice_hub.connectors.letters import LetterConnector
+
+        if not settings.print_mail_api_url:
+            return Unconfigured("no print-and-mail provider is configured (the stack's PrintMailApiUrl)")
+        return LetterConnector(client(), settings.print_mail_api_url, settings.print_mail_api_key_parameter)
+
+    def cards() -> Connector:
+        from invoice_hub.connectors.cards import CardConnector
+
+        return CardConnector(settings.stripe_api_key_parameter, settings.stripe_api_base, timeout)
+
+    def expiry() -> Connector:
+        from invoice_hub.connectors.expiry import ExpiryConnector
+
+        return ExpiryConnector()
+
+    return Channels(
+        {
+            Method.EBILL: payer_hubs,
+            Method.EMAIL: email,
+            Method.SMS: sms,
+            Method.CALL: voice,
+            Method.MAIL: letters,
+            Method.CHARGE_CARD: cards,
+            Method.EXPIRY: expiry,
+        }
+    )
+
+
+@lru_cache(maxsize=1)
 def sender() -> Sender:
-    from invoice_hub.connectors.http import HttpConnector
+    from invoice_hub.logic.card_payments import CardPayments
     from invoice_hub.logic.delivering import Sender, SendPolicy
 
     settings = get_settings()
@@ -123,7 +225,9 @@ def sender() -> Sender:
     return Sender(
         deliveries(),
         queue(),
-        HttpConnector(settings.external_timeout_seconds),
+        channels(),
+        composer(),
         read_credential,
         policy,
+        payments=CardPayments(invoices(), deliveries()),
     )

@@ -6,7 +6,13 @@ version-conditional write, so two consumers never both send. A consumer that die
 outcome write is refused) leaves a claim that expires; the next attempt sees that unfinished claim and
 first asks the external system whether the earlier send arrived: if it did, SENT is recorded with the
 first send's reference and nothing is sent again; if it did not, or the system cannot say, it sends
-with the same Idempotency-Key, which the external system recognises.
+with the same Idempotency-Key, which the external system recognises. A channel whose provider takes no
+idempotency key (SES, SNS) is never sent again after an unfinished attempt: that send fails as
+"unconfirmed", and a person decides (docs/decisions/010-channels-without-idempotency-keys.md).
+
+The connector is picked by the delivery's method (`Channels`); what it carries is composed by
+`parcels.Composer` (a send whose channel lacks what it needs fails at once, permanently). A successful
+card charge is recorded on its invoices with the send's SENT, in one transaction (`card_payments`).
 
 DynamoDB throttling that outlasts the SDK's retries (ServiceBusy) ends the attempt as a retry of the
 message: before the claim nothing happened; after the send, the message comes back once the claim has
@@ -20,15 +26,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from invoice_hub import metrics
-from invoice_hub.connectors.http import HttpConnector, SendResult
+from invoice_hub.connectors.base import Connector, Parcel, SendResult
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
-from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus
+from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus, Method
 from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.card_payments import CardPayments
 from invoice_hub.observability import logger
 
 Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted"]
@@ -41,6 +50,30 @@ class CredentialsMissing(Exception):
 
 class CredentialsUnavailable(Exception):
     """A destination's credential could not be read just now (throttling, the network)."""
+
+
+UNCONFIRMED = (
+    "unconfirmed: an earlier attempt may have reached the patient, and {system} cannot be asked; "
+    "not sent again (retry it to send it anyway)"
+)
+
+
+class Channels:
+    """The connector of each method, each built on its first use (a Sender that only e-mails never
+    imports the Stripe SDK)."""
+
+    def __init__(self, factories: dict[Method, Callable[[], Connector]]) -> None:
+        self.factories = factories
+        self.built: dict[Method, Connector] = {}
+
+    def connector(self, method: Method) -> Connector | None:
+        if method not in self.built and method in self.factories:
+            self.built[method] = self.factories[method]()
+        return self.built.get(method)
+
+
+class Compose(Protocol):
+    def parcel(self, delivery: Delivery, credential: str | None) -> Parcel | SendResult: ...
 
 
 @dataclass(frozen=True)
@@ -79,16 +112,20 @@ class Sender:
         self,
         repo: DeliveryRepository,
         queue: SendQueue,
-        connector: HttpConnector,
+        channels: Channels,
+        compose: Compose,
         credentials: Callable[[str], str],
         policy: SendPolicy,
+        payments: CardPayments | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.repo = repo
         self.queue = queue
-        self.connector = connector
+        self.channels = channels
+        self.compose = compose
         self.credentials = credentials
         self.policy = policy
+        self.payments = payments
         self.clock = clock
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
@@ -144,8 +181,13 @@ class Sender:
         """The send's result; after an unfinished attempt, the external system is asked first, and a send
         it already has is taken as this attempt's success without sending again."""
         delivery = claim.delivery
+        connector = self.channels.connector(delivery.method)
+        if connector is None:
+            return SendResult(ok=False, permanent=True, reason=f"no channel sends {delivery.method}")
+        if claim.unfinished and not connector.idempotent:
+            return SendResult(ok=False, permanent=True, reason=UNCONFIRMED.format(system=delivery.method))
         credential = None
-        name = delivery.destination.credential_parameter
+        name = connector.credential_name(delivery)
         if name:
             try:
                 credential = self.credentials(name)
@@ -153,26 +195,48 @@ class Sender:
                 return SendResult(
                     ok=False, permanent=True, reason=f"credentials of {delivery.system} are missing"
                 )
+        try:
+            parcel = self.compose.parcel(delivery, credential)
+        except (ServiceBusy, ClientError, BotoCoreError) as error:  # nothing was sent: try again later
+            logger.warning(
+                "send not composed", extra={"delivery_id": str(delivery.id), "error": type(error).__name__}
+            )
+            return SendResult(ok=False, reason=f"not composed: {type(error).__name__}")
+        if isinstance(parcel, SendResult):
+            return parcel
         if claim.unfinished:
-            check = self.connector.status(delivery, credential)
+            check = connector.status(parcel)
             logger.info(
                 "status of an unfinished send", extra={"delivery_id": str(delivery.id), "found": check.found}
             )
             if check.found == "delivered":
                 return SendResult(ok=True, external_reference=check.external_reference, confirmed=True)
-        return self.connector.send(delivery, credential)
+        return connector.send(parcel)
 
     def _record(self, ref: DeliveryRef, claimed: Delivery, result: SendResult, receive_count: int) -> Attempt:
         now = self.clock()
         dlq_until = now + self.policy.dlq_retention
         if result.ok:
             detail = f"{claimed.system} already had it" if result.confirmed else None
-            self._save(
-                ref, claimed, lambda d: states.sent(d, now, result.external_reference, detail), always=True
-            )
+
+            def sent(d: Delivery) -> Delivery:
+                return states.sent(d, now, result.external_reference, detail, result.channel_status)
+
+            if (
+                claimed.method is Method.CHARGE_CARD
+                and result.channel_status == "succeeded"
+                and self.payments
+            ):
+                self._save_with_payment(ref, claimed, sent, now)
+            else:
+                self._save(ref, claimed, sent, always=True)
             return Attempt("sent")
         if result.permanent:
-            self._save(ref, claimed, lambda d: states.failed(d, now, result.reason, True, dlq_until))
+            self._save(
+                ref,
+                claimed,
+                lambda d: states.failed(d, now, result.reason, True, dlq_until, result.channel_status),
+            )
             self.queue.to_dlq(ref)
             return Attempt("rejected")
         if receive_count >= self.policy.max_receive_count:
@@ -180,6 +244,22 @@ class Sender:
             return Attempt("exhausted")
         self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason))
         return Attempt("retry", backoff(self.policy, receive_count, result.retry_after))
+
+    def _save_with_payment(
+        self, ref: DeliveryRef, claimed: Delivery, change: Callable[[Delivery], Delivery], now: datetime
+    ) -> None:
+        """SENT and the payment on the invoices, in one transaction, on the versions read."""
+        assert self.payments is not None
+        current = claimed
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                self.payments.record(change(current), now)
+                return
+            except VersionConflict:
+                current = self.repo.get(ref.tenant_id, ref.delivery_id)
+                if current.status is DeliveryStatus.SENT:
+                    return
+        raise VersionConflict("the delivery or its invoice kept changing while the charge was recorded")
 
     def _save(
         self,

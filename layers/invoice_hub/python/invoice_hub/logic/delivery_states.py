@@ -73,7 +73,11 @@ def unfinished(delivery: Delivery) -> bool:
 
 
 def sent(
-    delivery: Delivery, now: datetime, external_reference: str | None, detail: str | None = None
+    delivery: Delivery,
+    now: datetime,
+    external_reference: str | None,
+    detail: str | None = None,
+    channel_status: str | None = None,
 ) -> Delivery:
     history = "ebilled" if delivery.method is Method.EBILL else "sent"
     return _next(
@@ -86,13 +90,21 @@ def sent(
         check_at=None,
         dlq_until=None,
         external_reference=external_reference,
+        channel_status=channel_status or delivery.channel_status,
         failed_reason=None,
         failure_kind=None,
         claimed_until=None,
     )
 
 
-def failed(delivery: Delivery, now: datetime, reason: str, permanent: bool, dlq_until: datetime) -> Delivery:
+def failed(
+    delivery: Delivery,
+    now: datetime,
+    reason: str,
+    permanent: bool,
+    dlq_until: datetime,
+    channel_status: str | None = None,
+) -> Delivery:
     """Sending gave up; the message is in the DLQ (SQS moved it, or the Sender put it there) until
     `dlq_until`, the DLQ's retention."""
     reason = reason[:MAX_REASON]
@@ -104,6 +116,7 @@ def failed(delivery: Delivery, now: datetime, reason: str, permanent: bool, dlq_
         status=S.FAILED,
         failed_reason=reason,
         failure_kind="permanent" if permanent else "transient",
+        channel_status=channel_status,
         claimed_until=None,
         check_at=None,
         dlq_until=dlq_until,

@@ -64,10 +64,11 @@ class PatientBills:
         self,
         request: IssueRequest,
         bill: PatientBill,
-        render: Callable[[Delivery], str],
+        render: Callable[[Delivery, Invoice | None], str],
         now: datetime | None = None,
     ) -> Issued:
-        """The one delivery, rendered by `render` as the 200 answer."""
+        """The one delivery, rendered by `render` as the 200 answer (with the invoice made of the charges,
+        if any)."""
         tenant_id = request.tenant_id
         tenant = self.outbox.tenants.get(tenant_id)
         channel = tenant.patient_channel
@@ -92,7 +93,14 @@ class PatientBills:
             )
             return Plan(invoice, [delivery])
 
-        return issue(self.invoices, self.outbox, request, plan, lambda p: (200, render(p.deliveries[0])), now)
+        return issue(
+            self.invoices,
+            self.outbox,
+            request,
+            plan,
+            lambda p: (200, render(p.deliveries[0], p.invoice)),
+            now,
+        )
 
     def _what_to_bill(
         self, tenant_id: UUID, patient: UUID, bill: PatientBill, sequence: int, now: datetime

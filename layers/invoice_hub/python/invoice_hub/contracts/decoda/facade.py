@@ -13,12 +13,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.contracts import fastapi_style, responses
-from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails, PatientDetail
+from invoice_hub.contracts.decoda.models import (
+    CreateManualInvoice,
+    InvoiceDetails,
+    PatientDetail,
+    RuleDetails,
+)
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
 from invoice_hub.dal.deliveries import DeliveryNotFound
 from invoice_hub.domain import errors
-from invoice_hub.domain.delivery import Method
+from invoice_hub.domain.delivery import Delivery, Method
+from invoice_hub.domain.invoice import Invoice
 from invoice_hub.entry import wiring
 from invoice_hub.logic.idempotency import fingerprint
 from invoice_hub.logic.issuing import IssueRequest
@@ -138,6 +144,22 @@ def create_manual_invoice(
     )
     _keep_contact(tenant_id, data)
     issued = wiring.patient_bills().create(
-        request, bill, lambda delivery: InvoiceDetails.of(delivery, data.rule).model_dump_json()
+        request, bill, lambda delivery, invoice: details(delivery, data.rule, invoice).model_dump_json()
     )
     return issued.body, issued.replayed
+
+
+def details(
+    delivery: Delivery, rule: RuleDetails | None = None, invoice: Invoice | None = None
+) -> InvoiceDetails:
+    """A send as Decoda answers it: with its invoice's document (`pdfPath`, a presigned URL valid for
+    minutes) and, for an SMS, the text it sends (`smsContent`). `invoice`: the one the request made (not
+    yet stored)."""
+    documents = wiring.documents()
+    if invoice is not None:
+        pdf_path: str | None = documents.url_of(invoice)
+    elif delivery.invoice_id is not None:
+        pdf_path = documents.url(delivery.tenant_id, delivery.invoice_id)
+    else:
+        pdf_path = None
+    return InvoiceDetails.of(delivery, rule, pdf_path, wiring.composer().sms_text(delivery))

@@ -229,7 +229,13 @@ class InvoiceDetails(BaseModel):
     callStatus: str | None
 
     @classmethod
-    def of(cls, delivery: Delivery, rule: RuleDetails | None = None) -> InvoiceDetails:
+    def of(
+        cls,
+        delivery: Delivery,
+        rule: RuleDetails | None = None,
+        pdf_path: str | None = None,
+        sms_content: str | None = None,
+    ) -> InvoiceDetails:
         def decoda(method: Method) -> InvoiceMethod | None:
             return InvoiceMethod(method) if method in InvoiceMethod.__members__ else None
 
@@ -245,16 +251,19 @@ class InvoiceDetails(BaseModel):
             pausedDate=delivery.paused_at,
             resumedDate=delivery.resumed_at,
             failedReason=delivery.failed_reason,
-            pdfPath=None,
+            pdfPath=pdf_path,
             emailStatus=_channel_status(delivery, Method.EMAIL),
-            smsContent=delivery.message if delivery.method is Method.SMS else None,
+            smsContent=sms_content,
             callStatus=_channel_status(delivery, Method.CALL),
         )
 
 
 def _channel_status(delivery: Delivery, method: Method) -> str | None:
+    """What the channel's provider said (a call's `completed` or `no-answer`), else the send's state."""
     if delivery.method is not method:
         return None
+    if delivery.channel_status:
+        return delivery.channel_status
     return {
         DeliveryStatus.SENT: "DELIVERED",
         DeliveryStatus.FAILED: "FAILED",
