@@ -19,7 +19,7 @@ from invoice_hub.dal.credentials import Credential, CredentialRepository, new_ke
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.domain.tenant import Tenant
 from invoice_hub_local.lambda_runtime import load_module
-from invoice_hub_local.seed import ensure_user, local_tenant
+from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
 from invoice_hub_local.stack import LocalStack
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -84,6 +84,8 @@ def new_practice(stack: LocalStack, http: httpx.Client) -> Callable[..., Practic
         tenant_id = uuid.uuid4()
         tenant = local_tenant(tenant_id, f"t-{tenant_id.hex[:12]}", "Test Practice", stack.external.url)
         TenantRepository(stack.environment["TABLE_NAME"]).put(tenant)
+        if tenant.email_identity:
+            verify_identity(stack.client("ses"), tenant.email_identity)
         email = f"user-{tenant_id.hex[:12]}@example.test"
         ensure_user(stack.cognito(), stack.environment["USER_POOL_ID"], tenant, email, PASSWORD, admin)
         credentials = CredentialRepository(stack.environment["TABLE_NAME"])

@@ -42,7 +42,9 @@ def delivery(method: Method, amount_cents: int = 12000) -> Delivery:
         tenant_id=uuid.uuid4(),
         submission_id=uuid.uuid4(),
         invoice_ids=(uuid.uuid4(),),
-        destination=Destination(name="patients", kind="patient_channel", endpoint_url="https://unused.example"),
+        destination=Destination(
+            name="patients", kind="patient_channel", endpoint_url="https://unused.example"
+        ),
         method=method,
         amount_cents=amount_cents,
         created_at=NOW,
@@ -75,7 +77,8 @@ def test_an_email_carries_the_text_and_the_pdf_from_the_practice_identity(aws: N
         document=PDF,
     )
     result = EmailConnector(ses, "invoices").send(sent)
-    assert result.ok and result.external_reference
+    assert result.ok
+    assert result.external_reference
     assert (result.channel_status, result.permanent) == ("SENT", False)
     message = email.message_from_bytes(mime(sent))
     assert message["To"] == "zoe@patient.example"
@@ -109,7 +112,8 @@ def test_an_email_without_a_practice_identity_is_refused_before_ses() -> None:
 def test_a_text_is_published_to_the_number(aws: None) -> None:
     sns = boto3.client("sns", region_name=REGION)
     result = SmsConnector(sns, "Harbour").send(parcel(Method.SMS, to="+15555550100", text="Hi Ann"))
-    assert result.ok and result.external_reference
+    assert result.ok
+    assert result.external_reference
 
 
 def test_an_opted_out_number_is_not_texted(aws: None) -> None:
@@ -158,13 +162,17 @@ def test_a_call_says_the_message_to_the_number_with_the_delivery_as_key() -> Non
 @pytest.mark.parametrize(("status", "permanent"), [(400, True), (422, True), (429, False), (503, False)])
 def test_a_providers_refusal_or_outage_is_classified(status: int, permanent: bool) -> None:
     client, _ = http(httpx.Response(status, json={"error": "x"}))
-    result = VoiceConnector(client, "https://voice.example", None).send(parcel(Method.CALL, to="+1", text="x"))
+    result = VoiceConnector(client, "https://voice.example", None).send(
+        parcel(Method.CALL, to="+1", text="x")
+    )
     assert (result.ok, result.permanent) == (False, permanent)
 
 
 def test_a_letter_carries_the_pdf_and_the_postal_address() -> None:
     client, seen = http(httpx.Response(200, json={"id": "ltr_1", "status": "created"}))
-    address = PostalAddress(line1="1 Main St", line2="Apt 2", city="Springfield", state="IL", zip_code="62701")
+    address = PostalAddress(
+        line1="1 Main St", line2="Apt 2", city="Springfield", state="IL", zip_code="62701"
+    )
     sent = parcel(Method.MAIL, name="Ann Lee", address=address, document=PDF, practice="Harbour Clinic")
     result = LetterConnector(client, "https://mail.example", None).send(sent)
     assert (result.ok, result.external_reference) == (True, "ltr_1")
@@ -218,4 +226,5 @@ def test_an_unconfigured_channel_fails_saying_which_setting() -> None:
 
 def test_a_parcel_shows_no_patient_data_when_printed() -> None:
     sent = parcel(Method.SMS, to="+15555550100", name="Ann Lee", text="Hi Ann")
-    assert "Ann" not in repr(sent) and "555" not in repr(sent)
+    assert "Ann" not in repr(sent)
+    assert "555" not in repr(sent)

@@ -1,0 +1,208 @@
+"""Each channel end to end against the local stack: a Decoda manual invoice for a patient whose contact
+is kept, sent through the service that carries it (SES and SNS in moto; the voice, print-and-mail and
+Stripe providers on the fake external server), and what the patient received, read back from the fake
+server's `/_outbox` as a person or a black-box test would."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from invoice_hub_local.stack import LocalStack
+from tests.conftest import Practice
+from tests.polling import wait_for
+
+pytestmark = pytest.mark.e2e
+CREATE = "/billing/invoice/create"
+CONTACT = {
+    "first_name": "Zoë",
+    "last_name": "Lee",
+    "email": "zoe.lee@patient.example",
+    "phone": "+15555550123",
+    "address": {
+        "line1": "1 Main St",
+        "line2": "Apt 2",
+        "city": "Springfield",
+        "state": "IL",
+        "zip_code": "62701",
+    },
+    "card": "pm_card_visa",
+}
+
+
+def a_patient(http: httpx.Client, practice: Practice, **contact: Any) -> str:
+    patient = str(uuid.uuid4())
+    kept = http.put(f"/patient/{patient}/contact", json={**CONTACT, **contact}, headers=practice.headers)
+    assert kept.status_code == 200, kept.text
+    return patient
+
+
+def bill(
+    http: httpx.Client,
+    practice: Practice,
+    patient: str,
+    method: str,
+    message: str = "Your invoice",
+    cents: int = 12000,
+) -> dict[str, Any]:
+    body = {
+        "patientId": patient,
+        "message": message,
+        "invoiceMethod": method,
+        "charges": [{"description": "Consultation", "totalOutstanding": cents, "externalId": "99213"}],
+    }
+    created = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert created.status_code == 200, created.text
+    return dict(created.json())
+
+
+def settled(http: httpx.Client, practice: Practice, send_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        got = http.get(f"/billing/invoice/{send_id}", headers=practice.decoda_headers).json()
+        return got if got["status"] in ("SENT", "FAILED") else None
+
+    return wait_for(done, what=f"the send {send_id} to settle")
+
+
+def outbox(stack: LocalStack, send_id: str) -> list[dict[str, Any]]:
+    messages = httpx.get(f"{stack.external.url}/_outbox").json()["messages"]
+    return [m for m in messages if m["delivery_id"] == send_id]
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_an_emailed_invoice_reaches_the_patient_with_its_pdf(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    sent = settled(
+        http, practice, bill(http, practice, patient, "EMAIL", "Hi {first_name}, pay at {url}")["id"]
+    )
+    assert (sent["status"], sent["emailStatus"]) == ("SENT", "SENT")
+    [message] = outbox(stack, sent["id"])
+    assert (message["channel"], message["to"]) == ("EMAIL", "zoe.lee@patient.example")
+    assert message["text"].startswith("Hi Zoë, pay at https://")
+    [attachment] = message["attachments"]
+    assert (attachment["filename"], attachment["content_type"]) == ("invoice.pdf", "application/pdf")
+    assert attachment["size"] > 1000
+
+
+def test_a_texted_invoice_carries_the_first_name_and_the_link_and_sms_content_is_it(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    created = bill(http, practice, patient, "SMS", "Hi {first_name}, {amount} is due: {url}")
+    sent = settled(http, practice, created["id"])
+    assert sent["status"] == "SENT"
+    [message] = outbox(stack, sent["id"])
+    assert (message["channel"], message["to"]) == ("SMS", "+15555550123")
+    assert message["text"].startswith("Hi Zoë, $120.00 is due: https://")
+    assert sent["smsContent"] == message["text"] == created["smsContent"]
+
+
+def test_a_letter_carries_the_pdf_to_the_postal_address(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    sent = settled(http, practice, bill(http, practice, patient, "MAIL")["id"])
+    assert sent["status"] == "SENT", sent["failedReason"]
+    [letter] = outbox(stack, sent["id"])
+    assert (letter["channel"], letter["to"]) == ("MAIL", "1 Main St, Apt 2, Springfield, IL 62701")
+    [attachment] = letter["attachments"]
+    assert attachment["content_type"] == "application/pdf"
+
+
+def test_a_call_says_the_message_and_call_status_is_the_providers(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    sent = settled(http, practice, bill(http, practice, patient, "CALL", "Hello {first_name}")["id"])
+    assert (sent["status"], sent["callStatus"]) == ("SENT", "completed")
+    [call] = outbox(stack, sent["id"])
+    assert (call["channel"], call["to"], call["text"]) == ("CALL", "+15555550123", "Hello Zoë")
+
+
+def invoices_of(http: httpx.Client, practice: Practice, patient: str) -> list[dict[str, Any]]:
+    listed = http.get("/invoice/", params={"patient_id": patient}, headers=practice.headers)
+    assert listed.status_code == 200, listed.text
+    return list(listed.json()["items"])
+
+
+def test_a_card_charge_pays_the_invoice(stack: LocalStack, http: httpx.Client, practice: Practice) -> None:
+    patient = a_patient(http, practice)
+    sent = settled(http, practice, bill(http, practice, patient, "CHARGE_CARD", cents=4550)["id"])
+    assert sent["status"] == "SENT", sent["failedReason"]
+    [invoice] = invoices_of(http, practice, patient)
+    assert (invoice["status"], invoice["paid_amount"], invoice["remaining_amount"]) == (
+        "PAID",
+        "45.50",
+        "0.00",
+    )
+    [charge] = outbox(stack, sent["id"])
+    assert (charge["channel"], charge["to"]) == ("CHARGE_CARD", "pm_card_visa")
+
+
+def test_a_declined_card_fails_with_stripes_reason_and_the_invoice_stays_unpaid(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice, card="pm_card_chargeDeclinedInsufficientFunds")
+    sent = settled(http, practice, bill(http, practice, patient, "CHARGE_CARD")["id"])
+    assert sent["status"] == "FAILED"
+    assert sent["failedReason"].startswith("card declined: insufficient_funds: ")
+    [invoice] = invoices_of(http, practice, patient)
+    assert (invoice["status"], invoice["paid_amount"]) == ("ISSUED", "0.00")
+    assert outbox(stack, sent["id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "removed", "reason"),
+    [
+        ("EMAIL", {"email": None}, "no e-mail address for the patient (EMAIL)"),
+        ("SMS", {"phone": None}, "no phone number for the patient (SMS)"),
+        ("MAIL", {"address": None}, "no postal address for the patient (MAIL)"),
+        ("CHARGE_CARD", {"card": None}, "no card on file for the patient (CHARGE_CARD)"),
+    ],
+)
+def test_a_send_whose_channel_lacks_what_it_needs_fails_at_once_saying_what(
+    http: httpx.Client, practice: Practice, method: str, removed: dict[str, None], reason: str
+) -> None:
+    contact = {k: v for k, v in CONTACT.items() if k not in removed}
+    patient = str(uuid.uuid4())
+    assert http.put(f"/patient/{patient}/contact", json=contact, headers=practice.headers).status_code == 200
+    sent = settled(http, practice, bill(http, practice, patient, method)["id"])
+    assert (sent["status"], sent["failedReason"]) == ("FAILED", reason)
+
+
+def test_the_pdf_holds_every_field_by_pdf_path_and_by_the_invoice_api(
+    http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    created = bill(http, practice, patient, "EMAIL", cents=12345)
+    by_path = httpx.get(created["pdfPath"])
+    assert by_path.status_code == 200
+    assert by_path.content.startswith(b"%PDF-")
+    [invoice] = invoices_of(http, practice, patient)
+    redirect = http.get(f"/invoice/{invoice['id']}/pdf", headers=practice.headers)
+    assert redirect.status_code == 302
+    document = httpx.get(redirect.headers["Location"])
+    assert document.status_code == 200
+    text = pdf_text(document.content)
+    for field in (practice.tenant.name, "Zoë Lee", invoice["reg_number"], "Consultation", "99213", "123.45"):
+        assert field in text, field
+    assert f"/{invoice['id']}" in text  # the payment link
+
+
+def test_another_practices_invoice_pdf_is_404(
+    http: httpx.Client, practice: Practice, other_practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    bill(http, practice, patient, "EMAIL")
+    [invoice] = invoices_of(http, practice, patient)
+    assert http.get(f"/invoice/{invoice['id']}/pdf", headers=other_practice.headers).status_code == 404
