@@ -8,7 +8,7 @@ and the PDF. The delivery id travels as the message tag `delivery_id` and the he
 `X-Invoice-Hub-Delivery` (ids, never patient data), so SES's events name the send they are about.
 
 SES takes no idempotency key: `idempotent` is False, and the Sender never re-sends an e-mail whose
-earlier attempt may have reached SES (docs/decisions/010-channels-without-idempotency-keys.md).
+earlier attempt may have reached SES (docs/decisions/010-channels-and-what-they-never-do-twice.md).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ first asks the external system whether the earlier send arrived: if it did, SENT
 first send's reference and nothing is sent again; if it did not, or the system cannot say, it sends
 with the same Idempotency-Key, which the external system recognises. A channel whose provider takes no
 idempotency key (SES, SNS) is never sent again after an unfinished attempt: that send fails as
-"unconfirmed", and a person decides (docs/decisions/010-channels-without-idempotency-keys.md).
+"unconfirmed", and a person decides (docs/decisions/010-channels-and-what-they-never-do-twice.md).
 
 The connector is picked by the delivery's method (`Channels`); what it carries is composed by
 `parcels.Composer` (a send whose channel lacks what it needs fails at once, permanently). A successful
