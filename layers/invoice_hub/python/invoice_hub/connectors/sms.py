@@ -2,7 +2,8 @@
 
 A number that has opted out (replied STOP) is not texted: SNS is asked first, and the send is a permanent
 failure that says so. SNS takes no idempotency key: `idempotent` is False, and the Sender never re-sends
-a text whose earlier attempt may have reached SNS (docs/decisions/010-channels-and-what-they-never-do-twice.md).
+a text whose earlier attempt may have reached SNS
+(docs/decisions/010-channels-and-what-they-never-do-twice.md).
 """
 
 from __future__ import annotations
