@@ -438,8 +438,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="the practice's or organisation's name")
     create.add_argument(
         "--external-url",
-        help="base URL of its external systems: the payer hub at <url>/payer-hub/<slug>, patients at "
-        "<url>/patients/<slug> (locally http://127.0.0.1:3001, the fake external systems)",
+        help="base URL of its payer hub, at <url>/payer-hub/<slug> (locally http://127.0.0.1:3001, the fake "
+        "external systems); the tenant then bills its patients through the stack's channels",
     )
     create.add_argument(
         "--credential-parameter", help="SSM SecureString holding the payer hub's token (with --external-url)"
