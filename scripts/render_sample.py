@@ -24,7 +24,9 @@ def sample(lines: int = 3) -> InvoiceDocument:
         ("90686", "Influenza vaccine, quadrivalent", Decimal(2), Decimal("31.25")),
     ]
     chosen = [catalogue[n % len(catalogue)] for n in range(lines)]
-    document_lines = tuple(DocumentLine(d, c, q, p, (q * p).quantize(Decimal("0.01"))) for c, d, q, p in chosen)
+    document_lines = tuple(
+        DocumentLine(d, c, q, p, (q * p).quantize(Decimal("0.01"))) for c, d, q, p in chosen
+    )
     subtotal = sum((line.amount for line in document_lines), Decimal(0))
     discount = Decimal("10.00")
     total = subtotal - discount
@@ -53,7 +55,10 @@ def main() -> None:
     image = page.render(scale=100 / 72).to_pil()
     target = ROOT / "docs" / "invoice-sample.png"
     image.convert("L").save(target, optimize=True)
-    print(f"{target.relative_to(ROOT)}: {target.stat().st_size} bytes, from a {len(pdf)}-byte PDF", file=sys.stderr)
+    print(
+        f"{target.relative_to(ROOT)}: {target.stat().st_size} bytes, from a {len(pdf)}-byte PDF",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

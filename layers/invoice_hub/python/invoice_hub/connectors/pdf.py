@@ -53,7 +53,8 @@ def _fonts() -> None:
 def _qr(url: str) -> Any:
     """The payment link as a QR code: a reportlab Drawing of one path of dark squares."""
     import segno
-    from reportlab.graphics.shapes import Drawing, Path as Shape
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import Path as Shape
     from reportlab.lib import colors
 
     matrix = segno.make(url, error="m", micro=False).matrix
@@ -80,17 +81,20 @@ def _qr(url: str) -> Any:
 
 
 def render(document: InvoiceDocument) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     _fonts()
     body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444"))
+    small = ParagraphStyle(
+        "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
+    )
     title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=17, leading=21)
     heading = ParagraphStyle("heading", parent=body, fontName=BOLD, fontSize=10.5, leading=14)
     right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
@@ -179,7 +183,13 @@ def render(document: InvoiceDocument) -> bytes:
     ]
     strong = ParagraphStyle("strong", parent=right, fontName=BOLD, fontSize=11)
     totals = Table(
-        [[text(label, right if label != "Remaining" else strong), text(value, right if label != "Remaining" else strong)] for label, value in sums],
+        [
+            [
+                text(label, right if label != "Remaining" else strong),
+                text(value, right if label != "Remaining" else strong),
+            ]
+            for label, value in sums
+        ],
         colWidths=[40 * mm, 33 * mm],
         hAlign="RIGHT",
         style=TableStyle(
@@ -196,7 +206,10 @@ def render(document: InvoiceDocument) -> bytes:
     pay = [
         text("How to pay", heading),
         text(f"Pay {money(document.remaining, currency)} online at:", body),
-        Paragraph(f'<link href="{link}" color="#1f5fa8">{link}</link>', ParagraphStyle("url", parent=body, fontSize=8)),
+        Paragraph(
+            f'<link href="{link}" color="#1f5fa8">{link}</link>',
+            ParagraphStyle("url", parent=body, fontSize=8),
+        ),
         Spacer(0, 2 * mm),
         text("Or scan the code with your phone's camera.", small),
     ]
