@@ -21,10 +21,18 @@ invoice read): `GET <path>` with the send's `Idempotency-Key` answers 200 and th
 that key was delivered there, 404 if not. It is not a send: it is counted in `status_checks` and listed
 in `checks`, never in `received`. An outage (`fail`, `throttle`, `timeout`) answers it as it answers sends.
 
+The channels' providers (voice calls, print-and-mail letters, Stripe's PaymentIntents) are played here
+too, as fake_providers.py describes, under the same outage modes and the same Idempotency-Key rule.
+
+`GET /_outbox` lists what every channel carried to patients, oldest first: `{"messages": [{"channel",
+"to", "subject", "text", "attachments": [{"filename", "content_type", "size"}], "delivery_id", "at"}]}` —
+calls, letters and card charges from here, e-mails and texts from moto's SES and SNS in this process (the
+`outbox_sources`). Replays and refused sends carried nothing and are not listed.
+
 Control: `POST /_control` `{"mode": ..., "delay_ms": 0, "timeout_seconds": 10}` (omitted fields
 take those defaults), `GET /_control`, `GET /_received` (every send: path, key, mode met, status,
 duplicate, delivered, time, JSON body; it is a local fake, bodies are fine here; and the status checks),
-`POST /_reset`.
+`POST /_reset` (the outbox too).
 """
 
 from __future__ import annotations
@@ -36,13 +44,23 @@ import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from invoice_hub_local.fake_providers import (
+    Carried,
+    Handled,
+    Providers,
+    Reply,
+    fingerprint,
+    is_provider,
+    outage_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +69,10 @@ DEFAULT_PORT = 3001
 MODES = ("ok", "fail", "timeout", "reject", "throttle")
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_RECORDED = 10_000  # the newest sends kept for /_received; the counters keep counting
-CONTROL_PATHS = frozenset({"/_control", "/_received", "/_reset"})
+CONTROL_PATHS = frozenset({"/_control", "/_received", "/_reset", "/_outbox"})
+IDEMPOTENCY_MISMATCH = (
+    "Keys for idempotent requests can only be used with the same parameters they were first used with."
+)
 _CONTROL_FIELDS = frozenset({"mode", "delay_ms", "timeout_seconds"})
 
 
@@ -136,8 +157,19 @@ class FakeExternal:
     """The fake systems on http://127.0.0.1:<port>; `port` None reads FAKE_EXTERNAL_PORT (default
     3001), 0 picks a free port."""
 
-    def __init__(self, host: str = HOST, port: int | None = None) -> None:
+    def __init__(
+        self,
+        host: str = HOST,
+        port: int | None = None,
+        outbox_sources: Sequence[Callable[[], list[Carried]]] = (),
+        on_reset: Callable[[], None] | None = None,
+    ) -> None:
         chosen = int(os.environ.get("FAKE_EXTERNAL_PORT", DEFAULT_PORT)) if port is None else port
+        self.outbox_sources = list(outbox_sources)
+        self.on_reset = on_reset
+        self._providers = Providers()
+        self._provider_answers: dict[tuple[str, str], tuple[str, Handled]] = {}
+        self._carried: deque[Carried] = deque(maxlen=MAX_RECORDED)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._settings = Settings()
@@ -192,6 +224,11 @@ class FakeExternal:
             self._sends.clear()
             self._checks.clear()
             self._counts = dict.fromkeys(self._counts, 0)
+            self._providers.reset()
+            self._provider_answers.clear()
+            self._carried.clear()
+        if self.on_reset is not None:
+            self.on_reset()
 
     def received(self) -> dict[str, Any]:
         """Counters since the last reset, the newest sends and status checks, oldest first."""
@@ -201,6 +238,14 @@ class FakeExternal:
                 "received": [asdict(send) for send in self._sends],
                 "checks": [asdict(check) for check in self._checks],
             }
+
+    def outbox(self) -> dict[str, Any]:
+        """What every channel carried, oldest first."""
+        with self._lock:
+            carried = list(self._carried)
+        for source in self.outbox_sources:
+            carried.extend(source())
+        return {"messages": [c.listed() for c in sorted(carried, key=lambda c: c.at)]}
 
     def _apply(self, settings: Settings) -> Settings:
         with self._lock:
@@ -228,6 +273,10 @@ class FakeExternal:
         if path == "/_reset" and method == "POST":
             self.reset()
             return _json(200, asdict(self.settings()))
+        if path == "/_outbox" and method == "GET":
+            return _json(200, self.outbox())
+        if is_provider(path):
+            return self._provider(request)
         key = request.headers.get("Idempotency-Key") or None
         if path not in CONTROL_PATHS and method == "GET" and key is not None:
             return self._status(path, key)
@@ -251,6 +300,44 @@ class FakeExternal:
         hold = settings.delay_ms / 1000 + (settings.timeout_seconds if settings.mode == "timeout" else 0)
         self._stopping.wait(hold)
         return _json(answer.status, answer.body, answer.headers)
+
+    def _provider(self, request: Request) -> Response:
+        """A channel provider's answer: an outage, the first answer to a repeated key, or a new one."""
+        key = request.headers.get("Idempotency-Key") or None
+        stripe = request.path.startswith("/v1/")
+        parameters = fingerprint(request)  # read (and kept) before the form is parsed from it
+        with self._lock:
+            settings = self._settings
+            remembered = (
+                self._provider_answers.get((request.path, key)) if key and request.method == "POST" else None
+            )
+            if settings.mode != "ok":
+                reply, handled = outage_reply(request.path, settings.mode), None
+            elif remembered is not None:
+                sent_with, first = remembered
+                if stripe and sent_with != parameters:
+                    reply = Reply(
+                        400, {"error": {"type": "idempotency_error", "message": IDEMPOTENCY_MISMATCH}}
+                    )
+                else:
+                    replayed = (("Idempotent-Replayed", "true"),) if stripe else ()
+                    reply = type(first.reply)(
+                        first.reply.status, first.reply.body, first.reply.headers + replayed
+                    )
+                handled = None
+            else:
+                handled = self._providers.handle(request, key)
+                reply = handled.reply
+                if key and request.method == "POST" and handled.remember:
+                    self._provider_answers[(request.path, key)] = (parameters, handled)
+                if handled.carried is not None:
+                    self._carried.append(handled.carried)
+            self._counts["sends"] += int(request.method == "POST")
+            self._counts["delivered"] += int(handled is not None and handled.carried is not None)
+            self._counts["duplicates"] += int(remembered is not None and settings.mode == "ok")
+        hold = settings.delay_ms / 1000 + (settings.timeout_seconds if settings.mode == "timeout" else 0)
+        self._stopping.wait(hold)
+        return _json(reply.status, reply.body, reply.headers)
 
     def _send(self, request: Request) -> Response:
         raw = request.get_data(as_text=True)

@@ -15,9 +15,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from invoice_hub_local import moto_transactions, seed, sqs_move_tasks
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
+from invoice_hub_local.fake_providers import moto_clear, ses_outbox, sns_outbox
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
-from invoice_hub_local.provision import REGION, Provisioner, Resolved
+from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
 from invoice_hub_local.triggers import Schedule, ScheduleRunner, schedules
 
@@ -95,7 +96,12 @@ class LocalStack:
         self._aws = AwsServer(HOST, self.aws_port).start()
         self.aws_port = self._aws.port
         os.environ.update(aws_environment(self.aws_endpoint))
-        self.external = FakeExternal(HOST, self.external_port).start()
+        self.external = FakeExternal(
+            HOST,
+            self.external_port,
+            outbox_sources=[ses_outbox(ACCOUNT, REGION), sns_outbox(ACCOUNT, REGION)],
+            on_reset=lambda: moto_clear(ACCOUNT, REGION),
+        ).start()
         # the channels' HTTP providers (voice, print-and-mail, Stripe) are the fake external server's
         providers = {
             "VoiceApiUrl": self.external.url,

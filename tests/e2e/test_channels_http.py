@@ -35,9 +35,16 @@ CONTACT = {
 }
 
 
+def a_phone() -> str:
+    """A number of this test's own (texts are found by number: SNS keeps no id of ours with them); never
+    one moto's SNS takes as opted out (ending in 99)."""
+    return f"+1555{uuid.uuid4().int % 10**6:06d}1"
+
+
 def a_patient(http: httpx.Client, practice: Practice, **contact: Any) -> str:
     patient = str(uuid.uuid4())
-    kept = http.put(f"/patient/{patient}/contact", json={**CONTACT, **contact}, headers=practice.headers)
+    given = {**CONTACT, "phone": a_phone(), **contact}
+    kept = http.put(f"/patient/{patient}/contact", json=given, headers=practice.headers)
     assert kept.status_code == 200, kept.text
     return patient
 
@@ -74,6 +81,15 @@ def outbox(stack: LocalStack, send_id: str) -> list[dict[str, Any]]:
     return [m for m in messages if m["delivery_id"] == send_id]
 
 
+def texts_to(stack: LocalStack, phone: str) -> list[dict[str, Any]]:
+    messages = httpx.get(f"{stack.external.url}/_outbox").json()["messages"]
+    return [m for m in messages if m["channel"] == "SMS" and m["to"] == phone]
+
+
+def phone_of(http: httpx.Client, practice: Practice, patient: str) -> str:
+    return str(http.get(f"/patient/{patient}/contact", headers=practice.headers).json()["phone"])
+
+
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
@@ -101,8 +117,7 @@ def test_a_texted_invoice_carries_the_first_name_and_the_link_and_sms_content_is
     created = bill(http, practice, patient, "SMS", "Hi {first_name}, {amount} is due: {url}")
     sent = settled(http, practice, created["id"])
     assert sent["status"] == "SENT"
-    [message] = outbox(stack, sent["id"])
-    assert (message["channel"], message["to"]) == ("SMS", "+15555550123")
+    [message] = texts_to(stack, phone_of(http, practice, patient))
     assert message["text"].startswith("Hi Zoë, $120.00 is due: https://")
     assert sent["smsContent"] == message["text"] == created["smsContent"]
 
@@ -126,13 +141,17 @@ def test_a_call_says_the_message_and_call_status_is_the_providers(
     sent = settled(http, practice, bill(http, practice, patient, "CALL", "Hello {first_name}")["id"])
     assert (sent["status"], sent["callStatus"]) == ("SENT", "completed")
     [call] = outbox(stack, sent["id"])
-    assert (call["channel"], call["to"], call["text"]) == ("CALL", "+15555550123", "Hello Zoë")
+    assert (call["channel"], call["to"], call["text"]) == (
+        "CALL",
+        phone_of(http, practice, patient),
+        "Hello Zoë",
+    )
 
 
 def invoices_of(http: httpx.Client, practice: Practice, patient: str) -> list[dict[str, Any]]:
     listed = http.get("/invoice/", params={"patient_id": patient}, headers=practice.headers)
     assert listed.status_code == 200, listed.text
-    return list(listed.json()["items"])
+    return list(listed.json()["data"])
 
 
 def test_a_card_charge_pays_the_invoice(stack: LocalStack, http: httpx.Client, practice: Practice) -> None:
@@ -142,8 +161,8 @@ def test_a_card_charge_pays_the_invoice(stack: LocalStack, http: httpx.Client, p
     [invoice] = invoices_of(http, practice, patient)
     assert (invoice["status"], invoice["paid_amount"], invoice["remaining_amount"]) == (
         "PAID",
-        "45.50",
-        "0.00",
+        45.5,
+        0,
     )
     [charge] = outbox(stack, sent["id"])
     assert (charge["channel"], charge["to"]) == ("CHARGE_CARD", "pm_card_visa")
@@ -157,7 +176,7 @@ def test_a_declined_card_fails_with_stripes_reason_and_the_invoice_stays_unpaid(
     assert sent["status"] == "FAILED"
     assert sent["failedReason"].startswith("card declined: insufficient_funds: ")
     [invoice] = invoices_of(http, practice, patient)
-    assert (invoice["status"], invoice["paid_amount"]) == ("ISSUED", "0.00")
+    assert (invoice["status"], invoice["paid_amount"]) == ("ISSUED", 0)
     assert outbox(stack, sent["id"]) == []
 
 
