@@ -67,8 +67,8 @@ def test_send_now_sends_a_scheduled_invoice(
 def test_retry_with_another_method_after_a_rejection(
     http: httpx.Client, practice: Practice, outage: Callable[[str], None]
 ) -> None:
-    outage("reject")
-    created = http.post(CREATE, json=manual(invoiceMethod="EMAIL"), headers=practice.decoda_headers).json()
+    outage("reject")  # the print-and-mail provider refuses the letter
+    created = http.post(CREATE, json=manual(invoiceMethod="MAIL"), headers=practice.decoda_headers).json()
     wait_for(lambda: details(http, practice, created["id"])["status"] == "FAILED", what="the rejection")
     outage("ok")
     body = {"invoiceId": created["id"], "invoiceMethod": "SMS"}
@@ -77,7 +77,7 @@ def test_retry_with_another_method_after_a_rejection(
     done = wait_for(
         lambda: (d := details(http, practice, created["id"]))["status"] == "SENT" and d, what="the SMS"
     )
-    assert done["methodsAttempted"] == ["EMAIL", "SMS"]
+    assert done["methodsAttempted"] == ["MAIL", "SMS"]
     assert done["method"] == "SMS"
 
 

@@ -90,7 +90,11 @@ def _xml_error_problems(answer: Answer) -> list[str]:
 
 
 def accept_format(request: EdgeRequest) -> str:
-    """What a Healthbridge error must be written in for this request's Accept: xml, json or either."""
+    """What a Healthbridge error must be written in for this request's Accept: xml, json or either. A
+    repeated Accept is either: API Gateway hands the function the last value, the local gateway (werkzeug)
+    all of them joined, and the service follows the first it can serve."""
+    if sum(name.lower() == "accept" for name, _ in request.headers) > 1:
+        return "either"
     accept = request.header("Accept")
     if accept is None or accept.strip().lower() in (b"", b"application/json", b"text/json", b"*/*"):
         return "json"

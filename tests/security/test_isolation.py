@@ -182,6 +182,10 @@ Request = tuple[str, str, dict[str, Any]]  # method, url, httpx keyword argument
 #: per operation: the requests of practice A that name practice B's ids
 CROSS_TENANT: dict[str, Callable[[Operation, Practice, Practice, Holdings], list[Request]]] = {
     "GET /invoice/{id}": lambda op, a, b, h: [("GET", op.url(a, id=h.draft_invoice), {})],
+    "GET /invoice/{id}/pdf": lambda op, a, b, h: [
+        ("GET", op.url(a, id=h.draft_invoice), {}),
+        ("GET", op.url(a, id=h.issued_invoice), {}),
+    ],
     "PUT /invoice/{id}": lambda op, a, b, h: [
         ("PUT", op.url(a, id=h.draft_invoice), {"json": invoice_body(status="VOID")}),
         (

@@ -1,8 +1,9 @@
-"""No patient data in logs: unique canary values (names, date of birth, phone, e-mail, address, item
-descriptions, the free patient id and message of Decoda, a password) go through every endpoint that
-takes them and through the Sender (a send, a rejected send, a re-drive), and never show in the functions'
-log lines (captured at DEBUG), in SQS messages, or echoed back in an error body that rejected
-something else. The log lines carry correlation ids instead."""
+"""No patient data in logs: unique canary values (names, date of birth, phone, e-mail, address, card,
+item descriptions, the free patient id and message of Decoda, a password) go through every endpoint that
+takes them and through the Sender on every channel (an e-mail with the PDF, a text, a call, a letter, a
+card charge; a rejected send, a re-drive), and never show in the functions' log lines (captured at
+DEBUG), in SQS messages, or echoed back in an error body that rejected something else. The log lines
+carry correlation ids instead."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from invoice_hub.logic.patient_bills import patient_uuid
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.polling import wait_for
@@ -37,7 +39,7 @@ def canaries() -> dict[str, str]:
         "first_name": f"Ysolde{tag}",
         "last_name": f"Quarrington{tag}",
         "date_of_birth": f"19{rng.randint(10, 49)}-{rng.randint(1, 12):02d}-{rng.randint(10, 28)}",
-        "phone": f"+1-555-{rng.randint(1000000, 9999999)}",
+        "phone": f"+1-555-{rng.randint(100000, 999999)}1",  # never ending in 99: not opted out
         "card": f"pm_canary{tag}",
         "email": f"ysolde.{tag}@patient.example",
         "address": f"{rng.randint(100, 999)} Canary Lane {tag}",
@@ -192,19 +194,32 @@ def test_canaries_through_every_endpoint_and_the_sender_never_reach_the_logs(
     assert token.status_code == 400
     echoes.append(("wrong password", token))
 
-    # the Sender: the sends above, then a rejected send, its failure and a re-drive from the API
-    wait_for(
-        lambda: http.get(f"/billing/invoice/{manual_id}", headers=decoda).json()["status"] == "SENT",
-        what="the patient send",
-    )
+    # the Sender on every channel: the text above, an e-mail (with the PDF), a letter, a card charge (the
+    # card given through the Invoice API for Decoda's patient), then a rejected call, its failure and a
+    # re-drive from the API
+    decoda_patient = str(patient_uuid(admin.tenant.id, values["patient_id"]))
+    call("PUT", f"/patient/{decoda_patient}/contact", json={"card": "pm_card_visa"}, headers=bearer)
+    sends = [manual_id]
+    for method in ("EMAIL", "MAIL", "CHARGE_CARD"):
+        made = call(
+            "POST", "/billing/invoice/create", json=decoda_body(values, invoiceMethod=method), headers=decoda
+        )
+        assert made.status_code == 200, made.text
+        sends.append(made.json()["id"])
+    for send in sends:
+        wait_for(
+            lambda send=send: http.get(f"/billing/invoice/{send}", headers=decoda).json()["status"] == "SENT",
+            what="the patient sends",
+        )
     outage("reject")
-    rejected = call("POST", "/billing/invoice/create", json=decoda_body(values), headers=decoda).json()["id"]
+    rejected_body = decoda_body(values, invoiceMethod="CALL")
+    rejected = call("POST", "/billing/invoice/create", json=rejected_body, headers=decoda).json()["id"]
     wait_for(
         lambda: http.get(f"/billing/invoice/{rejected}", headers=decoda).json()["status"] == "FAILED",
         what="the rejected send",
     )
     failed = call("GET", "/api/v1/billing/invoices/failed", headers=bearer).json()
-    assert ("SMS", "rejected: 400 BAD REQUEST") in {(row["SendingType"], row["Reason"]) for row in failed}
+    assert ("CALL", "rejected: 400 BAD REQUEST") in {(row["SendingType"], row["Reason"]) for row in failed}
     outage("ok")
     assert call("POST", "/api/v1/billing/invoices/retryallfailed", headers=bearer).json()["Sucess"] is True
     wait_for(
@@ -213,9 +228,10 @@ def test_canaries_through_every_endpoint_and_the_sender_never_reach_the_logs(
     )
     call("GET", "/api/v1/billing/invoices/aborted", headers=bearer)
 
-    # what the external systems received does carry the message (it is the send's purpose)
-    received = [s for s in stack.external.received()["received"] if s["idempotency_key"] == rejected]
-    assert values["message"] in json.dumps(received)
+    # what the patient received does carry the message and the contact (it is the send's purpose)
+    carried = httpx.get(f"{stack.external.url}/_outbox").json()["messages"]
+    assert values["message"] in json.dumps([m for m in carried if m["delivery_id"] == rejected])
+    assert {values["email"], values["phone_e164"]} <= {m["to"] for m in carried}
 
     logs = function_logs.text()
     assert leaks(logs, values) == {}, "patient data in the functions' logs"

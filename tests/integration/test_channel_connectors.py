@@ -1,23 +1,21 @@
-"""Each channel's connector against its provider as a client sees it: SES v2 and SNS in moto (in-process),
-the voice and print-and-mail providers through httpx's MockTransport, Stripe's errors as its SDK raises
-them. What is asserted is what the patient would receive and how each answer is classified."""
+"""Each channel's connector against its provider as a client sees it: SES v2 and SNS in the local stack's
+moto server (over HTTP; `mock_aws` would reset the backends that server shares this process with), the
+voice and print-and-mail providers through httpx's MockTransport, Stripe's errors as its SDK raises them.
+What is asserted is what the patient would receive and how each answer is classified."""
 
 from __future__ import annotations
 
 import email
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 import stripe
 from botocore.exceptions import ClientError, EndpointConnectionError
-from moto import mock_aws
 
 from invoice_hub.connectors.aws_errors import refused
 from invoice_hub.connectors.base import Parcel, Unconfigured
@@ -29,10 +27,10 @@ from invoice_hub.connectors.sms import SmsConnector
 from invoice_hub.connectors.voice import VoiceConnector
 from invoice_hub.domain.delivery import Delivery, Destination, Method
 from invoice_hub.domain.patient import PostalAddress
+from invoice_hub_local.stack import LocalStack
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 PDF = b"%PDF-1.4\n% a document\n%%EOF\n"
-REGION = "us-east-1"
 SENDER = "billing@practice.example"
 
 
@@ -57,16 +55,20 @@ def parcel(method: Method, **fields: Any) -> Parcel:
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
+def ses(stack: LocalStack) -> Any:
+    return stack.client("sesv2")
+
+
+@pytest.fixture
+def sns(stack: LocalStack) -> Any:
+    return stack.client("sns")
 
 
 # -- EMAIL: SES v2 ---------------------------------------------------------------------------------------
-def test_an_email_carries_the_text_and_the_pdf_from_the_practice_identity(aws: None) -> None:
-    ses = boto3.client("sesv2", region_name=REGION)
+def test_an_email_carries_the_text_and_the_pdf_from_the_practice_identity(ses: Any) -> None:
     ses.create_email_identity(EmailIdentity=SENDER)
-    ses.create_configuration_set(ConfigurationSetName="invoices")
+    configuration_set = f"invoices-{uuid.uuid4().hex[:8]}"
+    ses.create_configuration_set(ConfigurationSetName=configuration_set)
     sent = parcel(
         Method.EMAIL,
         to="zoe@patient.example",
@@ -76,7 +78,7 @@ def test_an_email_carries_the_text_and_the_pdf_from_the_practice_identity(aws: N
         text="Hi Zoë, your invoice is ready.",
         document=PDF,
     )
-    result = EmailConnector(ses, "invoices").send(sent)
+    result = EmailConnector(ses, configuration_set).send(sent)
     assert result.ok
     assert result.external_reference
     assert (result.channel_status, result.permanent) == ("SENT", False)
@@ -95,9 +97,11 @@ def _text(part: Message) -> str:
     return payload.decode(part.get_content_charset() or "utf-8")
 
 
-def test_an_email_from_an_unverified_identity_is_refused_for_good(aws: None) -> None:
-    ses = boto3.client("sesv2", region_name=REGION)
-    result = EmailConnector(ses, None).send(parcel(Method.EMAIL, to="a@b.example", sender=SENDER, text="x"))
+def test_an_email_from_an_unverified_identity_is_refused_for_good(ses: Any) -> None:
+    unverified = f"nobody-{uuid.uuid4().hex[:8]}@unverified.example"
+    result = EmailConnector(ses, None).send(
+        parcel(Method.EMAIL, to="a@b.example", sender=unverified, text="x")
+    )
     assert (result.ok, result.permanent) == (False, True)
     assert result.reason == "SES refused: MessageRejected"
 
@@ -109,15 +113,13 @@ def test_an_email_without_a_practice_identity_is_refused_before_ses() -> None:
 
 
 # -- SMS: SNS --------------------------------------------------------------------------------------------
-def test_a_text_is_published_to_the_number(aws: None) -> None:
-    sns = boto3.client("sns", region_name=REGION)
+def test_a_text_is_published_to_the_number(sns: Any) -> None:
     result = SmsConnector(sns, "Harbour").send(parcel(Method.SMS, to="+15555550100", text="Hi Ann"))
     assert result.ok
     assert result.external_reference
 
 
-def test_an_opted_out_number_is_not_texted(aws: None) -> None:
-    sns = boto3.client("sns", region_name=REGION)
+def test_an_opted_out_number_is_not_texted(sns: Any) -> None:
     # moto's SNS reports every number ending in 99 as opted out
     result = SmsConnector(sns).send(parcel(Method.SMS, to="+15555550199", text="Hi"))
     assert (result.ok, result.permanent) == (False, True)
