@@ -29,6 +29,7 @@ import httpx
 from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, call, calls_per_request
 from bench_cost import Usage
 from bench_cost import report as cost_report
+from bench_documents import documents
 from bench_sending import RETRY_ALL, pipeline, retry_all, sender_batch
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -46,7 +47,7 @@ RUNS = 5
 PYC_RUNS = 3  # runs of the without-.pyc figure (each compiles the whole layer)
 GOAL = 1.5  # the goal: cold init at most 1.5x the floor
 FLOOR = 'import boto3; boto3.client("dynamodb", region_name="us-east-1")'
-PARTS = ("cold", "calls", "sender", "retryall", "cost")
+PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents")
 # One cold start in a fresh interpreter: import the handler's module ("init"); create the layer's DynamoDB
 # client, which the module defers to first use, when the template lets the function use DynamoDB
 # ("client"); then call the handler twice with a real proxy event (stdin) against the local stack. The
@@ -442,6 +443,11 @@ def main() -> int:
                 found["pipeline"] = pipeline(local)
             if "retryall" in parts:
                 found["retryall"] = retry_all(http, log, tokens["admin"], args.retry_all)
+            if "documents" in parts:
+                with tempfile.TemporaryDirectory() as pycache:
+                    found["documents"] = documents(
+                        run_child, FLOOR_CHILD, child_env(local, pycache), args.runs, GOAL
+                    )
     finally:
         local.stop()
     if "cost" in parts:
@@ -533,6 +539,14 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
         print(f"4. retryallfailed at {r['failed']:,} failed: {r['seconds']:.1f} s, {r['calls']:,} AWS calls")
     if "cost" in found:
         print(f"5. cost per 1,000,000 invoices created and sent: ${found['cost']['total']:.2f}")
+    if "documents" in found:
+        r, sender = found["documents"]["render"], found["documents"]["sender"]
+        print(
+            f"6. render 1 / 50 lines: median {r[1]['median']:.0f} / {r[50]['median']:.0f} ms, p95 "
+            f"{r[1]['p95']:.0f} / {r[50]['p95']:.0f} ms, {r[1]['bytes']:,} / {r[50]['bytes']:,} bytes; "
+            f"Sender cold init with every connector {sender['channels']:.2f}x the floor "
+            f"({sender['render']:.2f}x with a first render)"
+        )
     print(f"Scan calls in the whole run: {log.total['dynamodb:Scan']}")
     print(f"bench time: {seconds / 60:.1f} min")
 
