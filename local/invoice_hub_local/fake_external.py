@@ -2,7 +2,8 @@
 loopback, with outages that can be switched on and off.
 
 Why: the Sender's retries, permanent failures, DLQ and re-drive can only be seen end to end if the
-systems it sends to can fail on demand. Every `POST` outside the control paths is a send:
+systems it sends to can fail on demand. Every `POST` outside the control paths (and the providers'
+paths below: /voice/, /print-mail/, /v1/) is a send:
 
 - mode `ok`: 201 `{"id": <external reference>, "status": "accepted"}`;
 - `fail`: 503; `reject`: 400 with a JSON error; `throttle`: 429 with `Retry-After: 1`; `timeout`: the
@@ -21,13 +22,33 @@ invoice read): `GET <path>` with the send's `Idempotency-Key` answers 200 and th
 that key was delivered there, 404 if not. It is not a send: it is counted in `status_checks` and listed
 in `checks`, never in `received`. An outage (`fail`, `throttle`, `timeout`) answers it as it answers sends.
 
-The channels' providers (voice calls, print-and-mail letters, Stripe's PaymentIntents) are played here
-too, as fake_providers.py describes, under the same outage modes and the same Idempotency-Key rule.
+The channels' providers are played here too, under the same outage modes and the same Idempotency-Key
+rule (scoped per path and API key, as providers scope it; fake_providers.py has every detail):
+
+- `POST /voice/v1/calls` JSON `{"to": <E.164>, "message", "from"?}`, bearer key: `201 {"id": "call_...",
+  "status": "completed" | "no-answer" (a number ending 0199), "to", "duration_seconds"}`; `400
+  invalid_number`; `GET /voice/v1/calls/<id>` reads one.
+- `POST /print-mail/v1/letters` multipart (Lob's `to_*` address fields, `description`, the PDF as `file`):
+  `200 {"id": "ltr_...", "expected_delivery_date", "status": "created"}`; `422 invalid_file` (not a PDF),
+  `422 invalid_address` (no line1).
+- `POST /v1/payment_intents`, `GET /v1/payment_intents/<id>`: Stripe's PaymentIntents as the official
+  `stripe` SDK calls them (`StripeClient(..., base_addresses={"api": <this url>})`): Stripe's test payment
+  methods decline as Stripe does (`402` card errors), replays carry `Idempotent-Replayed: true`, the same
+  key with other parameters is `400 idempotency_error`, a key not `sk_test_...` is `401`; outages are
+  Stripe's JSON errors.
+
+A provider's `POST` is a send in `/_received` (its form fields listed, a file by name, type and size), a
+replay a duplicate; a `GET` there is a read, not a send, and only `fail`, `throttle` and `timeout` reach it.
 
 `GET /_outbox` lists what every channel carried to patients, oldest first: `{"messages": [{"channel",
-"to", "subject", "text", "attachments": [{"filename", "content_type", "size"}], "delivery_id", "at"}]}` —
-calls, letters and card charges from here, e-mails and texts from moto's SES and SNS in this process (the
-`outbox_sources`). Replays and refused sends carried nothing and are not listed.
+"to", "subject", "text", "attachments": [{"filename", "content_type", "size"}], "delivery_id", "at",
+"reference"}]}`. `channel` is EMAIL, SMS, CALL, MAIL or CHARGE_CARD; `to` the e-mail address, the number
+(E.164), the postal address on one line or the card's payment method; `delivery_id` the Idempotency-Key
+the provider got (Stripe: `metadata[delivery_id]`, else the key; e-mail: its `X-Invoice-Hub-Delivery`
+header; a text: null, SNS carries none); `reference` the provider's id for it (SES's and SNS's MessageId
+too). Calls, letters and card charges come from here, e-mails and texts from moto's SES and SNS in this
+process, through the `outbox_sources` given (fake_providers.ses_outbox and sns_outbox). Replays and
+refused sends carried nothing and are not listed.
 
 Control: `POST /_control` `{"mode": ..., "delay_ms": 0, "timeout_seconds": 10}` (omitted fields
 take those defaults), `GET /_control`, `GET /_received` (every send: path, key, mode met, status,
@@ -54,10 +75,10 @@ from werkzeug.wrappers import Request, Response
 
 from invoice_hub_local.fake_providers import (
     Carried,
-    Handled,
+    Incoming,
     Providers,
+    Remembered,
     Reply,
-    fingerprint,
     is_provider,
     outage_reply,
 )
@@ -70,9 +91,6 @@ MODES = ("ok", "fail", "timeout", "reject", "throttle")
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_RECORDED = 10_000  # the newest sends kept for /_received; the counters keep counting
 CONTROL_PATHS = frozenset({"/_control", "/_received", "/_reset", "/_outbox"})
-IDEMPOTENCY_MISMATCH = (
-    "Keys for idempotent requests can only be used with the same parameters they were first used with."
-)
 _CONTROL_FIELDS = frozenset({"mode", "delay_ms", "timeout_seconds"})
 
 
@@ -100,13 +118,6 @@ class Settings:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout <= 3600:
             raise ValueError("timeout_seconds must be a number between 0 and 3600")
         return cls(mode=mode, delay_ms=delay_ms, timeout_seconds=float(timeout))
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,14 +154,14 @@ def _json(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> 
     return response
 
 
-def _outage(mode: str) -> Answer:
+def _outage(mode: str) -> Reply:
     if mode == "fail":
-        return Answer(503, {"error": "service_unavailable", "message": "the external system is down"})
+        return Reply(503, {"error": "service_unavailable", "message": "the external system is down"})
     if mode == "reject":
-        return Answer(400, {"error": "rejected", "message": "the external system refused this request"})
+        return Reply(400, {"error": "rejected", "message": "the external system refused this request"})
     if mode == "throttle":
-        return Answer(429, {"error": "throttled", "message": "too many requests"}, (("Retry-After", "1"),))
-    return Answer(504, {"error": "timeout", "message": "the external system did not answer in time"})
+        return Reply(429, {"error": "throttled", "message": "too many requests"}, (("Retry-After", "1"),))
+    return Reply(504, {"error": "timeout", "message": "the external system did not answer in time"})
 
 
 class FakeExternal:
@@ -168,12 +179,12 @@ class FakeExternal:
         self.outbox_sources = list(outbox_sources)
         self.on_reset = on_reset
         self._providers = Providers()
-        self._provider_answers: dict[tuple[str, str], tuple[str, Handled]] = {}
+        self._provider_answers: dict[tuple[str, str, str], Remembered] = {}  # (path, API key, key)
         self._carried: deque[Carried] = deque(maxlen=MAX_RECORDED)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._settings = Settings()
-        self._delivered: dict[tuple[str, str], Answer] = {}
+        self._delivered: dict[tuple[str, str], Reply] = {}
         self._sends: deque[Send] = deque(maxlen=MAX_RECORDED)
         self._checks: deque[Check] = deque(maxlen=MAX_RECORDED)
         self._counts = {"sends": 0, "delivered": 0, "duplicates": 0, "status_checks": 0}
@@ -292,9 +303,9 @@ class FakeExternal:
                 answer = _outage(settings.mode)
             elif (path, key) in self._delivered:
                 first = self._delivered[(path, key)]
-                answer = Answer(200, first.body)
+                answer = Reply(200, first.body)
             else:
-                answer = Answer(404, {"error": "not_found", "message": "no send with this Idempotency-Key"})
+                answer = Reply(404, {"error": "not_found", "message": "no send with this Idempotency-Key"})
             self._checks.append(Check(path, key, settings.mode, answer.status, datetime.now(UTC).isoformat()))
             self._counts["status_checks"] += 1
         hold = settings.delay_ms / 1000 + (settings.timeout_seconds if settings.mode == "timeout" else 0)
@@ -302,39 +313,44 @@ class FakeExternal:
         return _json(answer.status, answer.body, answer.headers)
 
     def _provider(self, request: Request) -> Response:
-        """A channel provider's answer: an outage, the first answer to a repeated key, or a new one."""
-        key = request.headers.get("Idempotency-Key") or None
-        stripe = request.path.startswith("/v1/")
-        parameters = fingerprint(request)  # read (and kept) before the form is parsed from it
+        """A channel provider's answer: an outage, the first answer to a repeated key, or a new one. A
+        read (GET) is not a send: only `fail`, `throttle` and `timeout` reach it, as with status checks."""
+        incoming = Incoming.read(request)  # the whole body, before the lock
+        send = incoming.method == "POST"
+        scope = (incoming.path, incoming.credential, incoming.key or "")
         with self._lock:
             settings = self._settings
-            remembered = (
-                self._provider_answers.get((request.path, key)) if key and request.method == "POST" else None
-            )
-            if settings.mode != "ok":
-                reply, handled = outage_reply(request.path, settings.mode), None
+            remembered = self._provider_answers.get(scope) if send and incoming.key else None
+            duplicate, carried = False, None
+            if settings.mode != "ok" and (send or settings.mode != "reject"):
+                reply = outage_reply(incoming.path, settings.mode)
             elif remembered is not None:
-                sent_with, first = remembered
-                if stripe and sent_with != parameters:
-                    reply = Reply(
-                        400, {"error": {"type": "idempotency_error", "message": IDEMPOTENCY_MISMATCH}}
-                    )
-                else:
-                    replayed = (("Idempotent-Replayed", "true"),) if stripe else ()
-                    reply = type(first.reply)(
-                        first.reply.status, first.reply.body, first.reply.headers + replayed
-                    )
-                handled = None
+                reply, duplicate = self._providers.replay(incoming, remembered)
             else:
-                handled = self._providers.handle(request, key)
-                reply = handled.reply
-                if key and request.method == "POST" and handled.remember:
-                    self._provider_answers[(request.path, key)] = (parameters, handled)
-                if handled.carried is not None:
-                    self._carried.append(handled.carried)
-            self._counts["sends"] += int(request.method == "POST")
-            self._counts["delivered"] += int(handled is not None and handled.carried is not None)
-            self._counts["duplicates"] += int(remembered is not None and settings.mode == "ok")
+                handled = self._providers.handle(incoming)
+                reply, carried = handled.reply, handled.carried
+                if send and incoming.key and handled.remember:
+                    self._provider_answers[scope] = Remembered(incoming.parameters(), reply)
+                if carried is not None:
+                    self._carried.append(carried)
+            if send:
+                self._sends.append(
+                    Send(
+                        path=incoming.path,
+                        idempotency_key=incoming.key,
+                        mode=settings.mode,
+                        status=reply.status,
+                        duplicate=duplicate,
+                        delivered=carried is not None,
+                        external_id=carried.reference if carried is not None else None,
+                        at=datetime.now(UTC).isoformat(),
+                        body=incoming.listed_body(),
+                        authorization=incoming.authorization.partition(" ")[0] or None,
+                    )
+                )
+                self._counts["sends"] += 1
+                self._counts["delivered"] += int(carried is not None)
+                self._counts["duplicates"] += int(duplicate)
         hold = settings.delay_ms / 1000 + (settings.timeout_seconds if settings.mode == "timeout" else 0)
         self._stopping.wait(hold)
         return _json(reply.status, reply.body, reply.headers)
@@ -376,19 +392,19 @@ class FakeExternal:
 
     def _decide(
         self, path: str, key: str | None, settings: Settings, malformed: bool
-    ) -> tuple[Answer, bool, bool]:
+    ) -> tuple[Reply, bool, bool]:
         """(answer, duplicate, delivered) for one send; called with the lock held."""
         if settings.mode != "ok":
             return _outage(settings.mode), False, False
         if malformed:
-            return Answer(400, {"error": "malformed_json", "message": "the body is not JSON"}), False, False
+            return Reply(400, {"error": "malformed_json", "message": "the body is not JSON"}), False, False
         if key is not None and (path, key) in self._delivered:
             return self._delivered[(path, key)], True, False
         if key is None:
             reference = f"ext_{uuid.uuid4().hex[:24]}"
         else:
             reference = "ext_" + hashlib.sha256(f"{path}\n{key}".encode()).hexdigest()[:24]
-        answer = Answer(201, {"id": reference, "status": "accepted"})
+        answer = Reply(201, {"id": reference, "status": "accepted"})
         if key is not None:
             self._delivered[(path, key)] = answer
         return answer, False, True

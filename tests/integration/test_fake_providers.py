@@ -136,7 +136,8 @@ def test_a_call_is_placed_once_per_key_and_an_unanswered_number_says_so(fake: Fa
     )
     assert httpx.post(url, json={"to": "+15555550100", "message": "x"}).status_code == 401
     assert [m["to"] for m in outbox(fake)] == ["+15555550100", "+15555550199"]
-    assert httpx.get(f"{url}/{first.json()['id']}").json() == first.json()
+    read = httpx.get(f"{url}/{first.json()['id']}", headers={"Authorization": "Bearer k"})
+    assert read.json() == first.json()
 
 
 def test_a_letter_needs_a_pdf_and_an_address_and_is_listed_with_its_attachment(fake: FakeExternal) -> None:
