@@ -1,43 +1,63 @@
 """The patient-facing invoice PDF, drawn with reportlab (docs/decisions/011-the-invoice-document.md).
 
-One page for a short invoice, more for a long one (the lines' table flows on, its heading repeated): the
-practice's name and address, the patient's name, the invoice's number and dates, every line (code,
-description, quantity, unit price, amount), the discounts, total, paid and remaining, and how to pay: the
-payment link as text (and a link) and as a QR code, drawn as vector squares (segno's module matrix), so
-no image library is used to draw it.
+One Letter page for a short invoice, more for a long one (the lines' table flows on with its heading
+repeated, and every page is numbered "page n of N"): the practice's name and address, "Invoice <number>"
+with its issue and due dates, the patient's name (when known), every line (code, description, quantity,
+unit price, amount), the subtotal, the discounts, total, paid and remaining, and how to pay: the payment
+link as text (a live link) and as a QR code. The totals and how-to-pay box are kept together on one page.
+
+The QR code is drawn as vectors: segno's module matrix becomes one path of filled rectangles, one per run
+of dark modules in a row. That is the lightest way in: a PNG (segno writes one itself) would be decoded
+again by Pillow's ImageReader to be embedded, and an SVG would need svglib, another dependency; the path
+costs nothing to load, a few kilobytes of PDF, and stays sharp at any zoom or print resolution.
 
 DejaVu Sans (shipped with its licence in fonts/) is embedded, subset to the characters used, so every
-name renders and extracts as written ("Zoë", "Łukasz"); reportlab's core fonts would draw a box for "Ł".
-The document is rendered with reportlab's invariant mode: the same invoice gives the same bytes.
+name renders and extracts as written ("Zoë Ångström", "Łukasz"); reportlab's core fonts would draw a box
+for "Ł". The document is rendered in reportlab's invariant mode (no creation date, no random id): the
+same invoice gives the same bytes, in any process.
 
-reportlab is imported on the first render, not with this module: only the functions that render pay for
-it.
+reportlab and segno are imported on the first render, not with this module: only what renders pays for
+them. Fonts are registered once per process.
 """
 
 from __future__ import annotations
 
 import io
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from invoice_hub.domain.document import InvoiceDocument
+from invoice_hub.domain.money import to_cents
 
 FONTS = Path(__file__).parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-QR_SIZE = 34 * 2.834645669  # 34 mm in points
+MM = 72 / 25.4  # points per millimetre
+PAGE = (612.0, 792.0)  # US Letter, in points
+MARGIN = 18 * MM
+WIDTH = PAGE[0] - 2 * MARGIN  # the content's width: every block is laid out to it
+QR_SIZE = 34 * MM
+INK, MUTED, RULE, BAND, ACCENT = "#1a1a1a", "#555555", "#9aa8b6", "#f2f5f8", "#2f4f6f"
 
 
 def money(amount: Decimal, currency: str) -> str:
-    symbol = "$" if currency.upper() == "USD" else f"{currency.upper()} "
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{abs(amount):,.2f}"
+    """`$1,234.50` for US dollars, `EUR 1,234.50` for any other currency; rounded half-up to cents."""
+    cents = to_cents(amount)
+    code = currency.upper()
+    symbol = "$" if code == "USD" else f"{code} "
+    return f"{'-' if cents < 0 else ''}{symbol}{abs(cents):,.2f}"
 
 
 def quantity(value: Decimal) -> str:
+    """`2`, `1.5`, `0.25`: no trailing zeros, never an exponent."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent_discount(document: InvoiceDocument) -> Decimal:
+    """What the percent discount takes off, as the invoice computes its total: a share of the subtotal."""
+    return to_cents(document.subtotal * document.discount_percent / Decimal(100))
 
 
 @lru_cache(maxsize=1)
@@ -50,32 +70,62 @@ def _fonts() -> None:
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
+@lru_cache(maxsize=1)
+def _numbered_canvas() -> type:
+    """A canvas that holds its pages back until the end, to print "page n of N" on each."""
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, footer: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._footer = footer
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # reportlab's name
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for number, page in enumerate(self._held, start=1):
+                self.__dict__.update(page)
+                self.setFont(REGULAR, 7.5)
+                self.setFillColor(colors.HexColor(MUTED))
+                self.drawRightString(
+                    PAGE[0] - MARGIN, MARGIN / 2, f"{self._footer} · page {number} of {len(self._held)}"
+                )
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
 def _qr(url: str) -> Any:
-    """The payment link as a QR code: a reportlab Drawing of one path of dark squares."""
+    """The payment link as a QR code: a reportlab Drawing of one path of dark rectangles."""
     import segno
     from reportlab.graphics.shapes import Drawing
     from reportlab.graphics.shapes import Path as Shape
     from reportlab.lib import colors
 
     matrix = segno.make(url, error="m", micro=False).matrix
-    cells = len(matrix) + 8  # the quiet zone: 4 modules each side
-    unit = QR_SIZE / cells
-    drawing = Drawing(QR_SIZE, QR_SIZE)
+    border = 4  # the quiet zone the standard asks for, in modules, each side
+    unit = QR_SIZE / (len(matrix) + 2 * border)
     path = Shape(fillColor=colors.black, strokeColor=None, strokeWidth=0)
     for row_number, row in enumerate(matrix):
-        y = QR_SIZE - (row_number + 5) * unit
+        y = QR_SIZE - (row_number + border + 1) * unit
         start = None
         for column, dark in enumerate([*row, 0]):
             if dark and start is None:
                 start = column
-            elif not dark and start is not None:  # one rectangle per run of dark modules
-                x0, x1 = (start + 4) * unit, (column + 4) * unit
+            elif not dark and start is not None:
+                x0, x1 = (start + border) * unit, (column + border) * unit
                 path.moveTo(x0, y)
                 path.lineTo(x1, y)
                 path.lineTo(x1, y + unit)
                 path.lineTo(x0, y + unit)
                 path.closePath()
                 start = None
+    drawing = Drawing(QR_SIZE, QR_SIZE)
     drawing.add(path)
     return drawing
 
@@ -85,55 +135,98 @@ def render(document: InvoiceDocument) -> bytes:
 
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
-    from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import (
+        BaseDocTemplate,
+        Frame,
+        KeepTogether,
+        PageTemplate,
+        Paragraph,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     _fonts()
-    body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle(
-        "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
-    )
-    title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=17, leading=21)
-    heading = ParagraphStyle("heading", parent=body, fontName=BOLD, fontSize=10.5, leading=14)
-    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    cell = ParagraphStyle("cell", parent=body, fontSize=9, leading=11.5)
     currency = document.currency
+    body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5, textColor=INK)
+    small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=MUTED)
+    bold = ParagraphStyle("bold", parent=body, fontName=BOLD)
+    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
+    bold_right = ParagraphStyle("bold_right", parent=right, fontName=BOLD)
+    title = ParagraphStyle("title", parent=bold, fontSize=17, leading=21)
+    heading = ParagraphStyle("heading", parent=bold, fontSize=10.5, leading=14)
+    cell = ParagraphStyle("cell", parent=body, fontSize=9, leading=11.5)
+    number = ParagraphStyle("number", parent=cell, alignment=TA_RIGHT)
+    head = ParagraphStyle("head", parent=cell, fontName=BOLD, textColor=colors.white)
+    head_right = ParagraphStyle("head_right", parent=head, alignment=TA_RIGHT)
+    strong_right = ParagraphStyle("strong_right", parent=bold_right, fontSize=11, leading=14)
 
-    def text(value: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(value), style)
+    def text(value: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(escape(value).replace("\n", "<br/>"), style)
 
+    flush = [(side, (0, 0), (-1, -1), 0) for side in ("LEFTPADDING", "RIGHTPADDING")]
+
+    # the practice on the left; the invoice's number and dates on the right
     practice = [text(document.practice_name, title)]
     if document.practice_address:
         practice.append(text(document.practice_address, small))
-    facts = [
-        ["Invoice", document.reg_number],
-        ["Issued", document.issue_date.isoformat()],
-        ["Due", document.due_date.isoformat() if document.due_date else "on receipt"],
-    ]
-    facts_table = Table(
-        [[text(k, small), text(v, ParagraphStyle("fact", parent=right, fontName=BOLD))] for k, v in facts],
-        colWidths=[22 * mm, 42 * mm],
-        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]),
+    due = document.due_date.isoformat() if document.due_date else "on receipt"
+    facts = Table(
+        [
+            [
+                text(
+                    f"Invoice {document.reg_number}",
+                    ParagraphStyle("invoice", parent=heading, alignment=TA_RIGHT),
+                )
+            ],
+            [text("Issued", small), text(document.issue_date.isoformat(), bold_right)],
+            [text("Due", small), text(due, bold_right)],
+        ],
+        colWidths=[24 * MM, 36 * MM],
+        style=TableStyle(
+            [
+                *flush,
+                ("SPAN", (0, 0), (-1, 0)),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 4),
+            ]
+        ),
     )
     header = Table(
-        [[practice, facts_table]],
-        colWidths=[110 * mm, 66 * mm],
-        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]),
+        [[practice, facts]],
+        colWidths=[WIDTH - 60 * MM, 60 * MM],
+        style=TableStyle(
+            [
+                *flush,
+                ("RIGHTPADDING", (0, 0), (0, 0), 6 * MM),  # a long practice name wraps before the dates
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ]
+        ),
     )
-    story: list[Any] = [header, Spacer(0, 6 * mm)]
+    story: list[Any] = [header, Spacer(0, 7 * MM)]
     if document.patient_name:
-        bill_to = Table(
-            [[text("Bill to", small)], [text(document.patient_name, heading)]],
-            colWidths=[176 * mm],
-            style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)]),
-        )
-        story += [bill_to, Spacer(0, 5 * mm)]
+        story += [text("Bill to", small), text(document.patient_name, heading), Spacer(0, 5 * MM)]
 
-    numbers = ParagraphStyle("numbers", parent=cell, alignment=TA_RIGHT)
-    head = ParagraphStyle("head", parent=cell, fontName=BOLD, textColor=colors.white)
-    head_right = ParagraphStyle("head_right", parent=head, alignment=TA_RIGHT)
+    # every line; the table breaks across pages with its heading repeated
+    # the number columns are as wide as their widest figure (plus the cells' padding), so no amount wraps
+    def widest(texts: list[str], style: ParagraphStyle) -> float:
+        return max(stringWidth(t, style.fontName, style.fontSize) for t in texts) + 12
+
+    figures = [document.subtotal, document.total, document.paid, document.discount_amount]
+    figures += [figure for line in document.lines for figure in (line.unit_price, line.amount)]
+    code_w = 20 * MM
+    qty_w = max(14 * MM, widest(["Qty", *(quantity(line.quantity) for line in document.lines)], cell))
+    money_w = max(
+        28 * MM,
+        widest([f"-{money(figure, currency)}" for figure in figures], right),
+        widest([money(document.remaining, currency)], strong_right),
+    )
+    qty_w, money_w = min(qty_w, 24 * MM), min(money_w, 50 * MM)  # past these, a figure wraps
     rows: list[list[Any]] = [
         [
             text("Code", head),
@@ -143,101 +236,112 @@ def render(document: InvoiceDocument) -> bytes:
             text("Amount", head_right),
         ]
     ]
-    for line in document.lines:
-        rows.append(
+    rows += [
+        [
+            text(line.code or "", cell),
+            text(line.description, cell),
+            text(quantity(line.quantity), number),
+            text(money(line.unit_price, currency), number),
+            text(money(line.amount, currency), number),
+        ]
+        for line in document.lines
+    ]
+    lines = Table(
+        rows,
+        colWidths=[code_w, WIDTH - code_w - qty_w - 2 * money_w, qty_w, money_w, money_w],
+        repeatRows=1,
+        style=TableStyle(
             [
-                text(line.code or "", cell),
-                text(line.description, cell),
-                text(quantity(line.quantity), numbers),
-                text(money(line.unit_price, currency), numbers),
-                text(money(line.amount, currency), numbers),
-            ]
-        )
-    lines = Table(rows, colWidths=[22 * mm, 80 * mm, 16 * mm, 29 * mm, 29 * mm], repeatRows=1)
-    lines.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#2f4f6f")),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f5f8")]),
-                ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor("#9aa8b6")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(ACCENT)),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor(BAND)]),
+                ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor(RULE)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
             ]
-        )
+        ),
     )
-    story += [lines, Spacer(0, 4 * mm)]
+    story += [lines, Spacer(0, 4 * MM)]
 
+    # the sums, right-aligned under the amounts
     sums: list[tuple[str, str]] = [("Subtotal", money(document.subtotal, currency))]
-    if document.discount_amount:
+    if document.discount_amount or not document.discount_percent:
         sums.append(("Discount", money(-document.discount_amount, currency)))
     if document.discount_percent:
-        share = document.subtotal * document.discount_percent / 100
-        sums.append((f"Discount ({quantity(document.discount_percent)}%)", money(-share, currency)))
-    if not (document.discount_amount or document.discount_percent):
-        sums.append(("Discount", money(Decimal(0), currency)))
+        label = f"Discount ({quantity(document.discount_percent)}%)"
+        sums.append((label, money(-percent_discount(document), currency)))
     sums += [
         ("Total", money(document.total, currency)),
         ("Paid", money(document.paid, currency)),
-        ("Remaining", money(document.remaining, currency)),
     ]
-    strong = ParagraphStyle("strong", parent=right, fontName=BOLD, fontSize=11)
     totals = Table(
-        [
-            [
-                text(label, right if label != "Remaining" else strong),
-                text(value, right if label != "Remaining" else strong),
-            ]
-            for label, value in sums
-        ],
-        colWidths=[40 * mm, 33 * mm],
+        [[text(label, right), text(value, right)] for label, value in sums]
+        + [[text("Remaining", strong_right), text(money(document.remaining, currency), strong_right)]],
+        colWidths=[money_w + qty_w + 10 * MM, money_w],
         hAlign="RIGHT",
         style=TableStyle(
             [
-                ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor("#2f4f6f")),
+                ("LINEABOVE", (0, -3), (-1, -3), 0.5, colors.HexColor(RULE)),  # above Total
+                ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor(ACCENT)),  # above Remaining
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("TOPPADDING", (0, -1), (-1, -1), 3),
             ]
         ),
     )
-    story += [totals, Spacer(0, 8 * mm)]
 
+    # how to pay: the link as text and as a QR code
     link = escape(document.payment_url)
+    if document.remaining > 0:
+        ask = f"Pay the remaining {money(document.remaining, currency)} online at:"
+    else:
+        ask = "Nothing is left to pay. The invoice is online at:"
     pay = [
         text("How to pay", heading),
-        text(f"Pay {money(document.remaining, currency)} online at:", body),
+        text(ask, body),
+        Spacer(0, 1 * MM),
         Paragraph(
             f'<link href="{link}" color="#1f5fa8">{link}</link>',
             ParagraphStyle("url", parent=body, fontSize=8),
         ),
-        Spacer(0, 2 * mm),
+        Spacer(0, 3 * MM),
         text("Or scan the code with your phone's camera.", small),
+        text(f"Please quote invoice {document.reg_number} when you contact the practice.", small),
     ]
-    story.append(
-        Table(
-            [[pay, _qr(document.payment_url)]],
-            colWidths=[138 * mm, 38 * mm],
-            style=TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#9aa8b6")),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                    ("TOPPADDING", (0, 0), (-1, -1), 6),
-                ]
-            ),
-        )
+    how_to_pay = Table(
+        [[pay, _qr(document.payment_url)]],
+        colWidths=[WIDTH - QR_SIZE - 2 * MM, QR_SIZE + 2 * MM],
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (0, 0), "MIDDLE"),
+                ("VALIGN", (1, 0), (1, 0), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor(RULE)),
+                ("LEFTPADDING", (0, 0), (0, 0), 4 * MM),
+                ("LEFTPADDING", (1, 0), (1, 0), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), 2 * MM),
+                ("TOPPADDING", (0, 0), (-1, -1), 2 * MM),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2 * MM),
+            ]
+        ),
     )
+    story.append(KeepTogether([totals, Spacer(0, 8 * MM), how_to_pay]))
 
+    footer = f"{document.practice_name} · Invoice {document.reg_number}"
+    canvas = partial(_numbered_canvas(), footer=footer)
     out = io.BytesIO()
-    SimpleDocTemplate(
+    template = BaseDocTemplate(
         out,
-        pagesize=LETTER,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
         title=f"Invoice {document.reg_number}",
         author=document.practice_name,
+        creator="invoice-hub",
         invariant=1,
-    ).build(story)
+    )
+    frame = Frame(MARGIN, MARGIN, WIDTH, PAGE[1] - 2 * MARGIN, 0, 0, 0, 0, id="body")
+    template.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    template.build(story, canvasmaker=canvas)
     return out.getvalue()
