@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pypdfium2
-
 from invoice_hub.connectors.pdf import render
 from invoice_hub.domain.document import DocumentLine, InvoiceDocument
 
@@ -50,6 +48,8 @@ def sample(lines: int = 3) -> InvoiceDocument:
 
 
 def main() -> None:
+    import pypdfium2  # here, so that importing sample() (scripts/bench_render.py) costs no rasteriser
+
     pdf = render(sample())
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=100 / 72).to_pil()
