@@ -71,7 +71,19 @@ class Connector(Protocol):
     def status(self, parcel: Parcel) -> StatusCheck: ...
 
 
-class Unconfigured:
+class Unasked:
+    """What a connector whose provider cannot be asked about an earlier send has: `status` says nothing
+    (the Sender then relies on the provider's idempotency key or, without one, does not send again), and
+    no key of its own by default (the function's role sends)."""
+
+    def credential_name(self, delivery: Delivery) -> str | None:
+        return None
+
+    def status(self, parcel: Parcel) -> StatusCheck:
+        return StatusCheck("unknown")
+
+
+class Unconfigured(Unasked):
     """The connector of a channel whose provider the stack was not given: each send fails permanently,
     saying which setting is missing (a re-drive after it is set sends)."""
 
@@ -79,12 +91,6 @@ class Unconfigured:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return None
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")
 
     def send(self, parcel: Parcel) -> SendResult:
         return SendResult(ok=False, permanent=True, reason=self.reason)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
+from invoice_hub.connectors.base import Parcel, SendResult, Unasked
 from invoice_hub.domain.delivery import Delivery
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def declined(error: Any) -> SendResult:
     )
 
 
-class CardConnector:
+class CardConnector(Unasked):  # the idempotency key replays the first answer
     idempotent = True
 
     def __init__(
@@ -63,9 +63,6 @@ class CardConnector:
 
     def credential_name(self, delivery: Delivery) -> str | None:
         return self.credential_parameter
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")  # the idempotency key replays the first answer
 
     def send(self, parcel: Parcel) -> SendResult:
         import stripe

@@ -20,8 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from invoice_hub.connectors.aws_errors import refused
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.connectors.base import Parcel, SendResult, Unasked
 
 DELIVERY_HEADER = "X-Invoice-Hub-Delivery"
 
@@ -48,18 +47,12 @@ def mime(parcel: Parcel) -> bytes:
     return message.as_bytes()
 
 
-class EmailConnector:
+class EmailConnector(Unasked):  # SES cannot be asked whether it has a message
     idempotent = False
 
     def __init__(self, client: Any, configuration_set: str | None) -> None:
         self.client = client  # sesv2
         self.configuration_set = configuration_set
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return None  # the function's role sends
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")  # SES cannot be asked whether it has a message
 
     def send(self, parcel: Parcel) -> SendResult:
         if not parcel.sender:

@@ -5,18 +5,11 @@ decision, through the API), and the rules stop escalating after it."""
 
 from __future__ import annotations
 
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.connectors.base import Parcel, SendResult, Unasked
 
 
-class ExpiryConnector:
+class ExpiryConnector(Unasked):
     idempotent = True  # nothing is carried: doing it again changes nothing
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return None
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")
 
     def send(self, parcel: Parcel) -> SendResult:
         return SendResult(ok=True, channel_status="EXPIRED")

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
+from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck, Unasked
 from invoice_hub.domain.delivery import Delivery
 
 #: 4xx answers that are worth retrying (timeouts and throttling); every other 4xx is permanent
@@ -137,3 +137,27 @@ class HttpConnector:
             headers=self.headers(delivery, parcel.credential),
         )
         return answer if isinstance(answer, SendResult) else classify(answer)
+
+
+class KeyedProvider(Unasked):
+    """A channel provider's HTTP API that takes the delivery id as `Idempotency-Key` and the stack's key
+    for it as a bearer token (the voice and print-and-mail providers): a repeat is the provider's replay,
+    so an unfinished send is simply sent again."""
+
+    idempotent = True
+    path = "/"
+
+    def __init__(self, client: httpx.Client, base_url: str, credential_parameter: str | None) -> None:
+        self.client = client
+        self.url = base_url.rstrip("/") + self.path
+        self.credential_parameter = credential_parameter
+
+    def credential_name(self, delivery: Delivery) -> str | None:
+        return self.credential_parameter
+
+    @staticmethod
+    def headers(parcel: Parcel) -> dict[str, str]:
+        headers = {"Idempotency-Key": str(parcel.delivery.id)}
+        if parcel.credential:
+            headers["Authorization"] = f"Bearer {parcel.credential}"
+        return headers

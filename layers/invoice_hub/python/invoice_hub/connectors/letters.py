@@ -7,26 +7,12 @@ same letter, never a second one in the post.
 
 from __future__ import annotations
 
-import httpx
-
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
-from invoice_hub.connectors.http import classify, post
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.connectors.base import Parcel, SendResult
+from invoice_hub.connectors.http import KeyedProvider, classify, post
 
 
-class LetterConnector:
-    idempotent = True
-
-    def __init__(self, client: httpx.Client, base_url: str, credential_parameter: str | None) -> None:
-        self.client = client
-        self.url = f"{base_url.rstrip('/')}/print-mail/v1/letters"
-        self.credential_parameter = credential_parameter
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return self.credential_parameter
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")  # the key makes a repeat the same letter
+class LetterConnector(KeyedProvider):
+    path = "/print-mail/v1/letters"
 
     def send(self, parcel: Parcel) -> SendResult:
         address = parcel.address
@@ -42,14 +28,11 @@ class LetterConnector:
             "to_address_zip": address.zip_code or "",
             "to_address_country": address.country or "US",
         }
-        headers = {"Idempotency-Key": str(parcel.delivery.id)}
-        if parcel.credential:
-            headers["Authorization"] = f"Bearer {parcel.credential}"
         answer = post(
             self.client,
             self.url,
             data=fields,
             files={"file": ("invoice.pdf", parcel.document, "application/pdf")},
-            headers=headers,
+            headers=self.headers(parcel),
         )
         return answer if isinstance(answer, SendResult) else classify(answer)

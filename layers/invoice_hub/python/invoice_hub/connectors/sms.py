@@ -13,8 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from invoice_hub.connectors.aws_errors import refused
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.connectors.base import Parcel, SendResult, Unasked
 
 #: SNS's limit for one SMS publish (longer texts are split into parts by the carrier, up to this)
 MAX_TEXT = 1600
@@ -30,18 +29,12 @@ def sns_client(timeout_seconds: float) -> Any:
     return boto3.client("sns", config=config)
 
 
-class SmsConnector:
+class SmsConnector(Unasked):  # SNS cannot be asked whether it sent a text
     idempotent = False
 
     def __init__(self, client: Any, sender_id: str | None = None) -> None:
         self.client = client  # sns
         self.sender_id = sender_id
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return None  # the function's role sends
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")  # SNS cannot be asked whether it sent a text
 
     def send(self, parcel: Parcel) -> SendResult:
         attributes: dict[str, Any] = {

@@ -7,32 +7,20 @@ token and the delivery id as `Idempotency-Key` (a repeat is the same call, not a
 
 from __future__ import annotations
 
-import httpx
-
-from invoice_hub.connectors.base import Parcel, SendResult, StatusCheck
-from invoice_hub.connectors.http import classify, post
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.connectors.base import Parcel, SendResult
+from invoice_hub.connectors.http import KeyedProvider, classify, post
 
 
-class VoiceConnector:
-    idempotent = True
-
-    def __init__(self, client: httpx.Client, base_url: str, credential_parameter: str | None) -> None:
-        self.client = client
-        self.url = f"{base_url.rstrip('/')}/voice/v1/calls"
-        self.credential_parameter = credential_parameter
-
-    def credential_name(self, delivery: Delivery) -> str | None:
-        return self.credential_parameter
-
-    def status(self, parcel: Parcel) -> StatusCheck:
-        return StatusCheck("unknown")  # the key makes a repeat the same call
+class VoiceConnector(KeyedProvider):
+    path = "/voice/v1/calls"
 
     def send(self, parcel: Parcel) -> SendResult:
-        headers = {"Idempotency-Key": str(parcel.delivery.id)}
-        if parcel.credential:
-            headers["Authorization"] = f"Bearer {parcel.credential}"
-        answer = post(self.client, self.url, json={"to": parcel.to, "message": parcel.text}, headers=headers)
+        answer = post(
+            self.client,
+            self.url,
+            json={"to": parcel.to, "message": parcel.text},
+            headers=self.headers(parcel),
+        )
         if isinstance(answer, SendResult):
             return answer
         result = classify(answer)
