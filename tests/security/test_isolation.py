@@ -153,16 +153,20 @@ def today() -> str:
 
 
 def snapshot(http: httpx.Client, practice: Practice, held: Holdings) -> list[Any]:
-    """Everything B can see of what it holds (volatile send times aside)."""
+    """Everything B can see of what it holds (volatile send times aside; a document's presigned URL by its
+    object, not its signature, which is new each time)."""
 
     def body(response: httpx.Response) -> Any:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def unsigned(details: dict[str, Any]) -> dict[str, Any]:
+        return {**details, "pdfPath": (details.get("pdfPath") or "").partition("?")[0]}
+
     return [
         body(http.get(f"/invoice/{held.draft_invoice}", headers=practice.headers)),
         body(http.get(f"/invoice/{held.issued_invoice}", headers=practice.headers)),
-        body(http.get(f"/billing/invoice/{held.decoda_invoice}", headers=practice.decoda_headers)),
+        unsigned(body(http.get(f"/billing/invoice/{held.decoda_invoice}", headers=practice.decoda_headers))),
         [
             {k: v for k, v in entry.items() if k != "StatusHistory"} | {"n": len(entry["StatusHistory"])}
             for entry in body(
@@ -173,7 +177,10 @@ def snapshot(http: httpx.Client, practice: Practice, held: Holdings) -> list[Any
                 )
             )["InvoiceStatuses"]
         ],
-        body(http.get("/api/v1/billing/invoices/aborted", headers=practice.headers)),
+        [
+            unsigned(row)
+            for row in body(http.get("/api/v1/billing/invoices/aborted", headers=practice.headers))
+        ],
         body(http.get(f"/patient/{held.patient}/contact", headers=practice.headers)),
     ]
 
