@@ -143,6 +143,20 @@ def test_other_currencies_show_their_code() -> None:
     assert "Remaining -EUR 13.75" in text
 
 
+def test_a_long_description_or_code_wraps_within_its_row_and_every_word_comes_back() -> None:
+    long = "Comprehensive dental examination including radiographs, " * 3 + "and a follow-up call"
+    doc = document(2)
+    doc = replace(
+        doc, lines=(replace(doc.lines[0], description=long, code="D0150-EXTENDED-2026"), doc.lines[1])
+    )
+    doc = replace(doc, practice_address="Rue de l'Église 3\n1201 Genève")
+    [text] = pages(render(doc))
+    assert f"{long} 1 $12.50 $12.50 C0001" in text
+    unspaced = text.replace(" ", "")  # the code is broken over lines in its cell
+    assert f"D0150-EXTENDED-2026{long}".replace(" ", "") in unspaced
+    assert "Rue de l'Église 3 1201 Genève" in text
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
     [
