@@ -540,10 +540,10 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
     if "cost" in found:
         print(f"5. cost per 1,000,000 invoices created and sent: ${found['cost']['total']:.2f}")
     if "documents" in found:
-        r, sender = found["documents"]["render"], found["documents"]["sender"]
+        r, sender = found["documents"]["render"]["warm"], found["documents"]["sender"]
         print(
-            f"6. render 1 / 50 lines: median {r[1]['median']:.0f} / {r[50]['median']:.0f} ms, p95 "
-            f"{r[1]['p95']:.0f} / {r[50]['p95']:.0f} ms, {r[1]['bytes']:,} / {r[50]['bytes']:,} bytes; "
+            f"6. render 1 / 50 lines: median {r[1]['median_ms']:.0f} / {r[50]['median_ms']:.0f} ms, p95 "
+            f"{r[1]['p95_ms']:.0f} / {r[50]['p95_ms']:.0f} ms, {r[1]['bytes']:,} / {r[50]['bytes']:,} bytes; "
             f"Sender cold init with every connector {sender['channels']:.2f}x the floor "
             f"({sender['render']:.2f}x with a first render)"
         )

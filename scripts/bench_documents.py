@@ -1,4 +1,4 @@
-"""`make bench` part 5: the invoice document and the Sender's channels.
+"""`make bench` part 6: the invoice document and the Sender's channels.
 
 - Render time and size of a 1-line and a 50-line invoice, warm (median and p95 of 50 renders after one).
 - The Sender's cold init with every connector: a fresh interpreter imports the Sender's handler, then
@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from render_sample import sample  # noqa: E402
+from bench_render import render_figures  # noqa: E402
 
-from invoice_hub.connectors.pdf import render  # noqa: E402
-
-RENDERS = 50
 #: a fresh Sender: its handler's import (init), then every connector and a first render (channels)
 SENDER_CHILD = """
 import importlib.util, json, sys, time
@@ -48,32 +44,21 @@ print(json.dumps({"init": (c1 - c0) * 1000, "channels": (c2 - c1) * 1000, "rende
 """
 
 
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
-
-
-def render_figures() -> dict[int, dict[str, float]]:
-    figures: dict[int, dict[str, float]] = {}
-    for lines in (1, 50):
-        document = sample(lines)
-        pdf = render(document)  # warm-up: imports, fonts
-        times = []
-        for _ in range(RENDERS):
-            began = time.perf_counter()
-            render(document)
-            times.append((time.perf_counter() - began) * 1000)
-        figures[lines] = {"median": statistics.median(times), "p95": p95(times), "bytes": len(pdf)}
-    return figures
-
-
 def documents(
     run_child: Any, floor_child: str, env: dict[str, str], runs: int, goal: float
 ) -> dict[str, Any]:
-    print("\n== 5. The invoice document and the Sender's channels")
+    print("\n== 6. The invoice document and the Sender's channels")
     figures = render_figures()
-    print(f"{'render, warm':<24}{'median ms':>10}{'p95 ms':>9}{'PDF bytes':>11}")
-    for lines, f in figures.items():
-        print(f"{f'{lines} line(s)':<24}{f['median']:>10.1f}{f['p95']:>9.1f}{f['bytes']:>11,}")
+    heading = f"render, warm ({figures['renders']} after one)"
+    print(f"{heading:<32}{'median ms':>10}{'p95 ms':>9}{'PDF bytes':>11}")
+    for lines, f in figures["warm"].items():
+        print(f"{f'{lines} line(s)':<32}{f['median_ms']:>10.1f}{f['p95_ms']:>9.1f}{f['bytes']:>11,}")
+    cold = figures["cold"]
+    print(
+        f"fresh interpreter, median of {cold['runs']}: import of connectors/pdf {cold['import_ms']:.0f} ms "
+        f"(the domain's models {cold['domain_ms']:.0f} ms of it), "
+        f"first render {cold['first_render_ms']:.0f} ms"
+    )
     run_child(["-c", SENDER_CHILD], env)  # fills the .pyc cache; not measured
     rows = []
     for _ in range(runs):
@@ -97,8 +82,3 @@ def documents(
     )
     print(f"  + a first render (reportlab, fonts): {rendered:.2f}x (paid by the first e-mail or letter only)")
     return {"render": figures, "sender": {"init": init, "channels": channels, "render": rendered}}
-
-
-if __name__ == "__main__":
-    for lines, f in render_figures().items():
-        print(f"{lines} line(s): median {f['median']:.1f} ms, p95 {f['p95']:.1f} ms, {f['bytes']:,} bytes")
