@@ -520,11 +520,12 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
             f"first request {min(first):.2f}-{max(first):.2f}x"
         )
     if "calls" in found:
-        rows = found["calls"]["rows"]
+        rows, ops = found["calls"]["rows"], found["calls"]["operations"]
         over = [label for _, label, _, calls, target in rows if target != "-" and calls > int(target[3:])]
         ratios = [scanned / count for _, scanned, count, _, _ in found["calls"]["ratios"] if count]
         print(
-            f"2. AWS calls: {len(rows)} requests over {19 - len(found['calls']['missing'])}/19 operations; "
+            f"2. AWS calls: {len(rows)} requests over "
+            f"{ops - len(found['calls']['missing'])}/{ops} operations; "
             f"over target: {over or 'none'}; ScannedCount/Count {min(ratios):.2f}-{max(ratios):.2f}"
         )
     if "sender" in found:

@@ -464,4 +464,10 @@ def calls_per_request(http: httpx.Client, log: CallLog, tokens: dict[str, str]) 
         f"\nOperations of openapi.json measured: {len(operations()) - len(missing)}/{len(operations())}; "
         f"not covered: {', '.join(missing) or 'none'}"
     )
-    return {"rows": rows, "ratios": ratios, "missing": missing, "invoice_id": invoice_id}
+    return {
+        "rows": rows,
+        "ratios": ratios,
+        "missing": missing,
+        "invoice_id": invoice_id,
+        "operations": len(operations()),
+    }
