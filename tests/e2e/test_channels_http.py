@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,6 +34,11 @@ CONTACT = {
     },
     "card": "pm_card_visa",
 }
+
+
+@pytest.fixture
+def admin(new_practice: Callable[..., Practice]) -> Practice:
+    return new_practice(admin=True)
 
 
 def a_phone() -> str:
@@ -91,7 +97,8 @@ def phone_of(http: httpx.Client, practice: Practice, patient: str) -> str:
 
 
 def pdf_text(content: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    """The document's text, its runs of white space (the layout's line breaks) as one space."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def test_an_emailed_invoice_reaches_the_patient_with_its_pdf(
@@ -225,3 +232,59 @@ def test_another_practices_invoice_pdf_is_404(
     bill(http, practice, patient, "EMAIL")
     [invoice] = invoices_of(http, practice, patient)
     assert http.get(f"/invoice/{invoice['id']}/pdf", headers=other_practice.headers).status_code == 404
+
+
+def test_expiry_carries_nothing_to_the_patient_and_is_done(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    sent = settled(http, practice, bill(http, practice, patient, "EXPIRY")["id"])
+    assert (sent["status"], sent["method"], sent["failedReason"]) == ("SENT", "EXPIRY", None)
+    assert outbox(stack, sent["id"]) == []
+    assert texts_to(stack, phone_of(http, practice, patient)) == []
+
+
+def test_the_document_is_rendered_again_when_the_invoice_changes(
+    http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    bill(http, practice, patient, "EMAIL", cents=10000)
+    [invoice] = invoices_of(http, practice, patient)
+
+    def document() -> str:
+        redirect = http.get(f"/invoice/{invoice['id']}/pdf", headers=practice.headers)
+        assert redirect.status_code == 302, redirect.text
+        return pdf_text(httpx.get(redirect.headers["Location"]).content)
+
+    assert "Paid $0.00" in document()
+    changed = {k: invoice[k] for k in ("patient_id", "status", "items", "tags")} | {"paid_amount": 40}
+    updated = http.put(f"/invoice/{invoice['id']}", json=changed, headers=practice.headers)
+    assert updated.status_code == 200, updated.text
+    text = document()
+    assert "Paid $40.00" in text
+    assert "Remaining $60.00" in text
+
+
+def test_a_providers_outage_ends_in_the_failed_list_and_retry_all_reaches_the_patient_once(
+    stack: LocalStack, http: httpx.Client, admin: Practice, outage: Any
+) -> None:
+    patient = a_patient(http, admin)
+    outage("fail")  # the voice provider answers 503 to every call
+    send_id = bill(http, admin, patient, "CALL", "Hello {first_name}")["id"]
+    [invoice] = invoices_of(http, admin, patient)
+
+    def failed() -> list[dict[str, Any]]:
+        rows = http.get("/api/v1/billing/invoices/failed", headers=admin.headers).json()
+        return [row for row in rows if row["InvoiceId"] == invoice["id"]]
+
+    [row] = wait_for(failed, what="the call to fail after every receive")
+    assert (row["SendingType"], row["SendingAttempts"]) == ("CALL", 5)
+    assert row["Reason"].startswith("unavailable: 503")
+    assert outbox(stack, send_id) == []
+    outage("ok")
+    assert (
+        http.post("/api/v1/billing/invoices/retryallfailed", headers=admin.headers).json()["Sucess"] is True
+    )
+    assert settled(http, admin, send_id)["status"] == "SENT"
+    [call] = outbox(stack, send_id)
+    assert call["text"] == "Hello Zoë"
