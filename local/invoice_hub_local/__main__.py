@@ -33,6 +33,7 @@ invoice-hub is running locally
   AWS (moto)     {stack.aws_endpoint}
   Fake external  {stack.external.url}
                  POST /_control {{"mode": "ok|fail|timeout|reject|throttle"}} switches it; GET /_received
+                 GET /_outbox: what every channel carried to patients (e-mail, text, call, letter, card)
 Demo users (POST {stack.url}/auth/token with form fields username and password):""")
     for user in DEMO_USERS:
         role = "admin, " if user.admin else ""
