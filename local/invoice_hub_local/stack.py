@@ -145,6 +145,19 @@ class LocalStack:
         with self._schedule_runner.paused():
             yield
 
+    @contextmanager
+    def sends_paused(self) -> Iterator[None]:
+        """No queue is polled inside the block (as with the event source mappings disabled on AWS): the
+        messages wait in their queues, and are handled once it ends."""
+        running = [poller for poller in self.pollers if poller.running]
+        for poller in running:
+            poller.stop()
+        try:
+            yield
+        finally:
+            for poller in running:
+                poller.start()
+
     def client(self, service: str) -> Any:
         import boto3
 
