@@ -16,7 +16,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_render import render_figures  # noqa: E402
+from bench_render import render_figures, report  # noqa: E402
 
 #: a fresh Sender: its handler's import (init), then every connector and a first render (channels)
 SENDER_CHILD = """
@@ -49,16 +49,7 @@ def documents(
 ) -> dict[str, Any]:
     print("\n== 6. The invoice document and the Sender's channels")
     figures = render_figures()
-    heading = f"render, warm ({figures['renders']} after one)"
-    print(f"{heading:<32}{'median ms':>10}{'p95 ms':>9}{'PDF bytes':>11}")
-    for lines, f in figures["warm"].items():
-        print(f"{f'{lines} line(s)':<32}{f['median_ms']:>10.1f}{f['p95_ms']:>9.1f}{f['bytes']:>11,}")
-    cold = figures["cold"]
-    print(
-        f"fresh interpreter, median of {cold['runs']}: import of connectors/pdf {cold['import_ms']:.0f} ms "
-        f"(the domain's models {cold['domain_ms']:.0f} ms of it), "
-        f"first render {cold['first_render_ms']:.0f} ms"
-    )
+    report(figures)
     run_child(["-c", SENDER_CHILD], env)  # fills the .pyc cache; not measured
     rows = []
     for _ in range(runs):

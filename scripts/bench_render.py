@@ -98,8 +98,8 @@ def render_figures() -> dict[str, Any]:
     return {"warm": {lines: warm(lines) for lines in LINES}, "cold": cold(), "renders": RENDERS}
 
 
-def main() -> None:
-    figures = render_figures()
+def report(figures: dict[str, Any]) -> None:
+    """The figures as `make bench` (part 6) and this script print them."""
     print(f"invoice PDF, warm: median and p95 of {figures['renders']} renders after one")
     print(f"{'lines':>6}{'median ms':>11}{'p95 ms':>9}{'PDF bytes':>11}{'pages':>7}")
     for lines, f in figures["warm"].items():
@@ -113,6 +113,10 @@ def main() -> None:
         f"  + first render (1 line; imports reportlab and segno, registers the fonts) "
         f"{c['first_render_ms']:.1f} ms = {c['total_ms']:.1f} ms"
     )
+
+
+def main() -> None:
+    report(render_figures())
 
 
 if __name__ == "__main__":
