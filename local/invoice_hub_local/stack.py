@@ -30,6 +30,9 @@ LOCAL_PARAMETERS = {
     "SendBackoffSeconds": "1",
     "RetryBackoffSeconds": "20",
     "RetryScheduleRate": "rate(1 minute)",
+    # a sending rule's day is 5 seconds, so a rule's escalation (SMS, then e-mail, then a call) is seen
+    # in a minute: its steps then go as delayed SQS messages rather than waiting for the schedule
+    "DaySeconds": "5",
 }
 
 

@@ -49,7 +49,7 @@ def canaries() -> dict[str, str]:
         "tag": f"oncology-{tag}",
         "external_id": f"EXT-{tag}",
         "patient_id": f"pat-{tag}",
-        "message": f"Dear Ysolde{tag}, your invoice is ready",
+        "message": f"Dear Ysolde{tag} ({{first_name}}), your invoice is ready: {{url}}",
         "rule_name": f"Reminder for Ysolde{tag}",
         "password": f"Pw-{tag}-Secret!",
     }

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, Method
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, Method, Plan
 from invoice_hub.domain.errors import IllegalTransition
 from invoice_hub.logic import delivery_states as states
 
@@ -104,3 +104,41 @@ def test_pause_resume_cancel() -> None:
 def test_changes_a_status_does_not_allow(change: object, status: DeliveryStatus) -> None:
     with pytest.raises(IllegalTransition):
         change(pending(status=status))  # type: ignore[operator]
+
+
+def rule_send(methods: tuple[Method, ...], step: int = 0) -> Delivery:
+    return pending(method=methods[step], plan=Plan(methods=methods, delay_seconds=86400, step=step))
+
+
+def test_a_rule_moves_on_to_its_next_method_keeping_what_each_channel_said() -> None:
+    sent = states.sent(states.attempt(rule_send((Method.SMS, Method.EMAIL)), T0, T0), T0, "m-1")
+    following = states.next_step(sent, T0, T0 + timedelta(days=1), T0 + timedelta(days=1))
+    assert (following.status, following.method, following.send_time) == (
+        S.PENDING,
+        Method.EMAIL,
+        T0 + timedelta(days=1),
+    )
+    assert following.methods_attempted == (Method.SMS,)  # EMAIL counts once it is tried
+    assert following.channel_statuses == {"SMS": "SENT"}
+    assert following.plan is not None
+    assert following.plan.next() is None
+    with pytest.raises(IllegalTransition):
+        states.next_step(following, T0, T0, T0)  # nothing after the last method
+    assert states.one_change(sent, following).version == sent.version + 1  # two steps, one write
+
+
+def test_a_stopped_plan_is_sent_if_anything_went_out_else_cancelled() -> None:
+    sent = states.sent(states.attempt(rule_send((Method.SMS, Method.EMAIL)), T0, T0), T0, "m-1")
+    waiting = states.next_step(sent, T0, T0 + LATER, T0 + LATER)
+    stopped = states.stopped(waiting, T0, "nothing is owed: the invoice is PAID")
+    assert (stopped.status, stopped.send_time, stopped.plan) == (S.SENT, None, None)
+    assert stopped.history[-1].status == "stopped"
+    never = states.stopped(rule_send((Method.SMS,)), T0, "nothing is owed: the invoice is VOID")
+    assert (never.status, never.history[-1].status) == (S.CANCELLED, "cancelled")
+
+
+def test_resume_waits_for_a_send_planned_later_and_sends_one_that_came_due_at_once() -> None:
+    later = states.paused(pending(send_time=T0 + LATER), T0)
+    assert states.resumed(later, T0).check_at == T0 + LATER
+    overdue = states.paused(pending(send_time=T0), T0)
+    assert states.resumed(overdue, T0 + LATER).check_at == T0 + LATER

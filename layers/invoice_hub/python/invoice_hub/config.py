@@ -31,6 +31,9 @@ class Settings(BaseModel):
         default=900, ge=1, description="PENDING this long after queueing: enqueue again"
     )
     dlq_retention_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    day_seconds: int = Field(
+        default=86400, ge=1, description="a sending rule's day (delayInDays): seconds locally, to watch"
+    )
     # documents and channels (the Sender and the functions that serve a PDF)
     documents_bucket: str | None = None
     document_url_seconds: int = Field(default=300, ge=1, le=3600, description="a presigned PDF URL's life")

@@ -77,6 +77,17 @@ class SendQueue:
         response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return [chunk[int(entry["Id"])] for entry in response.get("Failed", [])]
 
+    def enqueue_later(self, ref: DeliveryRef, seconds: int) -> bool:
+        """One message SQS holds back `seconds` (at most 15 minutes); False if SQS refused it (the schedule
+        enqueues the delivery when it is due)."""
+        try:
+            self.client.send_message(
+                QueueUrl=self.queue_url, MessageBody=ref.body(), DelaySeconds=max(0, min(seconds, 900))
+            )
+        except ClientError:
+            return False
+        return True
+
     def to_dlq(self, ref: DeliveryRef) -> None:
         """A permanent failure goes straight to the DLQ: retrying it would only fail again."""
         self.client.send_message(QueueUrl=self.dlq_url, MessageBody=ref.body())

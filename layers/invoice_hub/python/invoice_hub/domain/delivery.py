@@ -54,6 +54,26 @@ class HistoryEntry(BaseModel):
     status: str
     at: datetime
     detail: str | None = None
+    source: str | None = None  # who said so, when not this service's Sender: SES, the carrier, Stripe
+
+
+class Plan(BaseModel):
+    """A sending rule's escalation: its methods in order, the time between sends, and where it stands.
+    The delivery's `method` is the current step's (a retry with another method changes the method, not
+    the step)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    methods: tuple[Method, ...]
+    delay_seconds: int = Field(default=0, ge=0)
+    step: int = Field(default=0, ge=0)
+
+    def next(self) -> Method | None:
+        """The method after the current step's, if any."""
+        return self.methods[self.step + 1] if self.step + 1 < len(self.methods) else None
+
+    def advanced(self) -> Plan:
+        return self.model_copy(update={"step": self.step + 1})
 
 
 class Delivery(BaseModel):
@@ -88,7 +108,11 @@ class Delivery(BaseModel):
     check_at: datetime | None = None  # PENDING: when the schedule enqueues it (due, or stuck) if not sent
     dlq_until: datetime | None = None  # FAILED: until when its message is expected in the DLQ
     external_reference: str | None = None
-    channel_status: str | None = None  # what the channel's provider said of the send (a call's no-answer)
+    #: the last word of each method's channel on this delivery (Decoda's emailStatus, callStatus, ...)
+    channel_statuses: dict[str, str] = Field(default_factory=dict)
+    plan: Plan | None = None  # the sending rule's escalation, while it has methods left
+    #: ids of the channel and payment events applied to it (each applied once; the last few kept)
+    events_applied: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     created_at: datetime
     updated_at: datetime

@@ -91,7 +91,9 @@ def outbox() -> Outbox:
 def patient_bills() -> PatientBills:
     from invoice_hub.logic.patient_bills import PatientBills
 
-    return PatientBills(invoices=invoices(), outbox=outbox())
+    return PatientBills(
+        invoices=invoices(), outbox=outbox(), day=timedelta(seconds=get_settings().day_seconds)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +215,7 @@ def channels() -> Channels:
 def sender() -> Sender:
     from invoice_hub.logic.card_payments import CardPayments
     from invoice_hub.logic.delivering import Sender, SendPolicy
+    from invoice_hub.logic.escalation import Escalation
 
     settings = get_settings()
     policy = SendPolicy(
@@ -230,4 +233,5 @@ def sender() -> Sender:
         read_credential,
         policy,
         payments=CardPayments(invoices(), deliveries()),
+        stop=Escalation(invoices()).stop_reason,
     )

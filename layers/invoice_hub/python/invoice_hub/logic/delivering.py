@@ -38,9 +38,10 @@ from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus, Metho
 from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.card_payments import CardPayments
+from invoice_hub.logic.outbox import dispatch
 from invoice_hub.observability import logger
 
-Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted"]
+Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted", "escalated", "stopped"]
 SAVE_ATTEMPTS = 3
 
 
@@ -74,6 +75,10 @@ class Channels:
 
 class Compose(Protocol):
     def parcel(self, delivery: Delivery, credential: str | None) -> Parcel | SendResult: ...
+
+
+def nothing_stops(_: Delivery) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class Sender:
         policy: SendPolicy,
         payments: CardPayments | None = None,
         clock: Callable[[], datetime] = utcnow,
+        stop: Callable[[Delivery], str | None] = nothing_stops,
     ) -> None:
         self.repo = repo
         self.queue = queue
@@ -127,6 +133,8 @@ class Sender:
         self.policy = policy
         self.payments = payments
         self.clock = clock
+        #: why a delivery is not to be sent at all any more (escalation.Escalation.stop_reason), or None
+        self.stop = stop
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
         try:
@@ -136,13 +144,16 @@ class Sender:
             return Attempt("retry", backoff(self.policy, receive_count, None))
         if claim is None:
             return Attempt("skipped")
+        if isinstance(claim, Attempt):
+            return claim
         result = self._deliver(claim)
         try:
             attempt = self._record(ref, claim.delivery, result, receive_count)
         except ServiceBusy:
             logger.warning("store busy after the send", extra={"delivery_id": str(ref.delivery_id)})
             return Attempt("retry", self._until_claim_expires(claim.delivery))
-        metrics.count(metrics.SENDS if attempt.outcome == "sent" else metrics.SEND_FAILURES)
+        if attempt.outcome != "stopped":
+            metrics.count(metrics.SENDS if attempt.outcome == "sent" else metrics.SEND_FAILURES)
         return attempt
 
     def _until_claim_expires(self, claimed: Delivery) -> int:
@@ -150,10 +161,11 @@ class Sender:
         left = (claimed.claimed_until or self.clock()) - self.clock()
         return max(self.policy.backoff_seconds, int(left.total_seconds()) + 1)
 
-    def _claim(self, ref: DeliveryRef) -> Claim | None:
+    def _claim(self, ref: DeliveryRef) -> Claim | Attempt | None:
         """The delivery, claimed for this send; None when there is nothing to send (settled, not due, or
-        another consumer's claim). A write that slipped in between read and claim (a re-drive, a pause)
-        is read again and judged afresh, so the message is not let go for a change that still wants it."""
+        another consumer's claim), or the attempt that ended it (its invoice owes nothing: the plan
+        stops, nothing is sent). A write that slipped in between read and claim (a re-drive, a pause) is
+        read again and judged afresh, so the message is not let go for a change that still wants it."""
         for _ in range(SAVE_ATTEMPTS):
             try:
                 delivery = self.repo.get(ref.tenant_id, ref.delivery_id)
@@ -163,18 +175,24 @@ class Sender:
             now = self.clock()
             if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
                 return None
-            claim_until = now + timedelta(seconds=self.policy.claim_seconds)
-            # if this send dies with its message's last receive, the schedule still finds it PENDING then
-            claimed = states.attempt(
-                delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after
-            )
+            reason = self.stop(delivery)
+            if reason is not None:
+                changed = states.stopped(delivery, now, reason)
+            else:
+                claim_until = now + timedelta(seconds=self.policy.claim_seconds)
+                # if this send dies with its message's last receive, the schedule still finds it PENDING then
+                changed = states.attempt(
+                    delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after
+                )
             try:
-                self.repo.save(claimed)
+                self.repo.save(changed)
             except VersionConflict:
                 continue
+            if reason is not None:
+                return Attempt("stopped")
             if delivery.status is DeliveryStatus.FAILED:  # its DLQ message re-driven (the console)
                 metrics.count(metrics.REDRIVES)
-            return Claim(claimed, unfinished=states.unfinished(delivery))
+            return Claim(changed, unfinished=states.unfinished(delivery))
         return None
 
     def _deliver(self, claim: Claim) -> SendResult:
@@ -218,20 +236,38 @@ class Sender:
         dlq_until = now + self.policy.dlq_retention
         if result.ok:
             detail = f"{claimed.system} already had it" if result.confirmed else None
+            paid = claimed.method is Method.CHARGE_CARD and result.channel_status == "succeeded"
 
             def sent(d: Delivery) -> Delivery:
-                return states.sent(d, now, result.external_reference, detail, result.channel_status)
+                done = states.sent(d, now, result.external_reference, detail, result.channel_status)
+                if paid or d.status is DeliveryStatus.CANCELLED:
+                    return done  # a charge that went through ends the rule; so does a cancel meanwhile
+                return states.one_change(d, self._then(done, now, d.status is DeliveryStatus.PAUSED))
 
-            if (
-                claimed.method is Method.CHARGE_CARD
-                and result.channel_status == "succeeded"
-                and self.payments
-            ):
-                self._save_with_payment(ref, claimed, sent, now)
+            if paid and self.payments:
+                saved: Delivery | None = self._save_with_payment(ref, claimed, sent, now)
             else:
-                self._save(ref, claimed, sent, always=True)
+                saved = self._save(ref, claimed, sent, always=True)
+            self._enqueue_next(saved, now)
             return Attempt("sent")
         if result.permanent:
+            if claimed.plan is not None and claimed.plan.next() is not None:
+                # failed for good: the rule moves on at once
+                saved = self._save(
+                    ref,
+                    claimed,
+                    lambda d: states.one_change(
+                        d,
+                        states.next_step(
+                            states.failed(d, now, result.reason, True, dlq_until, result.channel_status),
+                            now,
+                            now,
+                            now + self.policy.stuck_after,
+                        ),
+                    ),
+                )
+                self._enqueue_next(saved, now)
+                return Attempt("escalated")
             self._save(
                 ref,
                 claimed,
@@ -245,20 +281,37 @@ class Sender:
         self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason))
         return Attempt("retry", backoff(self.policy, receive_count, result.retry_after))
 
+    def _then(self, sent: Delivery, now: datetime, paused: bool) -> Delivery:
+        """After a send, the rule's next method (if it has one) is planned `delay` later; a delivery a
+        person paused during the send keeps that plan, paused."""
+        plan = sent.plan
+        if plan is None or plan.next() is None:
+            return sent
+        at = now + timedelta(seconds=plan.delay_seconds)
+        following = states.next_step(sent, now, at, at if at > now else now + self.policy.stuck_after)
+        return states.paused(following, now) if paused else following
+
+    def _enqueue_next(self, saved: Delivery | None, now: datetime) -> None:
+        """A next step due now, or soon enough for SQS to hold its message, is enqueued at once; a later
+        one waits in the work index for the schedule."""
+        if saved is not None and saved.status is DeliveryStatus.PENDING:
+            dispatch(self.queue, [saved], now)
+
     def _save_with_payment(
         self, ref: DeliveryRef, claimed: Delivery, change: Callable[[Delivery], Delivery], now: datetime
-    ) -> None:
+    ) -> Delivery | None:
         """SENT and the payment on the invoices, in one transaction, on the versions read."""
         assert self.payments is not None
         current = claimed
         for _ in range(SAVE_ATTEMPTS):
+            changed = change(current)
             try:
-                self.payments.record(change(current), now)
-                return
+                self.payments.record(changed, now)
+                return changed
             except VersionConflict:
                 current = self.repo.get(ref.tenant_id, ref.delivery_id)
                 if current.status is DeliveryStatus.SENT:
-                    return
+                    return None
         raise VersionConflict("the delivery or its invoice kept changing while the charge was recorded")
 
     def _save(
@@ -267,16 +320,18 @@ class Sender:
         claimed: Delivery,
         change: Callable[[Delivery], Delivery],
         always: bool = False,
-    ) -> None:
-        """Records an outcome on the claimed version; if a user paused or cancelled meanwhile, a success
-        is still recorded (it happened), a failure is not (their decision stands)."""
+    ) -> Delivery | None:
+        """Records an outcome on the claimed version (and returns it as saved); if a user paused or
+        cancelled meanwhile, a success is still recorded (it happened), a failure is not (their decision
+        stands: None)."""
         current = claimed
         for _ in range(SAVE_ATTEMPTS):
+            changed = change(current)
             try:
-                self.repo.save(change(current))
-                return
+                self.repo.save(changed)
+                return changed
             except VersionConflict:
                 current = self.repo.get(ref.tenant_id, ref.delivery_id)
                 if current.status in SETTLED and not always:
-                    return
+                    return None
         raise VersionConflict("the delivery kept changing while its outcome was recorded")

@@ -18,9 +18,14 @@ MAX_REASON = 500
 
 
 def _next(
-    delivery: Delivery, now: datetime, history: str, detail: str | None = None, **changes: Any
+    delivery: Delivery,
+    now: datetime,
+    history: str,
+    detail: str | None = None,
+    source: str | None = None,
+    **changes: Any,
 ) -> Delivery:
-    entry = HistoryEntry(status=history, at=now, detail=detail)
+    entry = HistoryEntry(status=history, at=now, detail=detail, source=source)
     return delivery.model_copy(
         update={
             **changes,
@@ -29,6 +34,11 @@ def _next(
             "version": delivery.version + 1,
         }
     )
+
+
+def one_change(before: Delivery, after: Delivery) -> Delivery:
+    """`after`, reached from `before` by several steps, as one write: one version on from `before`."""
+    return after.model_copy(update={"version": before.version + 1})
 
 
 def queued(delivery: Delivery, now: datetime, check_at: datetime) -> Delivery:
@@ -72,6 +82,15 @@ def unfinished(delivery: Delivery) -> bool:
     return delivery.claimed_until is not None
 
 
+def _channel(delivery: Delivery, channel_status: str | None) -> dict[str, Any]:
+    """The fields that keep what the current method's channel said (nothing when it said nothing)."""
+    if channel_status is None:
+        return {}
+    return {
+        "channel_statuses": {**delivery.channel_statuses, str(delivery.method): channel_status},
+    }
+
+
 def sent(
     delivery: Delivery,
     now: datetime,
@@ -90,10 +109,10 @@ def sent(
         check_at=None,
         dlq_until=None,
         external_reference=external_reference,
-        channel_status=channel_status or delivery.channel_status,
         failed_reason=None,
         failure_kind=None,
         claimed_until=None,
+        **_channel(delivery, channel_status or "SENT"),
     )
 
 
@@ -114,9 +133,9 @@ def failed(
         "failed",
         reason,
         status=S.FAILED,
+        **_channel(delivery, channel_status or "FAILED"),
         failed_reason=reason,
         failure_kind="permanent" if permanent else "transient",
-        channel_status=channel_status,
         claimed_until=None,
         check_at=None,
         dlq_until=dlq_until,
@@ -153,9 +172,11 @@ def paused(delivery: Delivery, now: datetime) -> Delivery:
 
 
 def resumed(delivery: Delivery, now: datetime) -> Delivery:
+    """Back to work where it stood: a send planned for later (the rule's next step) waits for its time."""
     if delivery.status is not S.PAUSED:
         raise IllegalTransition(f"a {delivery.status} delivery cannot be resumed")
-    return _next(delivery, now, "queued", "resumed", status=S.PENDING, resumed_at=now, check_at=now)
+    check_at = max(now, delivery.send_time) if delivery.send_time else now
+    return _next(delivery, now, "queued", "resumed", status=S.PENDING, resumed_at=now, check_at=check_at)
 
 
 def cancelled(delivery: Delivery, now: datetime) -> Delivery:
@@ -183,4 +204,47 @@ def with_method(delivery: Delivery, now: datetime, method: Method) -> Delivery:
         method=method,
         send_time=now,
         check_at=now,
+    )
+
+
+def next_step(delivery: Delivery, now: datetime, send_time: datetime, check_at: datetime) -> Delivery:
+    """The sending rule moves on to its next method, sent at `send_time` (PENDING until then; if still
+    PENDING at `check_at`, the schedule enqueues it)."""
+    plan = delivery.plan
+    method = plan.next() if plan else None
+    if plan is None or method is None:
+        raise IllegalTransition("the sending rule has no further method")
+    return _next(
+        delivery,
+        now,
+        "queued",
+        f"next method of the rule: {method}",
+        status=S.PENDING,
+        method=method,
+        plan=plan.advanced(),
+        send_time=send_time,
+        check_at=check_at,
+        claimed_until=None,
+        dlq_until=None,
+        failed_reason=None,
+        failure_kind=None,
+    )
+
+
+def stopped(delivery: Delivery, now: datetime, reason: str, source: str | None = None) -> Delivery:
+    """Nothing more is sent (the invoice is paid, void or written off): a delivery that went out stays
+    SENT, one that never did is CANCELLED; the rule's plan ends."""
+    went_out = delivery.sent_at is not None
+    return _next(
+        delivery,
+        now,
+        "stopped" if went_out else "cancelled",
+        reason[:MAX_REASON],
+        source,
+        status=S.SENT if went_out else S.CANCELLED,
+        send_time=None,
+        check_at=None,
+        claimed_until=None,
+        dlq_until=None,
+        plan=None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,12 +88,18 @@ def deliveries_for_issue(
     ]
 
 
+#: the longest SQS holds a message back (DelaySeconds)
+SQS_MAX_DELAY = timedelta(minutes=15)
+
+
 def dispatch(queue: SendQueue, deliveries: Sequence[Delivery], now: datetime) -> None:
-    """Enqueues the deliveries that are due; what SQS refuses stays PENDING for the schedule."""
-    due = [
-        DeliveryRef(d.tenant_id, d.id)
-        for d in deliveries
-        if d.status is DeliveryStatus.PENDING and d.due(now)
-    ]
+    """Enqueues the deliveries that are due, and those due within SQS's longest delay as delayed
+    messages; a later one waits for the schedule (the work index), and so does what SQS refuses."""
+    pending = [d for d in deliveries if d.status is DeliveryStatus.PENDING]
+    due = [DeliveryRef(d.tenant_id, d.id) for d in pending if d.due(now)]
     if due:
         queue.enqueue(due)
+    for d in pending:
+        if d.send_time is not None and now < d.send_time <= now + SQS_MAX_DELAY:
+            seconds = math.ceil((d.send_time - now).total_seconds())
+            queue.enqueue_later(DeliveryRef(d.tenant_id, d.id), seconds)

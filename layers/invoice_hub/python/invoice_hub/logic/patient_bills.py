@@ -1,7 +1,8 @@
 """Decoda's manual invoice: bill a patient by a method (SMS, e-mail, card charge, call, mail).
 
 With charges, an ISSUED invoice is made of them; without, the patient's outstanding invoices are billed
-together. Either way one delivery goes to the tenant's patient channel, now or `delayInDays` later.
+together. Either way one delivery goes to the tenant's patient channel, now or `delayInDays` later, and
+escalates through the rule's methods until the invoice is paid (logic/escalation.py).
 The invoice, the delivery and the idempotency record are written in one transaction.
 """
 
@@ -20,6 +21,7 @@ from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.errors import BusinessRuleViolation
 from invoice_hub.domain.invoice import Charges, Invoice, InvoiceQuery, InvoiceStatus, LineItem
 from invoice_hub.domain.money import ZERO, as_integer_cents
+from invoice_hub.logic.escalation import plan_of
 from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, issue, reg_number
 from invoice_hub.logic.outbox import Outbox, new_delivery
 
@@ -44,6 +46,7 @@ class PatientBill:
     delay_days: int = 0
     message: str | None = None
     rule: dict[str, Any] | None = None  # the sending rule as given, kept with the send
+    methods: tuple[Method, ...] = ()  # the rule's methods: the send escalates through them
 
 
 def patient_uuid(tenant_id: UUID, patient_id: str) -> UUID:
@@ -59,6 +62,7 @@ def patient_uuid(tenant_id: UUID, patient_id: str) -> UUID:
 class PatientBills:
     invoices: InvoiceRepository
     outbox: Outbox
+    day: timedelta = timedelta(days=1)  # how long a rule's day is (seconds locally: DaySeconds)
 
     def create(
         self,
@@ -75,6 +79,7 @@ class PatientBills:
         if channel is None:
             raise BusinessRuleViolation("the practice has no patient channel configured", "invoiceMethod")
         patient = patient_uuid(tenant_id, bill.patient_id)
+        escalation = plan_of(bill.method, bill.methods, bill.delay_days, self.day)
 
         def plan(sequence: int, moment: datetime) -> Plan:
             invoice, invoice_ids, amount = self._what_to_bill(tenant_id, patient, bill, sequence, moment)
@@ -86,10 +91,11 @@ class PatientBills:
                 stuck_after=self.outbox.stuck_after,
                 invoice_ids=invoice_ids,
                 amount_cents=amount,
-                send_time=moment + timedelta(days=bill.delay_days) if bill.delay_days else None,
+                send_time=moment + self.day * bill.delay_days if bill.delay_days else None,
                 patient_id=patient,
                 message=bill.message,
                 rule=bill.rule,
+                plan=escalation,
             )
             return Plan(invoice, [delivery])
 

@@ -139,8 +139,9 @@ def create_manual_invoice(
             for c in data.charges or ()
         ),
         delay_days=data.rule.delayInDays if data.rule else 0,
-        message=data.message,
+        message=(data.rule.message if data.rule else None) or data.message,
         rule=data.rule.model_dump(mode="json") if data.rule else None,
+        methods=tuple(Method(m) for m in data.rule.methods) if data.rule else (),
     )
     _keep_contact(tenant_id, data)
     issued = wiring.patient_bills().create(

@@ -16,11 +16,13 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 from invoice_hub.domain.patient import PatientContact, PostalAddress, e164
+from invoice_hub.logic.escalation import REQUIRED_PLACEHOLDERS, missing_placeholders
 
 
 class InvoiceMethod(StrEnum):
@@ -159,10 +161,23 @@ class RuleDetails(BaseModel):
     message: str | None = Field(default=None, max_length=1000)
 
 
+def _has_placeholders(message: str | None) -> str | None:
+    missing = missing_placeholders(message) if message is not None else []
+    if missing:
+        raise ValueError(f"a rule's message must contain {' and '.join(REQUIRED_PLACEHOLDERS)}")
+    return message
+
+
 class RuleIn(RuleDetails):
-    """A sending rule in a request: its delay only as a JSON number."""
+    """A sending rule in a request: its delay only as a JSON number; its message, when it has one, with
+    `{url}` and `{first_name}` (Decoda requires both)."""
 
     delayInDays: Annotated[int, Field(ge=0, le=365), Number] = 0
+    message: Annotated[str | None, AfterValidator(_has_placeholders)] = Field(
+        default=None,
+        max_length=1000,
+        description="Sent by the rule's methods; must contain {url} and {first_name}",
+    )
 
 
 class CreateManualInvoice(BaseModel):
@@ -185,7 +200,20 @@ class CreateManualInvoice(BaseModel):
     message: Text
     invoiceMethod: InvoiceMethod
     charges: list[ChargeDetail] | None = Field(default=None, max_length=100)
-    rule: RuleIn | None = Field(default=None, description="Schedules the send delayInDays later")
+    rule: RuleIn | None = Field(
+        default=None,
+        description=(
+            "Schedules the send delayInDays later; with methods, escalates through them (the next one "
+            "delayInDays after each send, at once after a permanent failure) until the invoice is paid. "
+            "An escalating rule's message (its own, else this request's) must contain {url} and {first_name}"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _escalation_message(self) -> CreateManualInvoice:
+        if self.rule is not None and self.rule.methods and self.rule.message is None:
+            _has_placeholders(self.message)
+        return self
 
 
 class ActionType(StrEnum):
@@ -259,11 +287,14 @@ class InvoiceDetails(BaseModel):
 
 
 def _channel_status(delivery: Delivery, method: Method) -> str | None:
-    """What the channel's provider said (a call's `completed` or `no-answer`), else the send's state."""
+    """The last word of the method's channel on this send (SES's `DELIVERED` or `BOUNCED`, a call's
+    `completed` or `no-answer`); for the current method with no word yet, the send's state; None for a
+    method the send never used."""
+    said = delivery.channel_statuses.get(str(method))
+    if said:
+        return said
     if delivery.method is not method:
         return None
-    if delivery.channel_status:
-        return delivery.channel_status
     return {
         DeliveryStatus.SENT: "DELIVERED",
         DeliveryStatus.FAILED: "FAILED",

@@ -1,0 +1,62 @@
+"""Escalate until paid: a send to a patient that follows a sending rule (Decoda's `{methods[],
+delayInDays, message}`) tries the rule's methods in order, the next one `delayInDays` after the previous
+send, or at once when the previous one failed for good (a refused number, a declined card, a hard
+bounce). While it waits for its next method the delivery is PENDING with that method and its `send_time`;
+pausing keeps the plan, resuming continues it, cancelling ends it.
+
+Nothing is sent for an invoice that no longer asks for money: before every send to a patient the Sender
+asks `stop_reason`, and a delivery whose invoices are all paid, void or written off ends there (SENT if
+anything went out, else CANCELLED). A day is `day` long: a real day on AWS, seconds locally (DaySeconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from invoice_hub.dal.invoices import InvoiceRepository
+from invoice_hub.domain.delivery import Delivery, Method, Plan
+from invoice_hub.domain.errors import NotFound
+from invoice_hub.domain.invoice import InvoiceStatus
+from invoice_hub.domain.money import ZERO
+
+OPEN = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALY_PAID})
+#: the placeholders a rule's message must have (Decoda requires both)
+REQUIRED_PLACEHOLDERS = ("{url}", "{first_name}")
+
+
+def missing_placeholders(message: str) -> list[str]:
+    return [name for name in REQUIRED_PLACEHOLDERS if name not in message]
+
+
+def plan_of(method: Method, methods: Sequence[Method], delay_days: int, day: timedelta) -> Plan | None:
+    """The escalation of a send by `method` under a rule of `methods`: from `method`'s place in the rule
+    (or, when the rule does not name it, `method` first and then every method of the rule)."""
+    if not methods:
+        return None
+    delay = int(delay_days * day.total_seconds())
+    if method in methods:
+        return Plan(methods=tuple(methods), delay_seconds=delay, step=list(methods).index(method))
+    return Plan(methods=(method, *methods), delay_seconds=delay)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    invoices: InvoiceRepository
+
+    def stop_reason(self, delivery: Delivery) -> str | None:
+        """Why nothing more is to be sent to the patient for this delivery (its invoices owe nothing), or
+        None. Sends to payers are not the patient's and always go."""
+        if delivery.destination.kind != "patient_channel" or not delivery.invoice_ids:
+            return None
+        found = []
+        for invoice_id in delivery.invoice_ids:
+            try:
+                invoice = self.invoices.get(delivery.tenant_id, invoice_id)
+            except NotFound:
+                continue
+            if invoice.status in OPEN and invoice.charges.remaining_amount > ZERO:
+                return None
+            found.append(str(invoice.status))
+        return f"nothing is owed: the invoice is {', '.join(sorted(set(found))) or 'gone'}"

@@ -1,0 +1,166 @@
+"""Sending rules end to end against the local stack: a Decoda manual invoice with a rule of several
+methods escalates through them, one rule day apart (DaySeconds: 5 seconds locally), until the invoice is
+paid; a method that fails for good moves on at once; pause keeps the plan and resume continues it.
+What the patient received is read back from the fake providers' `/_outbox`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from invoice_hub.observability import logger
+from invoice_hub_local.stack import LocalStack
+from tests.conftest import Practice
+from tests.e2e.test_channels_http import CREATE, a_patient, invoices_of, outbox, phone_of, texts_to
+from tests.polling import wait_for
+
+pytestmark = pytest.mark.e2e
+MESSAGE = "Hi {first_name}, {amount} is due: {url}"
+
+
+def with_rule(
+    http: httpx.Client, practice: Practice, patient: str, methods: list[str], days: int
+) -> dict[str, Any]:
+    body = {
+        "patientId": patient,
+        "message": "Your invoice",
+        "invoiceMethod": methods[0],
+        "rule": {"name": "until paid", "methods": methods, "delayInDays": days, "message": MESSAGE},
+        "charges": [{"description": "Consultation", "totalOutstanding": 12000}],
+    }
+    created = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert created.status_code == 200, created.text
+    return dict(created.json())
+
+
+def read(http: httpx.Client, practice: Practice, send_id: str) -> dict[str, Any]:
+    got = http.get(f"/billing/invoice/{send_id}", headers=practice.decoda_headers)
+    assert got.status_code == 200, got.text
+    return dict(got.json())
+
+
+def until(http: httpx.Client, practice: Practice, send_id: str, **expected: Any) -> dict[str, Any]:
+    """The send once its read shows every `expected` field."""
+
+    def check() -> dict[str, Any] | None:
+        got = read(http, practice, send_id)
+        return got if all(got[k] == v for k, v in expected.items()) else None
+
+    return wait_for(check, what=f"the send to show {expected}")
+
+
+class SendOutcomes(logging.Handler):
+    """The Sender's outcome of each message it handles, by delivery id, as its log lines say them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "send outcome":
+            self.seen.append((str(getattr(record, "delivery_id", "")), str(getattr(record, "outcome", ""))))
+
+
+@pytest.fixture
+def outcomes() -> Iterator[SendOutcomes]:
+    handler = SendOutcomes()
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def test_a_rule_tries_each_method_in_order_until_the_last(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    created = with_rule(http, practice, patient, ["SMS", "EMAIL", "CALL"], days=1)
+    assert (created["method"], created["rule"]["methods"]) == ("SMS", ["SMS", "EMAIL", "CALL"])
+    waiting = until(http, practice, created["id"], methodsAttempted=["SMS"], method="EMAIL")
+    assert waiting["status"] == "PENDING"  # the rule's next send is planned
+    assert datetime.fromisoformat(waiting["sendTime"]) > datetime.now(UTC)
+    done = until(http, practice, created["id"], methodsAttempted=["SMS", "EMAIL", "CALL"], status="SENT")
+    assert (done["method"], done["emailStatus"], done["callStatus"]) == ("CALL", "SENT", "completed")
+    [text] = texts_to(stack, phone_of(http, practice, patient))
+    assert text["text"].startswith("Hi Zoë, $120.00 is due: https://")
+    email, call = outbox(stack, created["id"])
+    assert (email["channel"], call["channel"]) == ("EMAIL", "CALL")
+
+
+def test_a_payment_stops_the_rule_and_the_patient_is_not_contacted_again(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice)
+    created = with_rule(http, practice, patient, ["SMS", "EMAIL", "CALL"], days=2)
+    waiting = until(http, practice, created["id"], methodsAttempted=["SMS"], method="EMAIL")
+    [invoice] = invoices_of(http, practice, patient)
+    paid = {k: invoice[k] for k in ("patient_id", "status", "items", "tags")} | {"paid_amount": 120}
+    answer = http.put(f"/invoice/{invoice['id']}", json=paid, headers=practice.headers)
+    assert answer.json()["status"] == "PAID"
+    stopped = until(http, practice, created["id"], status="SENT")
+    assert stopped["methodsAttempted"] == ["SMS"]
+    assert stopped["sendTime"] != waiting["sendTime"]  # no next send planned: the last one's time
+    assert outbox(stack, created["id"]) == []  # no e-mail, no call
+    assert len(texts_to(stack, phone_of(http, practice, patient))) == 1
+
+
+def test_a_method_that_fails_for_good_moves_on_at_once(http: httpx.Client, practice: Practice) -> None:
+    patient = a_patient(http, practice, email=None)  # EMAIL cannot succeed
+    # a month of rule days is two and a half minutes here: moving on "at once" is well within the wait
+    created = with_rule(http, practice, patient, ["EMAIL", "SMS"], days=30)
+    now = http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    assert now.status_code == 200, now.text
+    done = until(http, practice, created["id"], methodsAttempted=["EMAIL", "SMS"], status="SENT")
+    assert (done["emailStatus"], done["failedReason"]) == ("FAILED", None)
+
+
+def test_pause_keeps_the_plan_and_resume_continues_it(
+    stack: LocalStack, http: httpx.Client, practice: Practice, outcomes: SendOutcomes
+) -> None:
+    patient = a_patient(http, practice)
+    created = with_rule(http, practice, patient, ["SMS", "EMAIL"], days=1)
+    waiting = until(http, practice, created["id"], methodsAttempted=["SMS"], method="EMAIL")
+    body = {"invoiceSetIds": [created["id"]], "actionType": "pause"}
+    paused = http.put("/billing/invoice/execute-action", json=body, headers=practice.decoda_headers)
+    [held] = paused.json()
+    assert (held["status"], held["method"], held["sendTime"]) == ("PAUSED", "EMAIL", waiting["sendTime"])
+    # the step's delayed message reaches the Sender at the planned time, and is let go
+    wait_for(lambda: (created["id"], "skipped") in outcomes.seen, what="the planned send to be let go")
+    assert read(http, practice, created["id"])["status"] == "PAUSED"
+    assert outbox(stack, created["id"]) == []
+    body["actionType"] = "resume"
+    resumed = http.put("/billing/invoice/execute-action", json=body, headers=practice.decoda_headers)
+    assert resumed.json()[0]["status"] == "PENDING"
+    done = until(http, practice, created["id"], methodsAttempted=["SMS", "EMAIL"], status="SENT")
+    assert done["resumedDate"] is not None
+    [email] = outbox(stack, created["id"])
+    assert email["channel"] == "EMAIL"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message", "loc"),
+    [
+        ({"methods": ["SMS"], "message": "Pay at {url}"}, "Hi", ["body", "rule", "message"]),
+        ({"methods": ["SMS"], "message": "Hi {first_name}"}, "Hi", ["body", "rule", "message"]),
+        ({"methods": ["SMS", "EMAIL"]}, "Hi {first_name}", ["body"]),  # the request's message is the rule's
+    ],
+)
+def test_a_rule_whose_message_lacks_a_placeholder_is_refused(
+    http: httpx.Client, practice: Practice, rule: dict[str, Any], message: str, loc: list[str]
+) -> None:
+    body = {
+        "patientId": "pat_1",
+        "message": message,
+        "invoiceMethod": "SMS",
+        "rule": rule,
+        "charges": [{"totalOutstanding": 100}],
+    }
+    refused = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == loc
+    assert "{url} and {first_name}" in problem["msg"]
