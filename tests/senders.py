@@ -9,11 +9,12 @@ from datetime import datetime
 from invoice_hub.connectors.base import Connector
 from invoice_hub.connectors.http import HttpConnector
 from invoice_hub.dal.deliveries import DeliveryRepository
+from invoice_hub.dal.payments import PaymentLedger
 from invoice_hub.dal.queue_client import SendQueue
 from invoice_hub.domain.delivery import Method
 from invoice_hub.entry import wiring
-from invoice_hub.logic.card_payments import CardPayments
 from invoice_hub.logic.delivering import Sender, SendPolicy, utcnow
+from invoice_hub.logic.payments import Payments
 
 
 def sender_with(
@@ -32,6 +33,6 @@ def sender_with(
         wiring.composer(),
         wiring.read_credential,
         policy,
-        payments=CardPayments(wiring.invoices(), repo),
+        payments=Payments(wiring.invoices(), repo, PaymentLedger(repo.table, repo.client)),
         clock=clock,
     )

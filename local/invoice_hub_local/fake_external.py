@@ -73,6 +73,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from invoice_hub_local.fake_events import StripeWebhooks
 from invoice_hub_local.fake_providers import (
     Carried,
     Incoming,
@@ -178,7 +179,8 @@ class FakeExternal:
         chosen = int(os.environ.get("FAKE_EXTERNAL_PORT", DEFAULT_PORT)) if port is None else port
         self.outbox_sources = list(outbox_sources)
         self.on_reset = on_reset
-        self._providers = Providers()
+        self.stripe_events = StripeWebhooks()
+        self._providers = Providers(self.stripe_events)
         self._provider_answers: dict[tuple[str, str, str], Remembered] = {}  # (path, API key, key)
         self._carried: deque[Carried] = deque(maxlen=MAX_RECORDED)
         self._lock = threading.Lock()
@@ -204,6 +206,7 @@ class FakeExternal:
 
     def stop(self) -> None:
         self._stopping.set()  # ends held timeouts and delays at once
+        self.stripe_events.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -286,6 +289,10 @@ class FakeExternal:
             return _json(200, asdict(self.settings()))
         if path == "/_outbox" and method == "GET":
             return _json(200, self.outbox())
+        if path == "/_events" and method == "GET":
+            return _json(200, {"stripe": self.stripe_events.listed()})
+        if path in ("/_stripe/checkout", "/_stripe/refund") and method == "POST":
+            return self._stripe_action(path, request)
         if is_provider(path):
             return self._provider(request)
         key = request.headers.get("Idempotency-Key") or None
@@ -294,6 +301,26 @@ class FakeExternal:
         if path in CONTROL_PATHS or method != "POST":
             return _json(405, {"error": "method_not_allowed", "message": "sends are POST requests"})
         return self._send(request)
+
+    def _stripe_action(self, path: str, request: Request) -> Response:
+        """A patient pays through the payment link (`{tenant_id, invoice_id, amount}`), or a payment is
+        refunded (`{payment_intent, amount}`): Stripe's event goes to the webhook endpoint."""
+        try:
+            given = json.loads(request.get_data(as_text=True))
+            amount = int(given["amount"])
+            event: dict[str, Any] | None
+            with self._lock:
+                if path == "/_stripe/checkout":
+                    event = self._providers.checkout(
+                        str(given["tenant_id"]), str(given["invoice_id"]), amount
+                    )
+                else:
+                    event = self._providers.refund(str(given["payment_intent"]), amount)
+        except (ValueError, KeyError, TypeError) as error:
+            return _json(400, {"error": "invalid_request", "message": str(error)})
+        if event is None:
+            return _json(404, {"error": "not_found", "message": "no such payment_intent"})
+        return _json(200, event)
 
     def _status(self, path: str, key: str) -> Response:
         """What became of the send with this key on this path: its first answer, or 404."""

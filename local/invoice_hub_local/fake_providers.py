@@ -52,6 +52,8 @@ from typing import Any
 from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request
 
+from invoice_hub_local.fake_events import StripeWebhooks
+
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 VOICE, LETTERS, STRIPE = "/voice/", "/print-mail/", "/v1/"
 PROVIDER_PREFIXES = (VOICE, LETTERS, STRIPE)
@@ -354,13 +356,53 @@ class Providers:
     """The providers' state: their calls and payment intents by id (the server holds its lock around every
     call, so nothing here locks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stripe_events: StripeWebhooks | None = None) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
+        self.refunded: dict[str, int] = {}  # PaymentIntent id -> cents refunded so far
+        self.stripe_events = stripe_events or StripeWebhooks()
 
     def reset(self) -> None:
         self.calls.clear()
         self.intents.clear()
+        self.refunded.clear()
+
+    # -- what a person does on Stripe's side (control paths) ----------------------------------------
+    def checkout(self, tenant_id: str, invoice_id: str, amount: int) -> dict[str, Any]:
+        """A patient pays through the payment link's hosted checkout: `checkout.session.completed`."""
+        intent_id = _hex_id("pi")
+        self.intents[intent_id] = {"id": intent_id, "object": "payment_intent", "amount": amount}
+        session = {
+            "id": f"cs_test_{uuid.uuid4().hex[:24]}",
+            "object": "checkout.session",
+            "amount_total": amount,
+            "client_reference_id": f"{tenant_id}_{invoice_id}",
+            "currency": "usd",
+            "metadata": {},
+            "mode": "payment",
+            "payment_intent": intent_id,
+            "payment_status": "paid",
+            "status": "complete",
+        }
+        return self.stripe_events.emit("checkout.session.completed", session)
+
+    def refund(self, intent_id: str, amount: int) -> dict[str, Any] | None:
+        """A refund of part or all of a payment: `charge.refunded` with the total refunded so far."""
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return None
+        total = min(int(intent.get("amount", 0)), self.refunded.get(intent_id, 0) + amount)
+        self.refunded[intent_id] = total
+        charge = {
+            "id": intent.get("latest_charge") or _hex_id("ch"),
+            "object": "charge",
+            "amount": intent.get("amount"),
+            "amount_refunded": total,
+            "payment_intent": intent_id,
+            "refunded": total >= int(intent.get("amount", 0)),
+            "metadata": intent.get("metadata", {}),
+        }
+        return self.stripe_events.emit("charge.refunded", charge)
 
     def handle(self, incoming: Incoming) -> Handled:
         path, method = incoming.path, incoming.method
@@ -562,9 +604,11 @@ class Providers:
                 last_payment_error={**error, "payment_method": {"id": method}},
             )
             self.intents[intent_id] = intent
+            self.stripe_events.emit("payment_intent.payment_failed", intent)
             return Handled(self._stripe(Reply(402, {"error": {**error, "payment_intent": intent}})))
         intent.update(status="succeeded", amount_received=amount)
         self.intents[intent_id] = intent
+        self.stripe_events.emit("payment_intent.succeeded", intent)
         carried = Carried(
             "CHARGE_CARD",
             method,

@@ -36,7 +36,10 @@ PROVIDER_KEYS = {
     "/invoice-hub/dev/providers/voice/api-key": "local-voice-key",
     "/invoice-hub/dev/providers/print-mail/api-key": "local-print-mail-key",
     "/invoice-hub/dev/providers/stripe/secret-key": "sk_test_local",
+    "/invoice-hub/dev/providers/stripe/webhook-secret": "whsec_local_demo_only",
 }
+#: the local Stripe webhook endpoint's signing secret (the fake Stripe signs its events with it)
+STRIPE_WEBHOOK_SECRET = PROVIDER_KEYS["/invoice-hub/dev/providers/stripe/webhook-secret"]
 
 
 def email_identity(slug: str) -> str:

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     print_mail_api_key_parameter: str | None = None
     stripe_api_key_parameter: str | None = None
     stripe_api_base: str | None = None  # Stripe's own by default; the local stack's fake
+    stripe_webhook_secret_parameter: str | None = None  # the webhook endpoint's signing secret (whsec_...)
 
     @field_validator(
         "ses_configuration_set",

@@ -107,3 +107,8 @@ def document_key(tenant_id: UUID, invoice_id: UUID, invoice_version: int, contac
 
 def documents_prefix(tenant_id: UUID, invoice_id: UUID) -> str:
     return f"documents/{tenant_id}/{invoice_id}/"
+
+
+def payment_key(provider: str, reference: str) -> dict[str, str]:
+    """A processor's payment (its events name no practice: the item does). Ids only."""
+    return {"PK": f"PAY#{provider}#{reference}", "SK": "PAYMENT"}

@@ -27,10 +27,12 @@ if TYPE_CHECKING:
     from invoice_hub.domain.document import InvoiceDocument
     from invoice_hub.logic.delivering import Channels, Sender
     from invoice_hub.logic.documents import Documents
+    from invoice_hub.logic.feedback import Feedback
     from invoice_hub.logic.outbox import Outbox
     from invoice_hub.logic.parcels import Composer
     from invoice_hub.logic.patient_bills import PatientBills
     from invoice_hub.logic.payer_submissions import Submissions
+    from invoice_hub.logic.payments import Payments
 
 
 def invoices() -> InvoiceRepository:
@@ -212,8 +214,30 @@ def channels() -> Channels:
 
 
 @lru_cache(maxsize=1)
+def payments() -> Payments:
+    from invoice_hub.dal.payments import payment_ledger
+    from invoice_hub.logic.payments import Payments
+
+    return Payments(invoices(), deliveries(), payment_ledger(get_settings()))
+
+
+@lru_cache(maxsize=1)
+def feedback() -> Feedback:
+    from invoice_hub.logic.feedback import Feedback
+
+    return Feedback(deliveries(), queue(), stuck_after())
+
+
+def stripe_webhook_secret() -> str:
+    """The Stripe webhook endpoint's signing secret (SSM SecureString, cached for 5 minutes)."""
+    name = get_settings().stripe_webhook_secret_parameter
+    if not name:
+        raise RuntimeError("STRIPE_WEBHOOK_SECRET_PARAMETER must be set for this function")
+    return read_credential(name)
+
+
+@lru_cache(maxsize=1)
 def sender() -> Sender:
-    from invoice_hub.logic.card_payments import CardPayments
     from invoice_hub.logic.delivering import Sender, SendPolicy
     from invoice_hub.logic.escalation import Escalation
 
@@ -232,6 +256,6 @@ def sender() -> Sender:
         composer(),
         read_credential,
         policy,
-        payments=CardPayments(invoices(), deliveries()),
+        payments=payments(),
         stop=Escalation(invoices()).stop_reason,
     )

@@ -12,7 +12,7 @@ idempotency key (SES, SNS) is never sent again after an unfinished attempt: that
 
 The connector is picked by the delivery's method (`Channels`); what it carries is composed by
 `parcels.Composer` (a send whose channel lacks what it needs fails at once, permanently). A successful
-card charge is recorded on its invoices with the send's SENT, in one transaction (`card_payments`).
+card charge is recorded on its invoices with the send's SENT, in one transaction (`payments`).
 
 DynamoDB throttling that outlasts the SDK's retries (ServiceBusy) ends the attempt as a retry of the
 message: before the claim nothing happened; after the send, the message comes back once the claim has
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -37,8 +37,10 @@ from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
 from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus, Method
 from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.card_payments import CardPayments
 from invoice_hub.logic.outbox import dispatch
+
+if TYPE_CHECKING:
+    from invoice_hub.logic.payments import Payments
 from invoice_hub.observability import logger
 
 Outcome = Literal["sent", "skipped", "rejected", "retry", "exhausted", "escalated", "stopped"]
@@ -121,7 +123,7 @@ class Sender:
         compose: Compose,
         credentials: Callable[[str], str],
         policy: SendPolicy,
-        payments: CardPayments | None = None,
+        payments: Payments | None = None,
         clock: Callable[[], datetime] = utcnow,
         stop: Callable[[Delivery], str | None] = nothing_stops,
     ) -> None:
@@ -306,7 +308,7 @@ class Sender:
         for _ in range(SAVE_ATTEMPTS):
             changed = change(current)
             try:
-                self.payments.record(changed, now)
+                self.payments.charged(changed, now)
                 return changed
             except VersionConflict:
                 current = self.repo.get(ref.tenant_id, ref.delivery_id)

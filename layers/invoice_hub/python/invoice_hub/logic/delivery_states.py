@@ -248,3 +248,8 @@ def stopped(delivery: Delivery, now: datetime, reason: str, source: str | None =
         dlq_until=None,
         plan=None,
     )
+
+
+def reported(delivery: Delivery, now: datetime, history: str, detail: str | None, source: str) -> Delivery:
+    """What a channel or the payment processor said of the send, as one history entry (no state change)."""
+    return _next(delivery, now, history, detail, source)

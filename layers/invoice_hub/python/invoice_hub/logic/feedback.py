@@ -1,0 +1,83 @@
+"""What the channels and the payment processor report of a send after it went out (SES's delivery or
+bounce, a declined charge): one history entry per event, with its time and source, applied once per event
+id (a delivery keeps the ids of the last events it took), and the channel's status for that method
+(Decoda's `emailStatus`, `callStatus`).
+
+A report that the method failed for good (a hard bounce, a complaint) ends that method: a rule with a
+further method moves on to it at once; a send with none left is FAILED with the reason, listed for a
+person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
+from invoice_hub.dal.queue_client import SendQueue
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.delivery_actions import apply
+from invoice_hub.logic.outbox import dispatch
+
+#: event ids a delivery remembers (a redelivered event comes within minutes, not after dozens of others)
+REMEMBERED = 32
+
+
+class AlreadyApplied(Exception):
+    """The delivery took this event before (a redelivery)."""
+
+
+@dataclass(frozen=True)
+class Report:
+    event_id: str
+    source: str  # who says so: "SES", "SNS", "Stripe", the provider's name
+    method: Method  # the channel the report is about
+    history: str  # the history entry's status: "delivered", "bounced", "payment_failed", ...
+    channel_status: str  # the method's status as the contracts show it: "DELIVERED", "BOUNCED", ...
+    detail: str | None = None  # never patient data
+    ends_method: bool = False  # the method failed for good (a hard bounce, a complaint)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    deliveries: DeliveryRepository
+    queue: SendQueue
+    stuck_after: timedelta
+
+    def apply(self, tenant_id: UUID, delivery_id: UUID, report: Report, now: datetime) -> Delivery | None:
+        """The delivery with the report applied; None when it is unknown or had this event already."""
+        try:
+            delivery = self.deliveries.get(tenant_id, delivery_id)
+        except DeliveryNotFound:
+            return None
+        try:
+            changed = apply(self.deliveries, delivery, lambda d: self._reported(d, report, now))
+        except AlreadyApplied:
+            return None
+        dispatch(self.queue, [changed], now)
+        return changed
+
+    def _reported(self, delivery: Delivery, report: Report, now: datetime) -> Delivery:
+        if report.event_id in delivery.events_applied:
+            raise AlreadyApplied(report.event_id)
+        told = states.reported(delivery, now, report.history, report.detail, report.source)
+        told = told.model_copy(
+            update={
+                "events_applied": (*delivery.events_applied, report.event_id)[-REMEMBERED:],
+                "channel_statuses": {**delivery.channel_statuses, str(report.method): report.channel_status},
+            }
+        )
+        if not report.ends_method:
+            return told
+        reason = f"{report.method} {report.history}" + (f": {report.detail}" if report.detail else "")
+        plan = told.plan
+        if told.status is DeliveryStatus.PENDING and told.method is not report.method:
+            # the rule already waits for its next method: it goes now
+            return states.one_change(delivery, states.send_now(told, now))
+        if told.status is DeliveryStatus.SENT and told.method is report.method:
+            if plan is not None and plan.next() is not None:
+                return states.one_change(delivery, states.next_step(told, now, now, now + self.stuck_after))
+            return states.one_change(delivery, states.failed(told, now, reason, True, now))
+        return told
