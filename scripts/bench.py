@@ -30,6 +30,7 @@ from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, call, calls_per_re
 from bench_cost import Usage
 from bench_cost import report as cost_report
 from bench_documents import documents
+from bench_schedule import schedule_round
 from bench_sending import RETRY_ALL, pipeline, retry_all, sender_batch
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -47,7 +48,7 @@ RUNS = 5
 PYC_RUNS = 3  # runs of the without-.pyc figure (each compiles the whole layer)
 GOAL = 1.5  # the goal: cold init at most 1.5x the floor
 FLOOR = 'import boto3; boto3.client("dynamodb", region_name="us-east-1")'
-PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents")
+PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents", "schedule")
 # One cold start in a fresh interpreter: import the handler's module ("init"); create the layer's DynamoDB
 # client, which the module defers to first use, when the template lets the function use DynamoDB
 # ("client"); then call the handler twice with a real proxy event (stdin) against the local stack. The
@@ -443,6 +444,8 @@ def main() -> int:
                 found["pipeline"] = pipeline(local)
             if "retryall" in parts:
                 found["retryall"] = retry_all(http, log, tokens["admin"], args.retry_all)
+            if "schedule" in parts:
+                found["schedule"] = schedule_round(log)
             if "documents" in parts:
                 with tempfile.TemporaryDirectory() as pycache:
                     found["documents"] = documents(
@@ -540,6 +543,12 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
         print(f"4. retryallfailed at {r['failed']:,} failed: {r['seconds']:.1f} s, {r['calls']:,} AWS calls")
     if "cost" in found:
         print(f"5. cost per 1,000,000 invoices created and sent: ${found['cost']['total']:.2f}")
+    if "schedule" in found:
+        r = found["schedule"]
+        print(
+            f"7. scheduling round, {r['waiting']:,} waiting / {r['due']} due: {r['total']} AWS calls "
+            f"({r['total'] / max(r['due'], 1):.2f} per due send), {r['seconds']:.2f} s locally"
+        )
     if "documents" in found:
         r, sender = found["documents"]["render"]["warm"], found["documents"]["sender"]
         print(
