@@ -59,7 +59,7 @@ checkov: $(STAMP) $(CHECKOV_STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term
 
-## bench: cold init, AWS calls per request, the Sender, retry-all at 10,000, cost per 1M invoices, the invoice document and the channels (docs/performance.md)
+## bench: cold init, AWS calls per request, the Sender, retry-all at 10,000, cost per 1M invoices, the invoice document and the channels, one scheduling round (docs/performance.md)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
