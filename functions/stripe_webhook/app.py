@@ -40,11 +40,9 @@ app = APIGatewayRestResolver(enable_validation=True)
 def stripe_webhook() -> Response[Any]:
     event = app.current_event
     try:
-        verified = stripe_events.verified(
-            event.decoded_body or "",
-            header(event.raw_event, "Stripe-Signature"),
-            wiring.stripe_webhook_secret(),
-        )
+        payload = stripe_events.text_of(event.body, bool(event.is_base64_encoded))
+        signature = header(event.raw_event, "Stripe-Signature")
+        verified = stripe_events.verified(payload, signature, wiring.stripe_webhook_secret())
     except stripe_events.Unauthentic as refusal:
         logger.warning("stripe event refused", extra={"reason": str(refusal)})
         return json_response(400, {"error": str(refusal)})

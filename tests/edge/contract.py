@@ -24,7 +24,7 @@ from tests.edge.edges import Edge, Expect
 from tests.edge.wire import Answer, EdgeRequest
 
 #: the status a contract answers a body it cannot read (unparseable or too deep JSON, no JSON object)
-UNREADABLE = {"fastapi": {422}, "ebh": {400}}
+UNREADABLE = {"fastapi": {422}, "ebh": {400}, "provider": {400}}
 AUTH_UNREADABLE = {400, 422}
 
 
@@ -78,6 +78,14 @@ def _message_problems(answer: Answer) -> list[str]:
     return ['not the contract\'s {"Message": "..."} JSON']
 
 
+def _provider_error_problems(answer: Answer) -> list[str]:
+    """A provider's webhook endpoint answers its errors as {"error": "..."} (Stripe shows the body)."""
+    body = _json(answer)
+    if isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str):
+        return []
+    return ['not the webhook\'s {"error": "..."} JSON']
+
+
 def _xml_error_problems(answer: Answer) -> list[str]:
     try:
         root = ElementTree.fromstring(answer.body)
@@ -109,6 +117,8 @@ def error_problems(operation: Operation, request: EdgeRequest, answer: Answer) -
         return _detail_problems(answer)
     if operation.family == "ebh":
         return _message_problems(answer)
+    if operation.family == "provider":
+        return _provider_error_problems(answer)
     wanted = accept_format(request)
     content_type = (answer.header("Content-Type") or "").lower()
     if wanted == "xml" or (wanted == "either" and "xml" in content_type):

@@ -33,6 +33,7 @@ FAMILIES = {
     "Decoda": "fastapi",
     "Healthbridge": "healthbridge",
     "eBillingHub": "ebh",
+    "Webhooks": "provider",  # a provider's events, signed by it: {"error": ...} on a refusal
 }
 
 

@@ -14,6 +14,8 @@ Anything else, or an event that names no practice of ours, is acknowledged and i
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -50,6 +52,18 @@ class PaymentFailed:
 
 
 StripeEvent = Paid | Refunded | PaymentFailed
+
+
+def text_of(body: str | None, base64_encoded: bool) -> str:
+    """The request body as Stripe sent it (UTF-8 JSON); anything else is no Stripe event."""
+    if not body:
+        return ""
+    if not base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise Unauthentic("the body is not a Stripe event") from error
 
 
 def verified(payload: str, signature: str | None, secret: str) -> dict[str, Any]:
