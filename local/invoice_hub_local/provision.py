@@ -118,7 +118,17 @@ class Provisioner:
             "AWS::S3::Bucket": self._bucket,
             "AWS::S3::BucketPolicy": self._bucket_policy,
             "AWS::SES::ConfigurationSet": self._configuration_set,
+            "AWS::SES::ConfigurationSetEventDestination": self._event_destination,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
         }
+        # EventBridge rules are made by the local triggers under their logical ids; their ARNs are known now
+        for logical, resource in stack.template["Resources"].items():
+            if resource["Type"] == "AWS::Events::Rule":
+                self.resolved.refs[logical] = logical
+                self.resolved.attrs[(logical, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical}"
+        #: each configuration set's EventBridge destination: the event types it publishes (the local SES
+        #: events are published by fake_ses_events, which reads this)
+        self.email_event_types: dict[str, list[str]] = {}
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
@@ -273,6 +283,20 @@ class Provisioner:
     def _bucket_policy(self, logical: str, props: dict[str, Any]) -> None:
         # moto answers over plain HTTP: the policy's TLS-only deny is kept in the template, not applied
         self.resolved.refs[logical] = props["Bucket"]
+
+    def _event_destination(self, logical: str, props: dict[str, Any]) -> None:
+        destination = props["EventDestination"]
+        name = str(self.resolved.resolve(props["ConfigurationSetName"]))
+        if destination.get("Enabled", True) and "EventBridgeDestination" in destination:
+            self.email_event_types[name] = list(destination["MatchingEventTypes"])
+        self.resolved.refs[logical] = destination["Name"]
+
+    def _queue_policy(self, logical: str, props: dict[str, Any]) -> None:
+        policy = json.dumps(self.resolved.resolve(props["PolicyDocument"]))
+        for queue in props["Queues"]:
+            url = str(self.resolved.resolve(queue))
+            self.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        self.resolved.refs[logical] = logical
 
     def _configuration_set(self, logical: str, props: dict[str, Any]) -> None:
         name = props.get("Name") or f"{self.stack.name}-{logical}"

@@ -16,11 +16,12 @@ from invoice_hub_local import moto_transactions, seed, sqs_move_tasks
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
 from invoice_hub_local.fake_providers import moto_clear, ses_outbox, sns_outbox
+from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
 from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
-from invoice_hub_local.triggers import Schedule, ScheduleRunner, schedules
+from invoice_hub_local.triggers import Schedule, ScheduleRunner, install_pattern_rules, schedules
 
 log = logging.getLogger("invoice_hub_local")
 HOST = "127.0.0.1"
@@ -77,6 +78,7 @@ class LocalStack:
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
     schedules: list[Schedule] = field(init=False, default_factory=list)
     _schedule_runner: ScheduleRunner | None = field(init=False, default=None)
+    ses_events: SesEvents | None = field(init=False, default=None)
 
     @property
     def url(self) -> str:
@@ -114,6 +116,12 @@ class LocalStack:
         self.stack = load_stack(overrides={**LOCAL_PARAMETERS, **providers})
         provisioner = Provisioner(self.stack, self.aws_endpoint)
         self.resolved = provisioner.build()
+        events = self.client("events")
+        install_pattern_rules(self.stack, self.resolved, events)
+        # what SES would publish of each e-mail it accepts, on the default bus (the rules take it on)
+        self.ses_events = SesEvents(
+            provisioner.email_event_types, lambda entries: events.put_events(Entries=entries), ACCOUNT, REGION
+        ).start()
         env = provisioner.function_environment()
         # Cognito's keys are served by moto locally; the issuer stays the real AWS one (as moto signs it).
         env["JWKS_URL"] = f"{self.aws_endpoint}/{env['USER_POOL_ID']}/.well-known/jwks.json"
@@ -171,6 +179,8 @@ class LocalStack:
         return self.client("cognito-idp")
 
     def stop(self) -> None:
+        if self.ses_events is not None:
+            self.ses_events.stop()
         if self._schedule_runner is not None:
             self._schedule_runner.stop()
         for poller in self.pollers:

@@ -3,6 +3,7 @@ scheduled event (SQS event source mappings are served by `pollers.mapping_poller
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -91,10 +92,28 @@ class ScheduleRunner:
             thread.join(timeout=2)
 
 
+def install_pattern_rules(stack: Stack, resolved: Resolved, events: Any) -> list[str]:
+    """The template's event-pattern rules, made in moto's EventBridge with their targets: what is put on the
+    default bus (the local SES events) reaches the targets as on AWS. Returns the rules' names."""
+    made = []
+    for logical, rule in stack.resources("AWS::Events::Rule").items():
+        props = rule["Properties"]
+        if "EventPattern" not in props:
+            continue
+        pattern = json.dumps(resolved.resolve(props["EventPattern"]))
+        events.put_rule(Name=logical, EventPattern=pattern, State="ENABLED")
+        targets = [{"Id": t["Id"], "Arn": str(resolved.resolve(t["Arn"]))} for t in props.get("Targets", [])]
+        events.put_targets(Rule=logical, Targets=targets)
+        made.append(logical)
+    return made
+
+
 def schedules(stack: Stack, resolved: Resolved) -> list[Schedule]:
     found: list[Schedule] = []
     for logical, rule in stack.resources("AWS::Events::Rule").items():
         props = rule["Properties"]
+        if "ScheduleExpression" not in props:
+            continue  # an event-pattern rule: install_pattern_rules
         expression = str(resolved.resolve(props["ScheduleExpression"]))
         for target in props.get("Targets", []):
             function = stack.functions[target["Arn"]["Fn::GetAtt"][0]]

@@ -164,3 +164,24 @@ def test_a_rule_whose_message_lacks_a_placeholder_is_refused(
     [problem] = refused.json()["detail"]
     assert problem["loc"] == loc
     assert "{url} and {first_name}" in problem["msg"]
+
+
+def test_a_hard_bounce_moves_the_rule_on_at_once(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    # SES's mailbox simulator: this address bounces (the local SES events play it as SES does)
+    patient = a_patient(http, practice, email="bounce@simulator.amazonses.com")
+    created = with_rule(http, practice, patient, ["EMAIL", "SMS"], days=30)
+    now = http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    assert now.status_code == 200, now.text
+    done = until(http, practice, created["id"], methodsAttempted=["EMAIL", "SMS"], status="SENT")
+    assert done["emailStatus"] == "BOUNCED"  # SES accepted it (SENT), then the bounce came back
+    [text] = texts_to(stack, phone_of(http, practice, patient))
+    assert text["text"].startswith("Hi Zoë")
+
+
+def test_ses_tells_an_e_mail_was_delivered(http: httpx.Client, practice: Practice) -> None:
+    patient = a_patient(http, practice)
+    created = with_rule(http, practice, patient, ["EMAIL"], days=30)
+    http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    until(http, practice, created["id"], status="SENT", emailStatus="DELIVERED")

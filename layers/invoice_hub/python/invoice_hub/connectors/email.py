@@ -4,8 +4,9 @@ set, the invoice's PDF attached.
 Attached, not linked: the patient keeps the document, and a link could not last (a presigned URL signed
 with the function's role credentials dies with them, within hours). A 50-line invoice is tens of
 kilobytes, far below SES's 40 MB message limit. The message is raw MIME: the text (placeholders filled)
-and the PDF. The delivery id travels as the message tag `delivery_id` and the header
-`X-Invoice-Hub-Delivery` (ids, never patient data), so SES's events name the send they are about.
+and the PDF. The delivery and practice ids travel as the message tags `delivery_id` and `tenant_id` and
+the headers `X-Invoice-Hub-Delivery` and `X-Invoice-Hub-Practice` (ids, never patient data), so SES's
+events (connectors/ses_events.py) name the send they are about.
 
 SES takes no idempotency key: `idempotent` is False, and the Sender never re-sends an e-mail whose
 earlier attempt may have reached SES (docs/decisions/010-channels-and-what-they-never-do-twice.md).
@@ -23,6 +24,7 @@ from invoice_hub.connectors.aws_errors import refused
 from invoice_hub.connectors.base import Parcel, SendResult, Unasked
 
 DELIVERY_HEADER = "X-Invoice-Hub-Delivery"
+TENANT_HEADER = "X-Invoice-Hub-Practice"
 
 
 def ses_client(timeout_seconds: float) -> Any:
@@ -41,6 +43,7 @@ def mime(parcel: Parcel) -> bytes:
     message["To"] = parcel.to or ""
     message["Subject"] = parcel.subject or "Your invoice"
     message[DELIVERY_HEADER] = str(parcel.delivery.id)
+    message[TENANT_HEADER] = str(parcel.delivery.tenant_id)
     message.set_content(parcel.text or "")
     if parcel.document is not None:
         message.add_attachment(parcel.document, maintype="application", subtype="pdf", filename="invoice.pdf")
@@ -63,7 +66,10 @@ class EmailConnector(Unasked):  # SES cannot be asked whether it has a message
             "FromEmailAddress": parcel.sender,
             "Destination": {"ToAddresses": [parcel.to]},
             "Content": {"Raw": {"Data": mime(parcel)}},
-            "EmailTags": [{"Name": "delivery_id", "Value": str(parcel.delivery.id)}],
+            "EmailTags": [
+                {"Name": "delivery_id", "Value": str(parcel.delivery.id)},
+                {"Name": "tenant_id", "Value": str(parcel.delivery.tenant_id)},
+            ],
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set

@@ -79,5 +79,7 @@ class Feedback:
         if told.status is DeliveryStatus.SENT and told.method is report.method:
             if plan is not None and plan.next() is not None:
                 return states.one_change(delivery, states.next_step(told, now, now, now + self.stuck_after))
-            return states.one_change(delivery, states.failed(told, now, reason, True, now))
+            return states.one_change(
+                delivery, states.failed(told, now, reason, True, now, report.channel_status)
+            )
         return told
