@@ -24,10 +24,11 @@ app = invoice_api.resolver()
     security=invoice_api.SECURITY,
     responses={
         302: {
-            "description": "The PDF is at the `Location` URL (application/pdf)",
+            "description": "The PDF is at the `Location` URL (application/pdf); the answer has no body",
             "headers": {
                 "Location": {"description": "A presigned URL of the PDF", "schema": {"type": "string"}}
             },
+            "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
         },
         404: fastapi_style.error("No such invoice in the caller's practice"),
         **invoice_api.ERROR_RESPONSES,
@@ -35,7 +36,9 @@ app = invoice_api.resolver()
 )
 def pdf(id: UUID) -> Response[Any]:
     url = wiring.documents().url(invoice_api.principal(app).tenant_id, id)
-    return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"}, body="")
+    # no body, so no JSON: the client follows Location (a JSON content type on an empty body is a lie)
+    headers = {"Location": url, "Cache-Control": "no-store"}
+    return Response(status_code=302, content_type="text/plain; charset=utf-8", headers=headers, body="")
 
 
 lambda_handler = invoice_api.entry_point(app)

@@ -73,7 +73,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from invoice_hub_local.fake_events import StripeWebhooks
+from invoice_hub_local.fake_events import CallWebhooks, LetterWebhooks, StripeWebhooks
 from invoice_hub_local.fake_providers import (
     Carried,
     Incoming,
@@ -180,7 +180,9 @@ class FakeExternal:
         self.outbox_sources = list(outbox_sources)
         self.on_reset = on_reset
         self.stripe_events = StripeWebhooks()
-        self._providers = Providers(self.stripe_events)
+        self.call_events = CallWebhooks()
+        self.letter_events = LetterWebhooks()
+        self._providers = Providers(self.stripe_events, self.call_events, self.letter_events)
         self._provider_answers: dict[tuple[str, str, str], Remembered] = {}  # (path, API key, key)
         self._carried: deque[Carried] = deque(maxlen=MAX_RECORDED)
         self._lock = threading.Lock()
@@ -206,7 +208,8 @@ class FakeExternal:
 
     def stop(self) -> None:
         self._stopping.set()  # ends held timeouts and delays at once
-        self.stripe_events.stop()
+        for webhooks in (self.stripe_events, self.call_events, self.letter_events):
+            webhooks.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -290,7 +293,14 @@ class FakeExternal:
         if path == "/_outbox" and method == "GET":
             return _json(200, self.outbox())
         if path == "/_events" and method == "GET":
-            return _json(200, {"stripe": self.stripe_events.listed()})
+            return _json(
+                200,
+                {
+                    "stripe": self.stripe_events.listed(),
+                    "voice": self.call_events.listed(),
+                    "print-mail": self.letter_events.listed(),
+                },
+            )
         if path in ("/_stripe/checkout", "/_stripe/refund") and method == "POST":
             return self._stripe_action(path, request)
         if is_provider(path):

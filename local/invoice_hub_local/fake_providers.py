@@ -52,7 +52,7 @@ from typing import Any
 from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request
 
-from invoice_hub_local.fake_events import StripeWebhooks
+from invoice_hub_local.fake_events import CallWebhooks, LetterWebhooks, StripeWebhooks
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 VOICE, LETTERS, STRIPE = "/voice/", "/print-mail/", "/v1/"
@@ -352,15 +352,26 @@ def money(amount: int, currency: str) -> str:
     return f"{currency.upper()} {amount / 100:.2f}"
 
 
+#: a letter to this ZIP code is returned to sender (the fake's reserved test value)
+RETURNED_ZIP = "00000"
+
+
 class Providers:
     """The providers' state: their calls and payment intents by id (the server holds its lock around every
     call, so nothing here locks)."""
 
-    def __init__(self, stripe_events: StripeWebhooks | None = None) -> None:
+    def __init__(
+        self,
+        stripe_events: StripeWebhooks | None = None,
+        call_events: CallWebhooks | None = None,
+        letter_events: LetterWebhooks | None = None,
+    ) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunded: dict[str, int] = {}  # PaymentIntent id -> cents refunded so far
         self.stripe_events = stripe_events or StripeWebhooks()
+        self.call_events = call_events or CallWebhooks()
+        self.letter_events = letter_events or LetterWebhooks()
 
     def reset(self) -> None:
         self.calls.clear()
@@ -474,7 +485,10 @@ class Providers:
         }
         if caller is not None:
             call["from"] = caller
+        if isinstance(body.get("metadata"), dict):
+            call["metadata"] = body["metadata"]
         self.calls[call["id"]] = call
+        self.call_events.emit("call.completed" if answered else "call.no_answer", call)
         carried = Carried("CALL", to, None, message, delivery_id=incoming.key, reference=call["id"])
         return Handled(Reply(201, call), carried)
 
@@ -498,11 +512,22 @@ class Providers:
         if not incoming.field("to_address_line1").strip():
             reply = Reply(422, {"error": "invalid_address", "message": "to_address_line1 is required"})
             return Handled(reply, remember=False)
-        letter = {
+        metadata = {
+            name[len("metadata[") : -1]: values[0]
+            for name, values in incoming.form.items()
+            if name.startswith("metadata[") and name.endswith("]")
+        }
+        letter: dict[str, Any] = {
             "id": _hex_id("ltr"),
             "expected_delivery_date": (datetime.now(UTC).date() + timedelta(days=DELIVERY_DAYS)).isoformat(),
             "status": "created",
+            "metadata": metadata,
         }
+        # the post's progress, as the provider reports it; the reserved ZIP code 00000 comes back
+        returned = incoming.field("to_address_zip").strip() == RETURNED_ZIP
+        for kind in ("letter.mailed", "letter.in_transit"):
+            self.letter_events.emit(kind, letter)
+        self.letter_events.emit("letter.returned_to_sender" if returned else "letter.delivered", letter)
         carried = Carried(
             "MAIL",
             one_line(incoming),

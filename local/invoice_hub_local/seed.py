@@ -37,9 +37,13 @@ PROVIDER_KEYS = {
     "/invoice-hub/dev/providers/print-mail/api-key": "local-print-mail-key",
     "/invoice-hub/dev/providers/stripe/secret-key": "sk_test_local",
     "/invoice-hub/dev/providers/stripe/webhook-secret": "whsec_local_demo_only",
+    "/invoice-hub/dev/providers/voice/webhook-secret": "local-voice-webhook-secret",
+    "/invoice-hub/dev/providers/print-mail/webhook-secret": "local-print-mail-webhook-secret",
 }
 #: the local Stripe webhook endpoint's signing secret (the fake Stripe signs its events with it)
 STRIPE_WEBHOOK_SECRET = PROVIDER_KEYS["/invoice-hub/dev/providers/stripe/webhook-secret"]
+VOICE_WEBHOOK_SECRET = PROVIDER_KEYS["/invoice-hub/dev/providers/voice/webhook-secret"]
+PRINT_MAIL_WEBHOOK_SECRET = PROVIDER_KEYS["/invoice-hub/dev/providers/print-mail/webhook-secret"]
 
 
 def email_identity(slug: str) -> str:

@@ -138,6 +138,10 @@ class LocalStack:
         self._http = make_server(HOST, self.port, Gateway(self.stack), threaded=True)
         self.port = self._http.server_port
         self.external.stripe_events.endpoint(f"{self.url}/webhooks/stripe", seed.STRIPE_WEBHOOK_SECRET)
+        self.external.call_events.endpoint(f"{self.url}/webhooks/voice", seed.VOICE_WEBHOOK_SECRET)
+        self.external.letter_events.endpoint(
+            f"{self.url}/webhooks/print-mail", seed.PRINT_MAIL_WEBHOOK_SECRET
+        )
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
         self._thread.start()
         self.pollers = mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION)

@@ -23,6 +23,7 @@ ERROR_SCHEMAS = {
     "Decoda": {"ErrorDetail", "ValidationErrors"},
     "Healthbridge": {"ErrorMessage"},
     "eBillingHub": {"ErrorMessage"},
+    "Webhooks": {"WebhookError"},  # the providers' webhooks: {"error": ...}
 }
 
 

@@ -249,7 +249,7 @@ NO_IDS = frozenset(
 #: operations no practice calls: a provider's events, authenticated by the provider's signature; the practice
 #: they concern is what this service put in the payment's metadata, which the provider signs back (a
 #: practice cannot forge one: tests/e2e/test_stripe_webhooks_http.py)
-PROVIDER_SIGNED = frozenset({"POST /webhooks/stripe"})
+PROVIDER_SIGNED = frozenset({"POST /webhooks/stripe", "POST /webhooks/voice", "POST /webhooks/print-mail"})
 
 
 def test_every_operation_that_takes_an_id_has_a_cross_tenant_case() -> None:

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     stripe_api_key_parameter: str | None = None
     stripe_api_base: str | None = None  # Stripe's own by default; the local stack's fake
     stripe_webhook_secret_parameter: str | None = None  # the webhook endpoint's signing secret (whsec_...)
+    voice_webhook_secret_parameter: str | None = None  # the voice provider's webhook signing secret
+    print_mail_webhook_secret_parameter: str | None = None  # the print-and-mail provider's
 
     @field_validator(
         "ses_configuration_set",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, Protocol
+from uuid import UUID
 
-from invoice_hub.domain.delivery import Delivery
+from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.patient import PostalAddress
 
 
@@ -55,6 +56,28 @@ class Parcel:
 
     def __repr__(self) -> str:  # a parcel in a traceback or a log line shows no patient data
         return f"Parcel(delivery={self.delivery.id}, method={self.delivery.method})"
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """What a channel's provider reports of a send after it went out, as the service records it: the send
+    (named by the ids it carried), a stable id of the fact (the same fact told twice is applied once), the
+    history entry and the method's status, and whether the method failed for good. No patient data."""
+
+    tenant_id: UUID
+    delivery_id: UUID
+    event_id: str
+    source: str  # "SES", the provider's name
+    method: Method
+    history: str
+    status: str
+    ends_method: bool = False
+    detail: str | None = None
+
+
+def ids_of(parcel: Parcel) -> dict[str, str]:
+    """The ids a provider keeps with a send and reports back with its events (never patient data)."""
+    return {"tenant_id": str(parcel.delivery.tenant_id), "delivery_id": str(parcel.delivery.id)}
 
 
 class Connector(Protocol):

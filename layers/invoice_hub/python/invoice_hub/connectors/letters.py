@@ -1,13 +1,14 @@
 """MAIL: a printed letter through the print-and-mail provider's HTTP API (Lob's letters API shape).
 
 `POST <base>/print-mail/v1/letters` as multipart/form-data: the addressee and postal address as `to_*`
-fields, the invoice's PDF as the `file` part; the delivery id as `Idempotency-Key`, so a repeat is the
-same letter, never a second one in the post.
+fields, the invoice's PDF as the `file` part, the practice and delivery ids as `metadata[...]` (the
+provider's events carry them back); the delivery id as `Idempotency-Key`, so a repeat is the same letter,
+never a second one in the post.
 """
 
 from __future__ import annotations
 
-from invoice_hub.connectors.base import Parcel, SendResult
+from invoice_hub.connectors.base import Parcel, SendResult, ids_of
 from invoice_hub.connectors.http import KeyedProvider, classify, post
 
 
@@ -27,6 +28,7 @@ class LetterConnector(KeyedProvider):
             "to_address_state": address.state or "",
             "to_address_zip": address.zip_code or "",
             "to_address_country": address.country or "US",
+            **{f"metadata[{name}]": value for name, value in ids_of(parcel).items()},
         }
         answer = post(
             self.client,

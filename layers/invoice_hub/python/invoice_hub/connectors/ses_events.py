@@ -19,10 +19,10 @@ Nothing of the recipient (their address, the diagnostic text that quotes it) is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from invoice_hub.connectors.base import ChannelEvent
 from invoice_hub.domain.delivery import Method
 
 #: SES eventType -> (history status, emailStatus, ends the method)
@@ -43,18 +43,6 @@ FACT = {
 }
 
 
-@dataclass(frozen=True)
-class EmailEvent:
-    tenant_id: UUID
-    delivery_id: UUID
-    event_id: str
-    history: str
-    email_status: str
-    ends_method: bool
-    detail: str | None
-    method: Method = Method.EMAIL
-
-
 def _tag(mail: dict[str, Any], name: str) -> UUID | None:
     values = (mail.get("tags") or {}).get(name) or []
     try:
@@ -63,7 +51,7 @@ def _tag(mail: dict[str, Any], name: str) -> UUID | None:
         return None
 
 
-def read(event: dict[str, Any]) -> EmailEvent | None:
+def read(event: dict[str, Any]) -> ChannelEvent | None:
     """The e-mail event an EventBridge event from SES tells, or None (not SES's, not one of our sends, an
     event type not recorded: opens, clicks)."""
     if event.get("source") != "aws.ses" or not isinstance(event.get("detail"), dict):
@@ -86,12 +74,14 @@ def read(event: dict[str, Any]) -> EmailEvent | None:
         described = str(fact.get("complaintFeedbackType") or "complaint")
     elif kind == "Reject":
         described = str((detail.get("reject") or {}).get("reason") or "rejected")
-    return EmailEvent(
+    return ChannelEvent(
         tenant_id=tenant,
         delivery_id=delivery,
         event_id=f"ses:{mail.get('messageId')}:{kind}:{when}",
+        source="SES",
+        method=Method.EMAIL,
         history=history,
-        email_status=status,
+        status=status,
         ends_method=ends,
         detail=described,
     )

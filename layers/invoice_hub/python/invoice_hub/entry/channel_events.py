@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.connectors import ses_events
 from invoice_hub.entry import wiring
-from invoice_hub.logic.feedback import Report
 from invoice_hub.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -32,26 +31,12 @@ def handle_record(record: SQSRecord) -> str:
         return "ignored"
     told = ses_events.read(event) if isinstance(event, dict) else None
     if told is None:
-        logger.info("channel event not recorded", extra={"detail_type": str(event.get("detail-type"))})
+        kind = event.get("detail-type") if isinstance(event, dict) else None
+        logger.info("channel event not recorded", extra={"detail_type": str(kind)})
         return "ignored"
-    report = Report(
-        event_id=told.event_id,
-        source="SES",
-        method=told.method,
-        history=told.history,
-        channel_status=told.email_status,
-        detail=told.detail,
-        ends_method=told.ends_method,
-    )
-    applied = wiring.feedback().apply(told.tenant_id, told.delivery_id, report, datetime.now(UTC))
-    logger.info(
-        "channel event",
-        extra={
-            "delivery_id": str(told.delivery_id),
-            "status": told.email_status,
-            "applied": applied is not None,
-        },
-    )
+    applied = wiring.feedback().told(told, datetime.now(UTC))
+    said = {"delivery_id": str(told.delivery_id), "status": told.status, "applied": applied is not None}
+    logger.info("channel event", extra=said)
     return "applied" if applied is not None else "duplicate"
 
 

@@ -236,6 +236,19 @@ def stripe_webhook_secret() -> str:
     return read_credential(name)
 
 
+def provider_webhook_secret(provider: str) -> str:
+    """A channel provider's (`voice`, `print-mail`) webhook signing secret, named by the function's
+    <PROVIDER>_WEBHOOK_SECRET_PARAMETER (SSM SecureString, cached for 5 minutes)."""
+    settings = get_settings()
+    name = {
+        "voice": settings.voice_webhook_secret_parameter,
+        "print-mail": settings.print_mail_webhook_secret_parameter,
+    }.get(provider)
+    if not name:
+        raise RuntimeError(f"the {provider} webhook secret's parameter must be set for this function")
+    return read_credential(name)
+
+
 @lru_cache(maxsize=1)
 def sender() -> Sender:
     from invoice_hub.logic.delivering import Sender, SendPolicy

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from invoice_hub.connectors.base import ChannelEvent
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
 from invoice_hub.dal.queue_client import SendQueue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
@@ -39,12 +40,28 @@ class Report:
     detail: str | None = None  # never patient data
     ends_method: bool = False  # the method failed for good (a hard bounce, a complaint)
 
+    @classmethod
+    def of(cls, event: ChannelEvent) -> Report:
+        return cls(
+            event_id=event.event_id,
+            source=event.source,
+            method=event.method,
+            history=event.history,
+            channel_status=event.status,
+            detail=event.detail,
+            ends_method=event.ends_method,
+        )
+
 
 @dataclass(frozen=True)
 class Feedback:
     deliveries: DeliveryRepository
     queue: SendQueue
     stuck_after: timedelta
+
+    def told(self, event: ChannelEvent, now: datetime) -> Delivery | None:
+        """What a channel's provider reported, applied to its send (None: unknown send, or told before)."""
+        return self.apply(event.tenant_id, event.delivery_id, Report.of(event), now)
 
     def apply(self, tenant_id: UUID, delivery_id: UUID, report: Report, now: datetime) -> Delivery | None:
         """The delivery with the report applied; None when it is unknown or had this event already."""
