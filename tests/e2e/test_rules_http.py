@@ -6,6 +6,7 @@ What the patient received is read back from the fake providers' `/_outbox`."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from invoice_hub.entry import wiring
 from invoice_hub.observability import logger
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
@@ -185,3 +187,18 @@ def test_ses_tells_an_e_mail_was_delivered(http: httpx.Client, practice: Practic
     created = with_rule(http, practice, patient, ["EMAIL"], days=30)
     http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
     until(http, practice, created["id"], status="SENT", emailStatus="DELIVERED")
+
+
+def test_a_number_that_replied_stop_is_not_texted_and_the_rule_moves_on(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice, phone="+15555550199")  # SNS (moto) has numbers ending 99 opted out
+    created = with_rule(http, practice, patient, ["SMS", "EMAIL"], days=30)
+    http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    until(http, practice, created["id"], methodsAttempted=["SMS", "EMAIL"], status="SENT")
+    assert texts_to(stack, "+15555550199") == []
+    delivery = wiring.deliveries().get(practice.tenant.id, uuid.UUID(created["id"]))
+    assert delivery.channel_statuses["SMS"] == "OPTED_OUT"
+    assert ("failed", "the patient's number has opted out of texts") in [
+        (h.status, h.detail) for h in delivery.history
+    ]

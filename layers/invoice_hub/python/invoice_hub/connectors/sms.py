@@ -45,7 +45,10 @@ class SmsConnector(Unasked):  # SNS cannot be asked whether it sent a text
         try:
             if self.client.check_if_phone_number_is_opted_out(phoneNumber=parcel.to).get("isOptedOut"):
                 return SendResult(
-                    ok=False, permanent=True, reason="the patient's number has opted out of texts"
+                    ok=False,
+                    permanent=True,
+                    reason="the patient's number has opted out of texts",
+                    channel_status="OPTED_OUT",
                 )
             answer = self.client.publish(
                 PhoneNumber=parcel.to, Message=(parcel.text or "")[:MAX_TEXT], MessageAttributes=attributes
