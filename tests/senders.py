@@ -14,6 +14,7 @@ from invoice_hub.dal.queue_client import SendQueue
 from invoice_hub.domain.delivery import Method
 from invoice_hub.entry import wiring
 from invoice_hub.logic.delivering import Sender, SendPolicy, utcnow
+from invoice_hub.logic.escalation import Escalation
 from invoice_hub.logic.payments import Payments
 
 
@@ -35,4 +36,5 @@ def sender_with(
         policy,
         payments=Payments(wiring.invoices(), repo, PaymentLedger(repo.table, repo.client)),
         clock=clock,
+        stop=Escalation(wiring.invoices()).stop_reason,
     )

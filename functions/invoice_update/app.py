@@ -1,5 +1,7 @@
-"""PUT /invoice/{id} — updates an invoice; If-Match guards against lost updates (Invoice API, seed 003)."""
+"""PUT /invoice/{id} — updates an invoice; If-Match guards against lost updates (Invoice API, seed 003). An
+update that leaves the invoice owing nothing (paid, void, written off) stops the sends waiting on it."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -46,6 +48,8 @@ def update(
 ) -> Response[Any]:
     tenant_id = invoice_api.principal(app).tenant_id
     updated = update_invoice(wiring.invoices(), tenant_id, id, invoice.draft(), if_match, wiring.outbox())
+    # a payment (or a void, a write-off) that leaves nothing owed ends the sends still waiting on it
+    wiring.payments().stop_sends([updated], datetime.now(UTC))
     return invoice_api.invoice_response(updated)
 
 

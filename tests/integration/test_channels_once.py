@@ -172,3 +172,27 @@ def test_a_sender_killed_after_stripe_answered_records_the_replay_and_pays_once(
     again = sender_with(wiring.deliveries(), private_queue, POLICY, clock)
     assert again.handle(ref, 3).outcome == "skipped"
     assert http.get(f"/invoice/{invoice['id']}", headers=practice.headers).json() == paid
+
+
+def test_a_send_for_an_invoice_paid_meanwhile_is_not_made(
+    stack: LocalStack, http: httpx.Client, practice: Practice, private_queue: SendQueue
+) -> None:
+    """The Sender's own guard, for what no payment path stopped (a send billing several invoices is
+    indexed under its first): nothing owed, nothing sent, and the method is not counted as tried."""
+    invoice = an_issued_invoice_for(http, practice)
+    clock = Clock()
+    delivery = a_delivery(practice, invoice, Method.EMAIL, clock)
+    paid = {k: invoice[k] for k in ("patient_id", "status", "items", "tags")} | {"paid_amount": 80}
+    assert http.put(f"/invoice/{invoice['id']}", json=paid, headers=practice.headers).status_code == 200
+    # the update stopped the send already; put it back as the Sender would find it had that been missed
+    current = wiring.deliveries().get(delivery.tenant_id, delivery.id)
+    assert current.status is DeliveryStatus.CANCELLED
+    wiring.deliveries().save(delivery.model_copy(update={"version": current.version + 1}))
+    attempt = sender_with(wiring.deliveries(), private_queue, POLICY, clock).handle(
+        DeliveryRef(delivery.tenant_id, delivery.id), 1
+    )
+    assert attempt.outcome == "stopped"
+    stopped = wiring.deliveries().get(delivery.tenant_id, delivery.id)
+    assert (stopped.status, stopped.methods_attempted) == (DeliveryStatus.CANCELLED, ())
+    assert stopped.history[-1].detail == "nothing is owed: the invoice is PAID"
+    assert outbox(stack, delivery, invoice["phone"]) == []
