@@ -105,7 +105,8 @@ def test_a_payment_stops_the_rule_and_the_patient_is_not_contacted_again(
     answer = http.put(f"/invoice/{invoice['id']}", json=paid, headers=practice.headers)
     assert answer.json()["status"] == "PAID"
     stopped = read(http, practice, created["id"])  # at once: the update stopped it
-    assert (stopped["status"], stopped["methodsAttempted"]) == ("SENT", ["SMS"])
+    assert (stopped["status"], stopped["methodsAttempted"], stopped["method"]) == ("SENT", ["SMS"], "SMS")
+    assert stopped["emailStatus"] is None  # never e-mailed
     assert stopped["sendTime"] != waiting["sendTime"]  # no next send planned: the last one's time
     assert outbox(stack, created["id"]) == []  # no e-mail, no call
     assert len(texts_to(stack, phone_of(http, practice, patient))) == 1

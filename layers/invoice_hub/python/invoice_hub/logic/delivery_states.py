@@ -233,8 +233,9 @@ def next_step(delivery: Delivery, now: datetime, send_time: datetime, check_at: 
 
 def stopped(delivery: Delivery, now: datetime, reason: str, source: str | None = None) -> Delivery:
     """Nothing more is sent (the invoice is paid, void or written off): a delivery that went out stays
-    SENT, one that never did is CANCELLED; the rule's plan ends."""
+    SENT (its method the last one tried), one that never did is CANCELLED; the rule's plan ends."""
     went_out = delivery.sent_at is not None
+    tried = delivery.methods_attempted
     return _next(
         delivery,
         now,
@@ -242,6 +243,7 @@ def stopped(delivery: Delivery, now: datetime, reason: str, source: str | None =
         reason[:MAX_REASON],
         source,
         status=S.SENT if went_out else S.CANCELLED,
+        method=tried[-1] if tried else delivery.method,  # the method planned next was never used
         send_time=None,
         check_at=None,
         claimed_until=None,
