@@ -45,9 +45,9 @@ replay a duplicate; a `GET` there is a read, not a send, and only `fail`, `throt
 "reference"}]}`. `channel` is EMAIL, SMS, CALL, MAIL or CHARGE_CARD; `to` the e-mail address, the number
 (E.164), the postal address on one line or the card's payment method; `delivery_id` the Idempotency-Key
 the provider got (Stripe: `metadata[delivery_id]`, else the key; e-mail: its `X-Invoice-Hub-Delivery`
-header; a text: null, SNS carries none); `reference` the provider's id for it (SES's and SNS's MessageId
-too). Calls, letters and card charges come from here, e-mails and texts from moto's SES and SNS in this
-process, through the `outbox_sources` given (fake_providers.ses_outbox and sns_outbox). Replays and
+header; a text: its Context's `delivery_id`); `reference` the provider's id for it (SES's and End User
+Messaging's MessageId too). Calls, letters, texts (fake_sms) and card charges come from here, e-mails from
+moto's SES in this process, through the `outbox_sources` given (fake_providers.ses_outbox). Replays and
 refused sends carried nothing and are not listed.
 
 Control: `POST /_control` `{"mode": ..., "delay_ms": 0, "timeout_seconds": 10}` (omitted fields
@@ -83,6 +83,8 @@ from invoice_hub_local.fake_providers import (
     is_provider,
     outage_reply,
 )
+from invoice_hub_local.fake_sms import TARGET_PREFIX as SMS_TARGET_PREFIX
+from invoice_hub_local.fake_sms import EndUserMessaging
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,7 @@ class FakeExternal:
         self.stripe_events = StripeWebhooks()
         self.call_events = CallWebhooks()
         self.letter_events = LetterWebhooks()
+        self.sms = EndUserMessaging()
         self._providers = Providers(self.stripe_events, self.call_events, self.letter_events)
         self._provider_answers: dict[tuple[str, str, str], Remembered] = {}  # (path, API key, key)
         self._carried: deque[Carried] = deque(maxlen=MAX_RECORDED)
@@ -210,6 +213,7 @@ class FakeExternal:
         self._stopping.set()  # ends held timeouts and delays at once
         for webhooks in (self.stripe_events, self.call_events, self.letter_events):
             webhooks.stop()
+        self.sms.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -305,12 +309,24 @@ class FakeExternal:
             return self._stripe_action(path, request)
         if is_provider(path):
             return self._provider(request)
+        target = request.headers.get("X-Amz-Target") or ""
+        if method == "POST" and target.startswith(SMS_TARGET_PREFIX):
+            return self._sms(target, request)
         key = request.headers.get("Idempotency-Key") or None
         if path not in CONTROL_PATHS and method == "GET" and key is not None:
             return self._status(path, key)
         if path in CONTROL_PATHS or method != "POST":
             return _json(405, {"error": "method_not_allowed", "message": "sends are POST requests"})
         return self._send(request)
+
+    def _sms(self, target: str, request: Request) -> Response:
+        """End User Messaging SMS's API (fake_sms): a text, under the current outage mode."""
+        body = request.get_data()
+        with self._lock:
+            (status, answer), carried = self.sms.handle(target, body, self._settings.mode)
+            if carried is not None:
+                self._carried.append(carried)
+        return Response(json.dumps(answer), status=status, content_type="application/x-amz-json-1.0")
 
     def _stripe_action(self, path: str, request: Request) -> Response:
         """A patient pays through the payment link (`{tenant_id, invoice_id, amount}`), or a payment is

@@ -716,15 +716,6 @@ def _ses_backend(account: str, region: str) -> Any:
     return backend
 
 
-def _sns_backend(account: str, region: str) -> Any:
-    from moto.sns.models import sns_backends
-
-    backend = sns_backends[account][region]
-    if not isinstance(backend.sms_messages, _StampedDict):
-        backend.sms_messages = _StampedDict(backend.sms_messages.items())
-    return backend
-
-
 def _addresses(values: Iterable[str]) -> str:
     """Bare e-mail addresses, each once, in order ("a@x, b@y")."""
     return ", ".join(dict.fromkeys(address for _, address in getaddresses(list(values)) if address))
@@ -791,27 +782,6 @@ def ses_outbox(
     return read
 
 
-def sns_outbox(account: str = "123456789012", region: str = "us-east-1") -> Callable[[], list[Carried]]:
-    """The texts moto's SNS published to phone numbers (`Publish` with `PhoneNumber`), in `account` and
-    `region`. A text carries no id of the sender's: SNS delivers no message attributes with an SMS, and
-    moto keeps none, so `delivery_id` is null; `reference` is SNS's MessageId, which the SMS connector
-    keeps as the delivery's external reference (match a text by it, or by `to`)."""
-    seen = _FirstSeen()
-    _sns_backend(account, region)
-
-    def read() -> list[Carried]:
-        texts = _sns_backend(account, region).sms_messages
-        return [
-            Carried("SMS", phone, None, text, at=seen(texts.added, message_id), reference=message_id)
-            for message_id, (phone, text) in list(texts.items())
-        ]
-
-    return read
-
-
 def moto_clear(account: str = "123456789012", region: str = "us-east-1") -> None:
-    """Forgets what moto's SES and SNS sent (the outbox's part of `/_reset`)."""
+    """Forgets what moto's SES sent (the outbox's part of `/_reset`)."""
     _ses_backend(account, region).sent_messages.clear()
-    sns = _sns_backend(account, region)
-    sns.sms_messages.clear()
-    getattr(sns, "sms_message_objects", {}).clear()

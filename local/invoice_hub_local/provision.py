@@ -31,8 +31,6 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::ApiGateway::Account",  # the account's CloudWatch role for access logs; logs are local output
         "AWS::Lambda::EventSourceMapping",  # served by the local queue pollers
         "AWS::Events::Rule",  # served by the local schedule runner
-        "AWS::SNS::Topic",  # alarms do not fire locally
-        "AWS::SNS::Subscription",
         "AWS::CloudWatch::Alarm",
         "AWS::CloudWatch::Dashboard",  # a console page; tests/template checks its body
     }
@@ -120,7 +118,13 @@ class Provisioner:
             "AWS::SES::ConfigurationSet": self._configuration_set,
             "AWS::SES::ConfigurationSetEventDestination": self._event_destination,
             "AWS::SQS::QueuePolicy": self._queue_policy,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::TopicPolicy": self._topic_policy,
+            "AWS::SNS::Subscription": self._subscription,
+            "AWS::SMSVOICE::ConfigurationSet": self._sms_configuration_set,
         }
+        #: each End User Messaging configuration set's SNS event destination (the fake SMS publishes there)
+        self.sms_event_topics: dict[str, str] = {}
         # EventBridge rules are made by the local triggers under their logical ids; their ARNs are known now
         for logical, resource in stack.template["Resources"].items():
             if resource["Type"] == "AWS::Events::Rule":
@@ -297,6 +301,45 @@ class Provisioner:
             url = str(self.resolved.resolve(queue))
             self.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
         self.resolved.refs[logical] = logical
+
+    def _topic(self, logical: str, props: dict[str, Any]) -> None:
+        name = str(self.resolved.resolve(props.get("TopicName") or f"{self.stack.name}-{logical}"))
+        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
+        self.resolved.refs[logical] = arn
+        self.resolved.attrs[(logical, "TopicArn")] = arn
+        self.resolved.attrs[(logical, "TopicName")] = name
+
+    def _topic_policy(self, logical: str, props: dict[str, Any]) -> None:
+        policy = json.dumps(self.resolved.resolve(props["PolicyDocument"]))
+        for topic in props["Topics"]:
+            arn = str(self.resolved.resolve(topic))
+            self.client("sns").set_topic_attributes(
+                TopicArn=arn, AttributeName="Policy", AttributeValue=policy
+            )
+        self.resolved.refs[logical] = logical
+
+    def _subscription(self, logical: str, props: dict[str, Any]) -> None:
+        """SQS subscriptions are made (SNS delivers to the queue in moto); alarm mail is not sent locally."""
+        self.resolved.refs[logical] = logical
+        if props.get("Protocol") != "sqs":
+            return
+        attributes = {"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()}
+        self.client("sns").subscribe(
+            TopicArn=str(self.resolved.resolve(props["TopicArn"])),
+            Protocol="sqs",
+            Endpoint=str(self.resolved.resolve(props["Endpoint"])),
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )
+
+    def _sms_configuration_set(self, logical: str, props: dict[str, Any]) -> None:
+        name = str(self.resolved.resolve(props["ConfigurationSetName"]))
+        for destination in props.get("EventDestinations", []):
+            if destination.get("Enabled", True) and "SnsDestination" in destination:
+                self.sms_event_topics[name] = str(
+                    self.resolved.resolve(destination["SnsDestination"]["TopicArn"])
+                )
+        self.resolved.refs[logical] = name
 
     def _configuration_set(self, logical: str, props: dict[str, Any]) -> None:
         name = props.get("Name") or f"{self.stack.name}-{logical}"

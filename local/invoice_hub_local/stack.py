@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from invoice_hub_local import moto_transactions, seed, sqs_move_tasks
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
-from invoice_hub_local.fake_providers import moto_clear, ses_outbox, sns_outbox
+from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
@@ -104,7 +104,7 @@ class LocalStack:
         self.external = FakeExternal(
             HOST,
             self.external_port,
-            outbox_sources=[ses_outbox(ACCOUNT, REGION), sns_outbox(ACCOUNT, REGION)],
+            outbox_sources=[ses_outbox(ACCOUNT, REGION)],
             on_reset=lambda: moto_clear(ACCOUNT, REGION),
         ).start()
         # the channels' HTTP providers (voice, print-and-mail, Stripe) are the fake external server's
@@ -112,6 +112,7 @@ class LocalStack:
             "VoiceApiUrl": self.external.url,
             "PrintMailApiUrl": self.external.url,
             "StripeApiBase": self.external.url,
+            "SmsApiUrl": self.external.url,
         }
         self.stack = load_stack(overrides={**LOCAL_PARAMETERS, **providers})
         provisioner = Provisioner(self.stack, self.aws_endpoint)
@@ -119,6 +120,10 @@ class LocalStack:
         events = self.client("events")
         install_pattern_rules(self.stack, self.resolved, events)
         # what SES would publish of each e-mail it accepts, on the default bus (the rules take it on)
+        sns = self.client("sns")
+        self.external.sms.configure(
+            provisioner.sms_event_topics, lambda topic, message: sns.publish(TopicArn=topic, Message=message)
+        )
         self.ses_events = SesEvents(
             provisioner.email_event_types, lambda entries: events.put_events(Entries=entries), ACCOUNT, REGION
         ).start()

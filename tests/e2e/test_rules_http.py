@@ -90,8 +90,7 @@ def test_a_rule_tries_each_method_in_order_until_the_last(
     until(http, practice, created["id"], emailStatus="DELIVERED")  # SES's word on the e-mail, later
     [text] = texts_to(stack, phone_of(http, practice, patient))
     assert text["text"].startswith("Hi Zoë, $120.00 is due: https://")
-    email, call = outbox(stack, created["id"])
-    assert (email["channel"], call["channel"]) == ("EMAIL", "CALL")
+    assert [m["channel"] for m in outbox(stack, created["id"])] == ["SMS", "EMAIL", "CALL"]  # in order
 
 
 def test_a_payment_stops_the_rule_and_the_patient_is_not_contacted_again(
@@ -108,7 +107,7 @@ def test_a_payment_stops_the_rule_and_the_patient_is_not_contacted_again(
     assert (stopped["status"], stopped["methodsAttempted"], stopped["method"]) == ("SENT", ["SMS"], "SMS")
     assert stopped["emailStatus"] is None  # never e-mailed
     assert stopped["sendTime"] != waiting["sendTime"]  # no next send planned: the last one's time
-    assert outbox(stack, created["id"]) == []  # no e-mail, no call
+    assert [m["channel"] for m in outbox(stack, created["id"])] == ["SMS"]  # no e-mail, no call
     assert len(texts_to(stack, phone_of(http, practice, patient))) == 1
 
 
@@ -135,14 +134,13 @@ def test_pause_keeps_the_plan_and_resume_continues_it(
     # the step's delayed message reaches the Sender at the planned time, and is let go
     wait_for(lambda: (created["id"], "skipped") in outcomes.seen, what="the planned send to be let go")
     assert read(http, practice, created["id"])["status"] == "PAUSED"
-    assert outbox(stack, created["id"]) == []
+    assert [m["channel"] for m in outbox(stack, created["id"])] == ["SMS"]
     body["actionType"] = "resume"
     resumed = http.put("/billing/invoice/execute-action", json=body, headers=practice.decoda_headers)
     assert resumed.json()[0]["status"] == "PENDING"
     done = until(http, practice, created["id"], methodsAttempted=["SMS", "EMAIL"], status="SENT")
     assert done["resumedDate"] is not None
-    [email] = outbox(stack, created["id"])
-    assert email["channel"] == "EMAIL"
+    assert [m["channel"] for m in outbox(stack, created["id"])] == ["SMS", "EMAIL"]
 
 
 @pytest.mark.parametrize(
@@ -204,3 +202,31 @@ def test_a_number_that_replied_stop_is_not_texted_and_the_rule_moves_on(
     assert ("failed", "the patient's number has opted out of texts") in [
         (h.status, h.detail) for h in delivery.history
     ]
+
+
+def test_the_carrier_reports_a_text_delivered(http: httpx.Client, practice: Practice) -> None:
+    patient = a_patient(http, practice)
+    created = with_rule(http, practice, patient, ["SMS"], days=30)
+    http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    until(http, practice, created["id"], status="SENT")
+
+    def delivered() -> bool:
+        delivery = wiring.deliveries().get(practice.tenant.id, uuid.UUID(created["id"]))
+        told = [(entry.status, entry.source) for entry in delivery.history]
+        return (
+            delivery.channel_statuses.get("SMS") == "DELIVERED"
+            and ("delivered", "End User Messaging") in told
+        )
+
+    wait_for(delivered, what="End User Messaging's delivery receipt")
+
+
+def test_a_number_the_carrier_does_not_know_moves_the_rule_on(
+    stack: LocalStack, http: httpx.Client, practice: Practice
+) -> None:
+    patient = a_patient(http, practice, phone="+15555550188")  # the fake carrier: not a mobile number
+    created = with_rule(http, practice, patient, ["SMS", "EMAIL"], days=30)
+    http.put(f"/billing/invoice/{created['id']}/send-now", headers=practice.decoda_headers)
+    until(http, practice, created["id"], methodsAttempted=["SMS", "EMAIL"], status="SENT")
+    delivery = wiring.deliveries().get(practice.tenant.id, uuid.UUID(created["id"]))
+    assert delivery.channel_statuses["SMS"] == "INVALID"

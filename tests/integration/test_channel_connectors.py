@@ -1,6 +1,7 @@
-"""Each channel's connector against its provider as a client sees it: SES v2 and SNS in the local stack's
-moto server (over HTTP; `mock_aws` would reset the backends that server shares this process with), the
-voice and print-and-mail providers through httpx's MockTransport, Stripe's errors as its SDK raises them.
+"""Each channel's connector against its provider as a client sees it: SES v2 in the local stack's moto
+server (over HTTP; `mock_aws` would reset the backends that server shares this process with), End User
+Messaging SMS on the fake external server through the SDK, the voice and print-and-mail providers through
+httpx's MockTransport, Stripe's errors as its SDK raises them.
 What is asserted is what the patient would receive and how each answer is classified."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from invoice_hub.connectors.cards import CardConnector, declined
 from invoice_hub.connectors.email import DELIVERY_HEADER, EmailConnector, mime
 from invoice_hub.connectors.expiry import ExpiryConnector
 from invoice_hub.connectors.letters import LetterConnector
-from invoice_hub.connectors.sms import SmsConnector
+from invoice_hub.connectors.sms import SmsConnector, sms_client
 from invoice_hub.connectors.voice import VoiceConnector
 from invoice_hub.domain.delivery import Delivery, Destination, Method
 from invoice_hub.domain.patient import PostalAddress
@@ -60,8 +61,9 @@ def ses(stack: LocalStack) -> Any:
 
 
 @pytest.fixture
-def sns(stack: LocalStack) -> Any:
-    return stack.client("sns")
+def sms(stack: LocalStack) -> Any:
+    """End User Messaging SMS's client, as the Sender builds it (SmsApiUrl: the fake external server)."""
+    return sms_client(5.0, stack.external.url)
 
 
 # -- EMAIL: SES v2 ---------------------------------------------------------------------------------------
@@ -112,18 +114,28 @@ def test_an_email_without_a_practice_identity_is_refused_before_ses() -> None:
     assert "no e-mail identity" in result.reason
 
 
-# -- SMS: SNS --------------------------------------------------------------------------------------------
-def test_a_text_is_published_to_the_number(sns: Any) -> None:
-    result = SmsConnector(sns, "Harbour").send(parcel(Method.SMS, to="+15555550100", text="Hi Ann"))
-    assert result.ok
-    assert result.external_reference
+# -- SMS: End User Messaging (the local stack's fake of its API, through the SDK) --------------------------
+def test_a_text_is_sent_to_the_number_with_the_ids_as_context(stack: LocalStack, sms: Any) -> None:
+    sent = parcel(Method.SMS, to="+15555550100", text="Hi Ann")
+    result = SmsConnector(sms, "invoice-hub-local-texts", "+12065550152").send(sent)
+    assert (result.ok, result.channel_status) == (True, "SENT")
+    messages = httpx.get(f"{stack.external.url}/_outbox").json()["messages"]
+    [text] = [m for m in messages if m["reference"] == result.external_reference]
+    assert (text["channel"], text["to"], text["text"]) == ("SMS", "+15555550100", "Hi Ann")
+    assert text["delivery_id"] == str(sent.delivery.id)
 
 
-def test_an_opted_out_number_is_not_texted(sns: Any) -> None:
-    # moto's SNS reports every number ending in 99 as opted out
-    result = SmsConnector(sns).send(parcel(Method.SMS, to="+15555550199", text="Hi"))
-    assert (result.ok, result.permanent) == (False, True)
+def test_an_opted_out_number_is_not_texted(sms: Any) -> None:
+    # the fake's opt-out list has every number ending in 99, as End User Messaging answers for one
+    result = SmsConnector(sms).send(parcel(Method.SMS, to="+15555550199", text="Hi"))
+    assert (result.ok, result.permanent, result.channel_status) == (False, True, "OPTED_OUT")
     assert result.reason == "the patient's number has opted out of texts"
+
+
+def test_a_refused_text_says_why(sms: Any) -> None:
+    result = SmsConnector(sms).send(parcel(Method.SMS, to="5555550100", text="Hi"))  # not E.164
+    refusal = "End User Messaging refused: ValidationException"
+    assert (result.ok, result.permanent, result.reason) == (False, True, refusal)
 
 
 def test_aws_answers_are_classified_by_their_code() -> None:
@@ -156,7 +168,8 @@ def test_a_call_says_the_message_to_the_number_with_the_delivery_as_key() -> Non
     assert (result.ok, result.external_reference, result.channel_status) == (True, "call_1", "no-answer")
     [request] = seen
     assert str(request.url) == "https://voice.example/voice/v1/calls"
-    assert json.loads(request.content) == {"to": "+15555550100", "message": "Hi Ann"}
+    ids = {"tenant_id": str(sent.delivery.tenant_id), "delivery_id": str(sent.delivery.id)}
+    assert json.loads(request.content) == {"to": "+15555550100", "message": "Hi Ann", "metadata": ids}
     assert request.headers["Idempotency-Key"] == str(sent.delivery.id)
     assert request.headers["Authorization"] == "Bearer voice-key"
 

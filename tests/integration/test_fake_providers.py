@@ -2,7 +2,8 @@
 Stripe through its official SDK (success, each test-card decline, idempotent replays and their mismatch,
 a bad key, outages), the voice and print-and-mail APIs (validation, replays per API key, outages), the
 service's own connectors against them, and `/_outbox`: what each channel carried once, e-mails and texts
-read from moto's SES v2 and SNS in this process, oldest first, forgotten on `/_reset`."""
+read from moto's SES v2 in this process and the fake End User Messaging, oldest first, forgotten on
+`/_reset`."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from invoice_hub.domain.delivery import Delivery, Destination, Method
 from invoice_hub.domain.patient import PostalAddress
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
-from invoice_hub_local.fake_providers import moto_clear, ses_outbox, sns_outbox
+from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 ACCOUNT = "123456789012"  # moto's default account
@@ -49,7 +50,7 @@ ADDRESS = {
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[str]:
-    """moto's server in this process (the local stack's kind), for SES v2 and SNS."""
+    """moto's server in this process (the local stack's kind), for SES v2."""
     server = AwsServer("127.0.0.1", 0).start()
     yield f"http://127.0.0.1:{server.port}"
     server.stop()
@@ -59,7 +60,7 @@ def aws() -> Iterator[str]:
 def server(aws: str) -> Iterator[FakeExternal]:
     with FakeExternal(
         port=0,
-        outbox_sources=[ses_outbox(ACCOUNT, REGION), sns_outbox(ACCOUNT, REGION)],
+        outbox_sources=[ses_outbox(ACCOUNT, REGION)],
         on_reset=lambda: moto_clear(ACCOUNT, REGION),
     ) as running:
         yield running
@@ -67,7 +68,7 @@ def server(aws: str) -> Iterator[FakeExternal]:
 
 @pytest.fixture
 def fake(server: FakeExternal) -> FakeExternal:
-    server.reset()  # no outage, no keys, an empty outbox (moto's SES and SNS too)
+    server.reset()  # no outage, no keys, an empty outbox (moto's SES too)
     return server
 
 
@@ -534,7 +535,7 @@ def test_timeout_mode_holds_a_call_so_a_shorter_client_timeout_gives_up(fake: Fa
                    timeout=0.2)  # fmt: skip
 
 
-# -- the outbox: e-mails and texts from moto's SES v2 and SNS ----------------------------------------
+# -- the outbox: e-mails from moto's SES v2, texts from the fake End User Messaging ---------------------
 def test_an_email_sent_through_ses_is_listed_parsed_from_its_mime(fake: FakeExternal, aws: str) -> None:
     ses = aws_client(aws, "sesv2")
     ses.create_email_identity(EmailIdentity=SENDER)
@@ -592,9 +593,9 @@ def test_ses_sends_nothing_from_an_unverified_identity(fake: FakeExternal, aws: 
     assert outbox(fake) == []
 
 
-def test_a_text_published_through_sns_is_listed_by_number(fake: FakeExternal, aws: str) -> None:
+def test_a_text_sent_through_end_user_messaging_is_listed(fake: FakeExternal) -> None:
     sent = a_parcel(Method.SMS, to="+15555550123", text="Hi Zoë, $45.50 is due")
-    result = SmsConnector(aws_client(aws, "sns")).send(sent)
+    result = SmsConnector(aws_client(fake.url, "pinpoint-sms-voice-v2")).send(sent)
     assert result.ok, result.reason
     [text] = outbox(fake)
     assert (text["channel"], text["to"], text["text"], text["subject"], text["attachments"]) == (
@@ -604,19 +605,19 @@ def test_a_text_published_through_sns_is_listed_by_number(fake: FakeExternal, aw
         None,
         [],
     )
-    assert text["delivery_id"] is None  # SNS carries no id of the sender's with a text
-    assert text["reference"] == result.external_reference  # SNS's MessageId, kept by the connector
+    assert text["delivery_id"] == str(sent.delivery.id)  # the message's Context names it
+    assert text["reference"] == result.external_reference  # the MessageId, kept by the connector
 
 
 def test_the_outbox_lists_every_channel_oldest_first_and_reset_forgets_it(
     fake: FakeExternal, aws: str
 ) -> None:
-    ses, sns = aws_client(aws, "sesv2"), aws_client(aws, "sns")
+    ses, sms = aws_client(aws, "sesv2"), aws_client(fake.url, "pinpoint-sms-voice-v2")
     ses.create_email_identity(EmailIdentity=SENDER)
     charge(fake, "pm_card_visa", "d-charge")
     EmailConnector(ses, None).send(a_parcel(Method.EMAIL, to="a@patient.example", sender=SENDER, text="E"))
     call(fake, {"to": "+15555550100", "message": "Hi"}, "d-call")
-    SmsConnector(sns).send(a_parcel(Method.SMS, to="+15555550101", text="T"))
+    SmsConnector(sms).send(a_parcel(Method.SMS, to="+15555550101", text="T"))
     letter(fake, "d-letter")
     messages = outbox(fake)
     assert [m["channel"] for m in messages] == ["CHARGE_CARD", "EMAIL", "CALL", "SMS", "MAIL"]

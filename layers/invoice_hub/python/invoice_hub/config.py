@@ -39,7 +39,9 @@ class Settings(BaseModel):
     document_url_seconds: int = Field(default=300, ge=1, le=3600, description="a presigned PDF URL's life")
     payment_link_base: str = Field(default="https://pay.invoice-hub.example/invoices", pattern=r"^https?://")
     ses_configuration_set: str | None = None
-    sms_sender_id: str | None = None
+    sms_sender_id: str | None = None  # the origination identity (a phone number, pool or sender ID)
+    sms_configuration_set: str | None = None  # End User Messaging's, whose events report the texts
+    sms_api_url: str | None = None  # End User Messaging's own by default; the local stack's fake
     voice_api_url: str | None = None
     voice_api_key_parameter: str | None = None
     print_mail_api_url: str | None = None
@@ -53,6 +55,8 @@ class Settings(BaseModel):
     @field_validator(
         "ses_configuration_set",
         "sms_sender_id",
+        "sms_configuration_set",
+        "sms_api_url",
         "voice_api_url",
         "print_mail_api_url",
         "stripe_api_base",

@@ -17,6 +17,7 @@ RETRYABLE_CODES = frozenset(
         "InternalFailure",
         "InternalError",
         "InternalErrorException",
+        "InternalServerException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "KMSThrottlingException",

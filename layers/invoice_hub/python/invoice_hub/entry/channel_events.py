@@ -1,5 +1,6 @@
-"""ChannelEventsQueue's consumer: what the channels report after a send (SES's events through EventBridge),
-each applied to its send once (logic/feedback.py), with partial batch failures.
+"""ChannelEventsQueue's consumer: what the channels report after a send (SES's e-mail events through
+EventBridge, End User Messaging's SMS events through SNS), each applied to its send once
+(logic/feedback.py), with partial batch failures.
 
 A record that is not an event this service records (malformed, not one of our sends, an open or a click)
 is acknowledged: it will never become one. A store that stays busy fails the record, and SQS delivers it
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.connectors import ses_events
+from invoice_hub.connectors import ses_events, sms_events
 from invoice_hub.entry import wiring
 from invoice_hub.observability import logger
 
@@ -29,7 +30,7 @@ def handle_record(record: SQSRecord) -> str:
     except ValueError:
         logger.warning("channel event is not JSON", extra={"message_id": record.message_id})
         return "ignored"
-    told = ses_events.read(event) if isinstance(event, dict) else None
+    told = (ses_events.read(event) or sms_events.read(event)) if isinstance(event, dict) else None
     if told is None:
         kind = event.get("detail-type") if isinstance(event, dict) else None
         logger.info("channel event not recorded", extra={"detail_type": str(kind)})

@@ -172,9 +172,10 @@ def channels() -> Channels:
         return EmailConnector(ses_client(timeout), settings.ses_configuration_set)
 
     def sms() -> Connector:
-        from invoice_hub.connectors.sms import SmsConnector, sns_client
+        from invoice_hub.connectors.sms import SmsConnector, sms_client
 
-        return SmsConnector(sns_client(timeout), settings.sms_sender_id)
+        client = sms_client(timeout, settings.sms_api_url)
+        return SmsConnector(client, settings.sms_configuration_set, settings.sms_sender_id)
 
     def voice() -> Connector:
         from invoice_hub.connectors.voice import VoiceConnector
