@@ -28,8 +28,8 @@ them all, Stripe's as Stripe's JSON errors (`api_error` for 503 and 504; `429` i
 `invalid_request_error` with code `rate_limit`, as Stripe's error types are only api_error, card_error,
 idempotency_error and invalid_request_error).
 
-The outbox: each call, letter and charge carried is a `Carried`; e-mails and texts are read from moto's
-SES and SNS in this process by `ses_outbox` and `sns_outbox` (outbox sources of the fake server).
+The outbox: each call, letter, charge and text (fake_sms) carried is a `Carried`; e-mails are read from
+moto's SES in this process by `ses_outbox` (an outbox source of the fake server).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ import io
 import json
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -163,7 +162,8 @@ class Attachment:
 @dataclass(frozen=True)
 class Carried:
     """One message a channel carried to a patient, as `/_outbox` lists it. `reference` is the provider's
-    id for it (the call, letter, PaymentIntent, SES or SNS message id): what the sender was answered."""
+    id for it (the call, letter, PaymentIntent, SES or End User Messaging message id): what the sender was
+    answered."""
 
     channel: str
     to: str
@@ -661,14 +661,13 @@ class Providers:
         return Handled(self._stripe(Reply(200, found)), remember=False)
 
 
-# -- what SES and SNS (moto, in this process) carried ------------------------------------------------
+# -- what SES (moto, in this process) carried ------------------------------------------------------------
 #
-# moto keeps what it sent in its backends (the documented way to check a send in moto, an internal API
-# that may change between versions; this was written against moto 5.2.5) and keeps no time with it. The
-# sources below give the backends' containers a clock: a list (SES's `sent_messages`) and an ordered dict
-# (SNS's `sms_messages`) that note when each entry was added, so the outbox orders e-mails and texts
-# with the calls, letters and charges. A message sent before a source first looked (or into a backend
-# moto re-created since) is dated when the source first sees it.
+# moto keeps what it sent in its backend (the documented way to check a send in moto, an internal API that
+# may change between versions; this was written against moto 5.2.5) and keeps no time with it. The source
+# below gives the backend's list (SES's `sent_messages`) a clock that notes when each entry was added, so
+# the outbox orders e-mails with the calls, letters, texts and charges. A message sent before the source
+# first looked (or into a backend moto re-created since) is dated when the source first sees it.
 
 
 class _StampedList(list[Any]):
@@ -679,20 +678,6 @@ class _StampedList(list[Any]):
     def append(self, item: Any) -> None:
         self.added[id(item)] = _now()
         super().append(item)
-
-    def clear(self) -> None:
-        self.added.clear()
-        super().clear()
-
-
-class _StampedDict(OrderedDict[str, Any]):
-    def __init__(self, items: Iterable[tuple[str, Any]]) -> None:
-        super().__init__(items)
-        self.added: dict[str, str] = {}
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.added.setdefault(key, _now())
-        super().__setitem__(key, value)
 
     def clear(self) -> None:
         self.added.clear()

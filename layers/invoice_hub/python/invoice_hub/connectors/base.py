@@ -82,7 +82,7 @@ def ids_of(parcel: Parcel) -> dict[str, str]:
 
 class Connector(Protocol):
     #: the provider takes the delivery id as an idempotency key: a repeated send is recognised, not
-    #: carried twice (SES and SNS take none)
+    #: carried twice (SES and End User Messaging SMS take none)
     idempotent: bool
 
     def credential_name(self, delivery: Delivery) -> str | None:

@@ -7,12 +7,18 @@ outcome write is refused) leaves a claim that expires; the next attempt sees tha
 first asks the external system whether the earlier send arrived: if it did, SENT is recorded with the
 first send's reference and nothing is sent again; if it did not, or the system cannot say, it sends
 with the same Idempotency-Key, which the external system recognises. A channel whose provider takes no
-idempotency key (SES, SNS) is never sent again after an unfinished attempt: that send fails as
-"unconfirmed", and a person decides (docs/decisions/010-channels-and-what-they-never-do-twice.md).
+idempotency key (SES, End User Messaging SMS) is never sent again after an unfinished attempt: that send
+fails as "unconfirmed", and a person decides (docs/decisions/010-channels-and-what-they-never-do-twice.md).
 
 The connector is picked by the delivery's method (`Channels`); what it carries is composed by
 `parcels.Composer` (a send whose channel lacks what it needs fails at once, permanently). A successful
 card charge is recorded on its invoices with the send's SENT, in one transaction (`payments`).
+
+A send that follows a sending rule (`escalation`): before it is claimed, its invoices are read, and one that
+owes nothing is not sent (the plan stops: outcome "stopped"). After a send, the rule's next method is
+planned `delay` later in the same write; after a permanent failure it is planned at once ("escalated",
+not put in the DLQ). A next step due within 15 minutes is enqueued as a delayed message; a later one waits
+in the work index for the schedule (docs/decisions/012-rules-escalate-on-the-work-index.md).
 
 DynamoDB throttling that outlasts the SDK's retries (ServiceBusy) ends the attempt as a retry of the
 message: before the claim nothing happened; after the send, the message comes back once the claim has

@@ -33,7 +33,7 @@ class AlreadyApplied(Exception):
 @dataclass(frozen=True)
 class Report:
     event_id: str
-    source: str  # who says so: "SES", "SNS", "Stripe", the provider's name
+    source: str  # who says so: "SES", "End User Messaging", "Stripe", the provider's name
     method: Method  # the channel the report is about
     history: str  # the history entry's status: "delivered", "bounced", "payment_failed", ...
     channel_status: str  # the method's status as the contracts show it: "DELIVERED", "BOUNCED", ...
