@@ -24,8 +24,8 @@ def tenant_at(
     """A tenant; with `external_url`, one that sends issued invoices to the payer hub at
     `<external_url>/payer-hub/<slug>` (the layout of the local fake external systems), the hub's token
     read from the SSM parameter named, and that bills its patients: its patient channel is the stack's
-    channels (SES, End User Messaging SMS, the voice, print-and-mail and Stripe providers, by method); the channel's
-    `<external_url>/patients/<slug>` endpoint is kept as its record, not sent to."""
+    channels (SES, End User Messaging SMS, the voice, print-and-mail and Stripe providers, by method);
+    the channel's `<external_url>/patients/<slug>` endpoint is kept as its record, not sent to."""
     if external_url is None:
         return Tenant(id=tenant_id, slug=slug, name=name)
     base = external_url.rstrip("/")
