@@ -36,5 +36,5 @@ def sender_with(
         policy,
         payments=Payments(wiring.invoices(), repo, PaymentLedger(repo.table, repo.client)),
         clock=clock,
-        stop=Escalation(wiring.invoices()).stop_reason,
+        owed=Escalation(wiring.invoices()).owed,
     )

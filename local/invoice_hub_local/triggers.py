@@ -102,7 +102,12 @@ def install_pattern_rules(stack: Stack, resolved: Resolved, events: Any) -> list
             continue
         pattern = json.dumps(resolved.resolve(props["EventPattern"]))
         events.put_rule(Name=logical, EventPattern=pattern, State="ENABLED")
-        targets = [{"Id": t["Id"], "Arn": str(resolved.resolve(t["Arn"]))} for t in props.get("Targets", [])]
+        targets = []
+        for target in props.get("Targets", []):
+            made_target = {"Id": target["Id"], "Arn": str(resolved.resolve(target["Arn"]))}
+            if "InputTransformer" in target:  # what reaches the target: only what the template keeps
+                made_target["InputTransformer"] = resolved.resolve(target["InputTransformer"])
+            targets.append(made_target)
         events.put_targets(Rule=logical, Targets=targets)
         made.append(logical)
     return made

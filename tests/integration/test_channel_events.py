@@ -143,3 +143,27 @@ def test_a_complaint_moves_a_rule_on(handler: Any) -> None:
 )
 def test_what_names_no_send_is_acknowledged_and_changes_nothing(handler: Any, body: Any) -> None:
     assert handler(records(body)) == {"batchItemFailures": []}
+
+
+def test_a_late_word_does_not_undo_a_later_one(handler: Any) -> None:
+    delivery = sent_email()
+    delivered = ses_event(delivery, "Delivery", "Email Delivered", {"timestamp": "2026-12-06T10:00:02.000Z"})
+    accepted = ses_event(delivery, "Send", "Email Sent", {})
+    handler(records(delivered, accepted))  # SES's "sent" arrives after its "delivered"
+    stored = delivery_repository(get_settings()).get(delivery.tenant_id, delivery.id)
+    assert stored.channel_statuses == {"EMAIL": "DELIVERED"}
+    assert [entry.status for entry in stored.history][-2:] == ["delivered", "accepted"]  # both facts kept
+
+
+def test_an_event_for_a_send_under_way_comes_back_later(handler: Any) -> None:
+    delivery = sent_email()
+    repo = delivery_repository(get_settings())
+    now = datetime.now(UTC)
+    claimed = delivery.model_copy(
+        update={"status": DeliveryStatus.PENDING, "claimed_until": now + timedelta(seconds=30), "version": 2}
+    )
+    repo.save(claimed)
+    bounce = {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-12-06T10:00:02.000Z"}
+    answer = handler(records(ses_event(delivery, "Bounce", "Email Bounced", bounce)))
+    assert len(answer["batchItemFailures"]) == 1  # SQS delivers it again once the send is recorded
+    assert repo.get(delivery.tenant_id, delivery.id).channel_statuses == {}

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from invoice_hub.connectors import provider_events
 from invoice_hub.connectors.stripe_events import Paid, PaymentFailed, Refunded, Unauthentic, read, verified
 from invoice_hub.logic.payments import taken_back
-from invoice_hub_local.fake_events import stripe_signature
+from invoice_hub_local.fake_events import lob_signature, stripe_signature
 
 TENANT, INVOICE, DELIVERY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 SECRET = "whsec_test"
@@ -93,3 +94,41 @@ def test_a_refund_takes_back_from_the_last_invoice_paid_first() -> None:
     assert taken_back(applied, 500) == {second: 500, first: 0}
     assert taken_back(applied, 2500) == {second: 2000, first: 500}
     assert taken_back(applied, 9999) == {second: 2000, first: 3000}  # never more than was paid
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: provider_events.verified_call_event("{}", "t=" + "9" * 400 + ",v1=aa", SECRET),  # beyond time
+        lambda: provider_events.verified_call_event("{}", f"t={int(time.time())},v1=é", SECRET),  # not ASCII
+        lambda: provider_events.verified_letter_event("{}", "é", str(int(time.time())), SECRET),
+        lambda: provider_events.verified_letter_event("{}", "00", "9" * 400, SECRET),
+        lambda: verified("{}", "t=1,v1=é", SECRET),
+        lambda: verified("{}", "t=" + "9" * 400 + ",v1=aa", SECRET),
+    ],
+    ids=[
+        "voice-huge-time",
+        "voice-non-ascii",
+        "letter-non-ascii",
+        "letter-huge-time",
+        "stripe-non-ascii",
+        "stripe-huge-time",
+    ],
+)
+def test_a_signature_of_any_text_is_refused_not_a_crash(check: Any) -> None:
+    with pytest.raises(Unauthentic):
+        check()
+
+
+def test_a_provider_event_verifies_only_with_its_secret_and_time() -> None:
+    body, now = '{"id": "vev_1", "type": "call.completed"}', int(time.time())
+    assert (
+        provider_events.verified_call_event(body, stripe_signature(SECRET, body, now), SECRET)["id"]
+        == "vev_1"
+    )
+    with pytest.raises(Unauthentic):
+        provider_events.verified_call_event(body, stripe_signature(SECRET, body, now - 301), SECRET)
+    lob = lob_signature(SECRET, body, now)
+    assert provider_events.verified_letter_event(body, lob, str(now), SECRET)["type"] == "call.completed"
+    with pytest.raises(Unauthentic):
+        provider_events.verified_letter_event(body, lob, str(now + 1), SECRET)  # the timestamp is signed too

@@ -55,8 +55,13 @@ def _signed(secret: str, timestamp: str, payload: str) -> str:
 def _fresh(timestamp: str, now: float | None) -> bool:
     try:
         return abs((now or time.time()) - int(timestamp)) <= TOLERANCE_SECONDS
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or far beyond any time
         return False
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison of two signatures as bytes (a given one may be any text)."""
+    return hmac.compare_digest(expected.encode(), given.strip().encode())
 
 
 def _event(payload: str) -> dict[str, Any]:
@@ -76,7 +81,7 @@ def verified_letter_event(
         raise Unauthentic("no Lob-Signature and Lob-Signature-Timestamp headers")
     if not _fresh(timestamp, now):
         raise Unauthentic("the signature's timestamp is not within five minutes")
-    if not hmac.compare_digest(_signed(secret, timestamp, payload), signature.strip()):
+    if not _same(_signed(secret, timestamp, payload), signature):
         raise Unauthentic("the Lob-Signature does not verify")
     return _event(payload)
 
@@ -90,7 +95,7 @@ def verified_call_event(
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
     if not _fresh(timestamp, now):
         raise Unauthentic("the signature's timestamp is not within five minutes")
-    if not hmac.compare_digest(_signed(secret, timestamp, payload), given):
+    if not _same(_signed(secret, timestamp, payload), given):
         raise Unauthentic("the Voice-Signature does not verify")
     return _event(payload)
 

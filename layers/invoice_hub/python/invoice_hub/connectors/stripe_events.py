@@ -40,6 +40,7 @@ class Refunded:
     event_id: str
     reference: str
     refunded_cents: int
+    ours: bool = False  # the charge's metadata names a practice of this service's
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def verified(payload: str, signature: str | None, secret: str) -> dict[str, Any]
         raise Unauthentic("the Stripe-Signature does not verify") from error
     except ValueError as error:  # the body is not JSON
         raise Unauthentic("the body is not a Stripe event") from error
+    except (TypeError, OverflowError) as error:  # a signature of non-ASCII text, a timestamp beyond time
+        raise Unauthentic("the Stripe-Signature does not verify") from error
     found: dict[str, Any] = event.to_dict()
     return found
 
@@ -121,7 +124,8 @@ def read(event: dict[str, Any]) -> StripeEvent | None:
     elif kind == "charge.refunded":
         reference, refunded = thing.get("payment_intent"), thing.get("amount_refunded")
         if reference and isinstance(refunded, int):
-            return Refunded(event_id, str(reference), refunded)
+            ours = _uuid((thing.get("metadata") or {}).get("tenant_id")) is not None
+            return Refunded(event_id, str(reference), refunded, ours)
     elif kind == "payment_intent.payment_failed":
         metadata = thing.get("metadata") or {}
         tenant, delivery = _uuid(metadata.get("tenant_id")), _uuid(metadata.get("delivery_id"))

@@ -271,5 +271,5 @@ def sender() -> Sender:
         read_credential,
         policy,
         payments=payments(),
-        stop=Escalation(invoices()).stop_reason,
+        owed=Escalation(invoices()).owed,
     )

@@ -43,6 +43,7 @@ from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
 from invoice_hub.domain.delivery import SETTLED, Delivery, DeliveryStatus, Method
 from invoice_hub.domain.errors import ServiceBusy, VersionConflict
 from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.escalation import Owed
 from invoice_hub.logic.outbox import dispatch
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ class Compose(Protocol):
     def parcel(self, delivery: Delivery, credential: str | None) -> Parcel | SendResult: ...
 
 
-def nothing_stops(_: Delivery) -> str | None:
-    return None
+def nothing_owed(_: Delivery) -> Owed:
+    return Owed()
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Sender:
         policy: SendPolicy,
         payments: Payments | None = None,
         clock: Callable[[], datetime] = utcnow,
-        stop: Callable[[Delivery], str | None] = nothing_stops,
+        owed: Callable[[Delivery], Owed] = nothing_owed,
     ) -> None:
         self.repo = repo
         self.queue = queue
@@ -141,8 +142,8 @@ class Sender:
         self.policy = policy
         self.payments = payments
         self.clock = clock
-        #: why a delivery is not to be sent at all any more (escalation.Escalation.stop_reason), or None
-        self.stop = stop
+        #: what a send's invoices still owe, read before it is claimed (escalation.Escalation.owed)
+        self.owed = owed
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
         try:
@@ -183,7 +184,9 @@ class Sender:
             now = self.clock()
             if delivery.status in SETTLED or not delivery.due(now) or states.in_flight(delivery, now):
                 return None
-            reason = self.stop(delivery)
+            # an unfinished attempt may have charged or reached the patient: its outcome is found first
+            owed = Owed() if states.unfinished(delivery) else self.owed(delivery)
+            reason = owed.stop
             if reason is not None:
                 changed = states.stopped(delivery, now, reason)
             else:
@@ -192,6 +195,11 @@ class Sender:
                 changed = states.attempt(
                     delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after
                 )
+                if delivery.method is Method.CHARGE_CARD and owed.cents is not None:
+                    # a card is charged what is owed now (a part may have been paid since the rule began)
+                    changed = changed.model_copy(
+                        update={"amount_cents": min(changed.amount_cents, owed.cents)}
+                    )
             try:
                 self.repo.save(changed)
             except VersionConflict:
@@ -249,7 +257,8 @@ class Sender:
             def sent(d: Delivery) -> Delivery:
                 done = states.sent(d, now, result.external_reference, detail, result.channel_status)
                 if paid or d.status is DeliveryStatus.CANCELLED:
-                    return done  # a charge that went through ends the rule; so does a cancel meanwhile
+                    # a charge that went through ends the rule; so does a cancel meanwhile
+                    return done.model_copy(update={"plan": None})
                 return states.one_change(d, self._then(done, now, d.status is DeliveryStatus.PAUSED))
 
             if paid and self.payments:

@@ -19,7 +19,7 @@ from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.domain.delivery import Delivery, Method, Plan
 from invoice_hub.domain.errors import NotFound
 from invoice_hub.domain.invoice import InvoiceStatus
-from invoice_hub.domain.money import ZERO
+from invoice_hub.domain.money import ZERO, as_integer_cents
 
 OPEN = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALY_PAID})
 #: the placeholders a rule's message must have (Decoda requires both)
@@ -42,21 +42,36 @@ def plan_of(method: Method, methods: Sequence[Method], delay_days: int, day: tim
 
 
 @dataclass(frozen=True)
+class Owed:
+    """What a send's invoices still ask for: `cents` (None: not a send to a patient for invoices), and why
+    nothing is to be sent any more (`stop`), or None."""
+
+    cents: int | None = None
+    stop: str | None = None
+
+
+@dataclass(frozen=True)
 class Escalation:
     invoices: InvoiceRepository
 
-    def stop_reason(self, delivery: Delivery) -> str | None:
-        """Why nothing more is to be sent to the patient for this delivery (its invoices owe nothing), or
-        None. Sends to payers are not the patient's and always go."""
+    def owed(self, delivery: Delivery) -> Owed:
+        """What the send's invoices still owe, read now. Sends to payers are not the patient's and always
+        go."""
         if delivery.destination.kind != "patient_channel" or not delivery.invoice_ids:
-            return None
-        found = []
+            return Owed()
+        cents, found = 0, []
         for invoice_id in delivery.invoice_ids:
             try:
                 invoice = self.invoices.get(delivery.tenant_id, invoice_id)
             except NotFound:
                 continue
             if invoice.status in OPEN and invoice.charges.remaining_amount > ZERO:
-                return None
+                cents += as_integer_cents(invoice.charges.remaining_amount)
             found.append(str(invoice.status))
-        return f"nothing is owed: the invoice is {', '.join(sorted(set(found))) or 'gone'}"
+        if cents > 0:
+            return Owed(cents)
+        return Owed(0, f"nothing is owed: the invoice is {', '.join(sorted(set(found))) or 'gone'}")
+
+    def stop_reason(self, delivery: Delivery) -> str | None:
+        """Why nothing more is to be sent to the patient for this delivery (its invoices owe nothing)."""
+        return self.owed(delivery).stop

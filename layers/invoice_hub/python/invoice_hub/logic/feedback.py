@@ -18,6 +18,7 @@ from invoice_hub.connectors.base import ChannelEvent
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
 from invoice_hub.dal.queue_client import SendQueue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivery_actions import apply
 from invoice_hub.logic.outbox import dispatch
@@ -28,6 +29,39 @@ REMEMBERED = 32
 
 class AlreadyApplied(Exception):
     """The delivery took this event before (a redelivery)."""
+
+
+class SendInFlight(ServiceBusy):
+    """The send is under way: what its channel said is applied once its outcome is recorded (the event is
+    told again: SQS redelivers it, a provider sends it again after the 503)."""
+
+    def __init__(self) -> None:
+        super().__init__("the send is being recorded; tell this again shortly", retry_after=5)
+
+
+#: how far along a channel's status is: a later word (delivered) is never replaced by an earlier one
+#: (accepted) that arrived late; a failure, or any status not listed, is final
+PROGRESS = {
+    "sent": 1,
+    "accepted": 1,
+    "created": 1,
+    "rendered": 1,
+    "queued": 1,
+    "placed": 1,
+    "mailed": 2,
+    "delayed": 2,
+    "successful": 2,
+    "in_transit": 2,
+    "in_local_area": 2,
+    "processed_for_delivery": 2,
+    "re-routed": 2,
+    "delivered": 3,
+    "completed": 3,
+}
+
+
+def progress(status: str) -> int:
+    return PROGRESS.get(status.lower(), 4)
 
 
 @dataclass(frozen=True)
@@ -73,17 +107,24 @@ class Feedback:
             changed = apply(self.deliveries, delivery, lambda d: self._reported(d, report, now))
         except AlreadyApplied:
             return None
-        dispatch(self.queue, [changed], now)
+        if report.ends_method:  # the rule's next method may be due now
+            dispatch(self.queue, [changed], now)
         return changed
 
     def _reported(self, delivery: Delivery, report: Report, now: datetime) -> Delivery:
         if report.event_id in delivery.events_applied:
             raise AlreadyApplied(report.event_id)
+        if states.in_flight(delivery, now):
+            raise SendInFlight()
+        said = delivery.channel_statuses.get(str(report.method))
+        statuses = delivery.channel_statuses
+        if said is None or progress(report.channel_status) >= progress(said):  # a late word never undoes
+            statuses = {**statuses, str(report.method): report.channel_status}
         told = states.reported(delivery, now, report.history, report.detail, report.source)
         told = told.model_copy(
             update={
                 "events_applied": (*delivery.events_applied, report.event_id)[-REMEMBERED:],
-                "channel_statuses": {**delivery.channel_statuses, str(report.method): report.channel_status},
+                "channel_statuses": statuses,
             }
         )
         if not report.ends_method:

@@ -26,7 +26,7 @@ from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.dal.payments import LedgerEntry, PaymentLedger
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
-from invoice_hub.domain.errors import IllegalTransition, NotFound, VersionConflict
+from invoice_hub.domain.errors import IllegalTransition, NotFound, ServiceBusy, VersionConflict
 from invoice_hub.domain.invoice import Invoice, InvoiceStatus, payment_status
 from invoice_hub.domain.money import ZERO, as_integer_cents, to_cents
 from invoice_hub.logic import delivery_states as states
@@ -216,11 +216,14 @@ def record_stripe(event: StripeEvent, payments: Payments, feedback: Feedback, no
     """Records what a verified Stripe event tells; False when it adds nothing (a duplicate, or a refund or
     decline of a payment this service does not know)."""
     if isinstance(event, Paid):
-        reported = ReportedPayment(
-            STRIPE, event.reference, event.tenant_id, event.invoice_ids, event.amount_cents
-        )
+        # a card charge's metadata names its first invoice; the send names them all
+        invoice_ids = payments.invoices_of_send(event.tenant_id, event.delivery_id) or event.invoice_ids
+        reported = ReportedPayment(STRIPE, event.reference, event.tenant_id, invoice_ids, event.amount_cents)
         return payments.received(reported, now)
     if isinstance(event, Refunded):
+        if event.ours and payments.ledger.get(STRIPE, event.reference) is None:
+            # a charge of ours whose payment is not recorded yet (its own event failed and comes again)
+            raise ServiceBusy("the payment this refund takes back is not recorded yet", retry_after=60)
         return payments.refunded(STRIPE, event.reference, event.refunded_cents, now)
     report = Report(
         event_id=event.event_id,
