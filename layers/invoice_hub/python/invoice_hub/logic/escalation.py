@@ -5,8 +5,9 @@ bounce). While it waits for its next method the delivery is PENDING with that me
 pausing keeps the plan, resuming continues it, cancelling ends it.
 
 Nothing is sent for an invoice that no longer asks for money: before every send to a patient the Sender
-asks `stop_reason`, and a delivery whose invoices are all paid, void or written off ends there (SENT if
-anything went out, else CANCELLED). A day is `day` long: a real day on AWS, seconds locally (DaySeconds).
+asks what is `owed`, and a delivery whose invoices are all paid, void or written off ends there (SENT if
+anything went out, else CANCELLED); a card is charged what is owed then, not what was owed when the rule
+began. A day is `day` long: a real day on AWS, seconds locally (DaySeconds).
 """
 
 from __future__ import annotations
