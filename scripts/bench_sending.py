@@ -30,7 +30,7 @@ from invoice_hub.dal import keys
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.dal.tenants import tenant_repository
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 from invoice_hub.logic import redrive
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.seed import demo_tenant_id
@@ -55,7 +55,14 @@ def pending(tenant_id: UUID, count: int) -> list[Delivery]:
     for _ in range(count):
         one = delivery(tenant_id, DeliveryStatus.PENDING, now)
         made.append(
-            one.model_copy(update={"destination": tenant.destinations[0], "attempts": 0, "history": ()})
+            one.model_copy(
+                update={
+                    "destination": tenant.destinations[0],
+                    "method": Method.EBILL,  # to the payer hub, as issuing makes (not the patient's e-mail)
+                    "attempts": 0,
+                    "history": (),
+                }
+            )
         )
     return made
 
