@@ -51,6 +51,10 @@ class Settings(BaseModel):
     stripe_webhook_secret_parameter: str | None = None  # the webhook endpoint's signing secret (whsec_...)
     voice_webhook_secret_parameter: str | None = None  # the voice provider's webhook signing secret
     print_mail_webhook_secret_parameter: str | None = None  # the print-and-mail provider's
+    # practices' webhooks (Decoda's): the key their secrets are sealed with, and the local stack's
+    # allowance of plain http to loopback (never set on AWS: a webhook is https to a public address)
+    encryption_key_id: str | None = None
+    webhook_allow_loopback: bool = False
 
     @field_validator(
         "ses_configuration_set",

@@ -1,7 +1,7 @@
 """Delivery storage over the single table.
 
 Indexes a delivery appears in:
-- GSI1, the invoice's deliveries (by creation);
+- GSI1, the invoice's deliveries (by creation), or a webhook's events;
 - GSI3 and GSI4, for payer submissions (eBillingHub): by SubmissionId and by the billing
   organisation's InvoiceId;
 - GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
@@ -70,6 +70,9 @@ class DeliveryRepository:
         }
         if delivery.invoice_ids:
             values["GSI1PK"] = keys.deliveries_of_invoice(tid, delivery.invoice_ids[0])
+            values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+        elif delivery.event is not None:  # an event to a webhook: listed by its webhook
+            values["GSI1PK"] = keys.events_of_webhook(tid, delivery.event.webhook_id)
             values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
         if delivery.payor_org_id is not None:  # a submission to a payer (eBillingHub)
             values["GSI3PK"] = keys.deliveries_of_submission(tid, delivery.submission_id)
@@ -160,6 +163,10 @@ class DeliveryRepository:
     def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
         return self._by_index("GSI1", keys.deliveries_of_invoice(tenant_id, invoice_id))
 
+    def events_of_webhook(self, tenant_id: UUID, webhook_id: UUID) -> list[Delivery]:
+        """The events made for one webhook, oldest first."""
+        return self._by_index("GSI1", keys.events_of_webhook(tenant_id, webhook_id))
+
     def of_submission(self, tenant_id: UUID, submission_id: UUID) -> list[Delivery]:
         return self._by_index("GSI3", keys.deliveries_of_submission(tenant_id, submission_id))
 
@@ -201,6 +208,18 @@ class DeliveryRepository:
             items: Any = self.put_requests(deliveries[chunk : chunk + 100])
             with throttling_as_busy():
                 self.client.transact_write_items(TransactItems=items)
+
+    def create_once(self, delivery: Delivery) -> bool:
+        """Creates the delivery unless one with its id exists (False then: made before, by an earlier
+        reading of the same fact)."""
+        try:
+            with throttling_as_busy():
+                self.client.put_item(**self.put_requests([delivery])[0]["Put"])
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def save_request(self, delivery: Delivery) -> dict[str, Any]:
         """The transaction item of `save` (for a transaction with what the outcome changes)."""

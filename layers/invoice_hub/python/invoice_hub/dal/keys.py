@@ -112,3 +112,17 @@ def documents_prefix(tenant_id: UUID, invoice_id: UUID) -> str:
 def payment_key(provider: str, reference: str) -> dict[str, str]:
     """A processor's payment (its events name no practice: the item does). Ids only."""
     return {"PK": f"PAY#{provider}#{reference}", "SK": "PAYMENT"}
+
+
+def webhooks_of_tenant(tenant_id: UUID) -> str:
+    """The partition of a tenant's webhooks: one Query finds every webhook an event may go to."""
+    return f"{tenant_prefix(tenant_id)}#HOOK"
+
+
+def webhook_key(tenant_id: UUID, webhook_id: UUID) -> dict[str, str]:
+    return {"PK": webhooks_of_tenant(tenant_id), "SK": f"HOOK#{webhook_id}"}
+
+
+def events_of_webhook(tenant_id: UUID, webhook_id: UUID) -> str:
+    """GSI1 partition of the events sent (or being sent) to one webhook, by creation."""
+    return f"{webhooks_of_tenant(tenant_id)}#{webhook_id}#EVT"

@@ -27,6 +27,7 @@ class Method(StrEnum):
     MAIL = "MAIL"
     EXPIRY = "EXPIRY"
     EBILL = "EBILL"  # to a payer's e-billing hub
+    WEBHOOK = "WEBHOOK"  # an event to a practice's webhook (Decoda's webhooks)
 
 
 #: a message for a delivery in one of these states is acknowledged without a send
@@ -42,7 +43,7 @@ class Destination(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1, max_length=64)
-    kind: Literal["payer_hub", "patient_channel"]
+    kind: Literal["payer_hub", "patient_channel", "webhook"]
     method: Method = Method.EBILL  # how an issued invoice goes there
     endpoint_url: str = Field(min_length=8, max_length=2048, pattern=r"^https?://")
     credential_parameter: str | None = Field(default=None, max_length=2048)
@@ -55,6 +56,20 @@ class HistoryEntry(BaseModel):
     at: datetime
     detail: str | None = None
     source: str | None = None  # who said so, when not this service's Sender: SES, the carrier, Stripe
+
+
+class WebhookEvent(BaseModel):
+    """What a send to a webhook carries: one event, its body kept as it was first sent (a retry and a
+    resend carry the same bytes and the same id). Ids only beside the body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    webhook_id: UUID
+    #: the fact's id, the same in each webhook's copy (Decoda's alertId); the send's own id is the event's
+    alert_id: UUID
+    type: str
+    body: str
+    notify_failure: bool = True  # the webhook's notificationEmail is told when it fails for good
 
 
 class Plan(BaseModel):
@@ -111,6 +126,7 @@ class Delivery(BaseModel):
     #: the last word of each method's channel on this delivery (Decoda's emailStatus, callStatus, ...)
     channel_statuses: dict[str, str] = Field(default_factory=dict)
     plan: Plan | None = None  # the sending rule's escalation, while it has methods left
+    event: WebhookEvent | None = None  # a send to a webhook: the event it carries
     #: ids of the channel and payment events applied to it (each applied once; the last few kept)
     events_applied: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()

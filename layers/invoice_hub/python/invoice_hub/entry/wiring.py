@@ -7,9 +7,10 @@ function loads only the modules it uses (the Sender's HTTP client is not an API 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from invoice_hub.config import get_settings
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from invoice_hub.dal.patients import PatientRepository
     from invoice_hub.dal.queue_client import SendQueue
     from invoice_hub.dal.tenants import TenantRepository
+    from invoice_hub.dal.webhooks import WebhookRepository
     from invoice_hub.domain.document import InvoiceDocument
     from invoice_hub.logic.delivering import Channels, Sender
     from invoice_hub.logic.documents import Documents
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from invoice_hub.logic.patient_bills import PatientBills
     from invoice_hub.logic.payer_submissions import Submissions
     from invoice_hub.logic.payments import Payments
+    from invoice_hub.logic.webhooks import Fact, FailureNotice, Fanout
 
 
 def invoices() -> InvoiceRepository:
@@ -63,6 +66,12 @@ def credentials() -> CredentialRepository:
     from invoice_hub.dal.credentials import credential_repository
 
     return credential_repository(get_settings())
+
+
+def webhooks() -> WebhookRepository:
+    from invoice_hub.dal.webhooks import webhook_repository
+
+    return webhook_repository(get_settings())
 
 
 def queue() -> SendQueue:
@@ -144,7 +153,13 @@ def documents() -> Documents:
 def composer() -> Composer:
     from invoice_hub.logic.parcels import Composer
 
-    return Composer(tenants=tenants(), patients=patients(), invoices=invoices(), documents=documents())
+    return Composer(
+        tenants=tenants(),
+        patients=patients(),
+        invoices=invoices(),
+        documents=documents(),
+        webhooks=webhooks(),
+    )
 
 
 def channels() -> Channels:
@@ -196,6 +211,11 @@ def channels() -> Channels:
 
         return CardConnector(settings.stripe_api_key_parameter, settings.stripe_api_base, timeout)
 
+    def practice_webhooks() -> Connector:
+        from invoice_hub.connectors.webhooks import WebhookConnector
+
+        return WebhookConnector(client(), settings.webhook_allow_loopback)
+
     def expiry() -> Connector:
         from invoice_hub.connectors.expiry import ExpiryConnector
 
@@ -210,6 +230,7 @@ def channels() -> Channels:
             Method.MAIL: letters,
             Method.CHARGE_CARD: cards,
             Method.EXPIRY: expiry,
+            Method.WEBHOOK: practice_webhooks,
         }
     )
 
@@ -272,4 +293,29 @@ def sender() -> Sender:
         policy,
         payments=payments(),
         owed=Escalation(invoices()).owed,
+        on_given_up=webhook_failure_notice(),
     )
+
+
+@lru_cache(maxsize=1)
+def webhook_failure_notice() -> FailureNotice:
+    from invoice_hub.logic.webhooks import FailureNotice
+
+    def send_email(sender: str, to: str, subject: str, text: str) -> None:
+        from invoice_hub.connectors.email import ses_client
+
+        ses_client(get_settings().external_timeout_seconds).send_email(
+            FromEmailAddress=sender,
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": subject}, "Body": {"Text": {"Data": text}}}},
+        )
+
+    return FailureNotice(webhooks(), tenants(), send_email)
+
+
+@lru_cache(maxsize=1)
+def webhook_fanout(data: Callable[[Fact], dict[str, Any]]) -> Fanout:
+    """`data`: each event's data, as the contract whose webhooks these are writes it."""
+    from invoice_hub.logic.webhooks import Fanout
+
+    return Fanout(webhooks(), deliveries(), queue(), data, stuck_after())

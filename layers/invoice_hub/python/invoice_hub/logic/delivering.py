@@ -133,6 +133,7 @@ class Sender:
         payments: Payments | None = None,
         clock: Callable[[], datetime] = utcnow,
         owed: Callable[[Delivery], Owed] = nothing_owed,
+        on_given_up: Callable[[Delivery], None] = lambda _: None,
     ) -> None:
         self.repo = repo
         self.queue = queue
@@ -144,6 +145,8 @@ class Sender:
         self.clock = clock
         #: what a send's invoices still owe, read before it is claimed (escalation.Escalation.owed)
         self.owed = owed
+        #: told of a send that failed for good (after its last automatic retry)
+        self.on_given_up = on_given_up
 
     def handle(self, ref: DeliveryRef, receive_count: int) -> Attempt:
         try:
@@ -285,18 +288,36 @@ class Sender:
                 )
                 self._enqueue_next(saved, now)
                 return Attempt("escalated")
-            self._save(
+            saved = self._save(
                 ref,
                 claimed,
                 lambda d: states.failed(d, now, result.reason, True, dlq_until, result.channel_status),
             )
             self.queue.to_dlq(ref)
+            self._given_up(saved)
             return Attempt("rejected")
         if receive_count >= self.policy.max_receive_count:
-            self._save(ref, claimed, lambda d: states.failed(d, now, result.reason, False, dlq_until))
+            saved = self._save(
+                ref,
+                claimed,
+                lambda d: states.failed(d, now, result.reason, False, dlq_until, result.channel_status),
+            )
+            self._given_up(saved)
             return Attempt("exhausted")
-        self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason))
+        self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason, result.channel_status))
         return Attempt("retry", backoff(self.policy, receive_count, result.retry_after))
+
+    def _given_up(self, saved: Delivery | None) -> None:
+        """A send that failed and that the schedule will not re-drive by itself is told to whoever watches
+        it (a webhook's notification e-mail); a failure in telling it does not undo the outcome."""
+        if saved is None or saved.status is not DeliveryStatus.FAILED or self.repo.redrive.due(saved):
+            return
+        try:
+            self.on_given_up(saved)
+        except (ServiceBusy, ClientError, BotoCoreError) as error:
+            logger.warning(
+                "failure not told", extra={"delivery_id": str(saved.id), "error": type(error).__name__}
+            )
 
     def _then(self, sent: Delivery, now: datetime, paused: bool) -> Delivery:
         """After a send, the rule's next method (if it has one) is planned `delay` later; a delivery a

@@ -142,10 +142,18 @@ def failed(
     )
 
 
-def retrying(delivery: Delivery, now: datetime, reason: str) -> Delivery:
+def retrying(delivery: Delivery, now: datetime, reason: str, channel_status: str | None = None) -> Delivery:
     """A transient failure with receives left: the message comes back after a back-off."""
     reason = reason[:MAX_REASON]
-    return _next(delivery, now, "retrying", reason, failed_reason=reason, claimed_until=None)
+    return _next(
+        delivery,
+        now,
+        "retrying",
+        reason,
+        failed_reason=reason,
+        claimed_until=None,
+        **_channel(delivery, channel_status),
+    )
 
 
 def redriven(delivery: Delivery, now: datetime, by: str, check_at: datetime) -> Delivery:
@@ -255,3 +263,26 @@ def stopped(delivery: Delivery, now: datetime, reason: str, source: str | None =
 def reported(delivery: Delivery, now: datetime, history: str, detail: str | None, source: str) -> Delivery:
     """What a channel or the payment processor said of the send, as one history entry (no state change)."""
     return _next(delivery, now, history, detail, source)
+
+
+def resent(delivery: Delivery, now: datetime, notify_failure: bool) -> Delivery:
+    """A webhook event put back to be sent again now, whatever became of it (a person asked): the same id
+    and body, with the request's choice of being told of a failure; not while an attempt is under way."""
+    if delivery.event is None:
+        raise IllegalTransition("only a webhook event is resent")
+    if in_flight(delivery, now):
+        raise IllegalTransition("the event is being sent now")
+    return _next(
+        delivery,
+        now,
+        "queued",
+        "resend",
+        event=delivery.event.model_copy(update={"notify_failure": notify_failure}),
+        status=S.PENDING,
+        send_time=now,
+        check_at=now,
+        dlq_until=None,
+        failure_kind=None,
+        redrive_rounds=0,
+        claimed_until=None,
+    )

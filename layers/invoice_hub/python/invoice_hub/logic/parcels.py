@@ -1,6 +1,9 @@
 """What one send carries, by its method: the patient's address for the channel, the message with its
 placeholders filled, and the invoice's PDF where the channel carries a document.
 
+An event to a webhook carries its stored body and is signed with the webhook's secret (a deleted webhook's
+events fail at once, permanently).
+
 A send whose channel lacks what it needs (no e-mail for EMAIL, no phone for SMS or CALL, no postal
 address for MAIL, no card for CHARGE_CARD) is a permanent failure at once, its reason saying what is
 missing. A card charge of an invoice no longer open (paid, void, written off) is refused the same way.
@@ -19,6 +22,7 @@ from invoice_hub.connectors.base import Parcel, SendResult
 from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.dal.patients import PatientRepository
 from invoice_hub.dal.tenants import TenantRepository
+from invoice_hub.dal.webhooks import WebhookRepository
 from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.invoice import Invoice, InvoiceStatus
 from invoice_hub.domain.money import ZERO
@@ -51,6 +55,7 @@ class Composer:
     patients: PatientRepository
     invoices: InvoiceRepository
     documents: Documents
+    webhooks: WebhookRepository | None = None  # the secrets events to webhooks are signed with
 
     def text_of(self, delivery: Delivery, contact: PatientContact | None, tenant: Tenant) -> str:
         return fill(
@@ -70,6 +75,11 @@ class Composer:
 
     def parcel(self, delivery: Delivery, credential: str | None) -> Parcel | SendResult:
         """The parcel to send, or the permanent failure of a send that cannot be made."""
+        if delivery.method is Method.WEBHOOK and delivery.event is not None and self.webhooks is not None:
+            secret = self.webhooks.secret(delivery.tenant_id, delivery.event.webhook_id)
+            if secret is None:
+                return SendResult(ok=False, permanent=True, reason="the webhook was deleted")
+            return Parcel(delivery, secret)
         if delivery.method not in PATIENT_METHODS:
             return Parcel(delivery, credential)
         contact = self.patients.get(delivery.tenant_id, delivery.patient_id) if delivery.patient_id else None

@@ -1,0 +1,223 @@
+"""Decoda's webhooks (docs.decodahealth.com/webhooks, api-reference/webhooks/webhook-create,
+webhook-events-list, webhook-event-get, external/webhook-event-send): the webhook, the event as delivered
+and as listed, and each event type's `data`.
+
+`data` per type, as the pages document it (the Payment object in full; the others by the names of the
+union they list: ChargeSummary, RefundSummary, AdjustmentSummary, MessageSummary); INVOICE_SENT and
+INVOICE_FAILED carry the invoice as the create answers it. No event carries patient contact data: an
+event's body is kept for its retries and resends, and the patient's contact lives only in the contact
+record (encrypted, erasable), so `smsContent` is null in events and a message's `content` is absent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
+from invoice_hub.contracts.wire import EMAIL_PATTERN
+from invoice_hub.domain.delivery import Delivery, Method
+from invoice_hub.domain.webhook import EventType, Webhook
+from invoice_hub.logic.webhooks import Fact
+
+WebhookEventType = StrEnum("WebhookEventType", {t.value: t.value for t in EventType})  # type: ignore[misc]
+WebhookEventType.__doc__ = "The event types this service sends (Decoda's names)."
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+Subscriptions = Annotated[
+    list[WebhookEventType], Field(min_length=1, max_length=len(EventType)), AfterValidator(_distinct)
+]
+
+
+class WebhookCreate(BaseModel):
+    """Body of POST /v1/webhook/create."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "url": "https://billing.example.com/decoda-events",
+                "subscriptions": ["INVOICE_SENT", "INVOICE_FAILED"],
+                "notificationEmail": "billing-team@example.com",
+            }
+        }
+    )
+
+    url: Url = Field(
+        description="The URL where the webhook will send notifications (https, a public address)"
+    )
+    subscriptions: Subscriptions = Field(description="List of event types the webhook subscribes to.")
+    notificationEmail: Email | None = Field(
+        default=None, description="Email address for sending notifications about delivery failures."
+    )
+
+
+class WebhookUpdate(WebhookCreate):
+    """Body of PUT /v1/webhook/{webhook_id} (an extension: Decoda documents no update)."""
+
+
+class WebhookSummary(BaseModel):
+    """A webhook as listed (its secret is shown only when it is created)."""
+
+    createdDate: datetime
+    id: str
+    notificationEmail: str | None
+    subscriptions: list[WebhookEventType]
+    updatedDate: datetime | None
+    url: str
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookSummary:
+        return cls(
+            createdDate=webhook.created_at,
+            id=str(webhook.id),
+            notificationEmail=webhook.notification_email,
+            subscriptions=[WebhookEventType(str(s)) for s in webhook.subscriptions],
+            updatedDate=webhook.updated_at,
+            url=webhook.url,
+        )
+
+
+class WebhookDetails(WebhookSummary):
+    """A webhook as its create answers it: with the secret its events are signed with (shown only now)."""
+
+    secret: str = Field(description="The secret key used for signing the webhook payloads.")
+
+
+class WebhookEventDetails(BaseModel):
+    """An Event in Decoda's system: one event to one webhook (its id is the delivery attempt's)."""
+
+    id: str = Field(description="Unique identifier for the webhook delivery attempt.")
+    type: WebhookEventType
+    data: dict[str, Any]
+    createdDate: datetime
+    alertId: str
+    deliveredDate: datetime | None
+    lastDeliveryAttemptDate: datetime | None
+    lastDeliveryAttemptStatus: int | None = Field(description="The HTTP status of the last delivery attempt.")
+    lastDeliveryAttemptError: str | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> WebhookEventDetails:
+        import json
+
+        if delivery.event is None:
+            raise ValueError("not a webhook event")
+        body = json.loads(delivery.event.body)
+        status = delivery.channel_statuses.get(str(Method.WEBHOOK))
+        return cls(
+            id=str(delivery.id),
+            type=WebhookEventType(delivery.event.type),
+            data=body.get("data") or {},
+            createdDate=body.get("createdDate") or delivery.created_at,
+            alertId=str(delivery.event.alert_id),
+            deliveredDate=delivery.sent_at,
+            lastDeliveryAttemptDate=delivery.last_attempt_at,
+            lastDeliveryAttemptStatus=int(status) if status and status.isdigit() else None,
+            lastDeliveryAttemptError=delivery.failed_reason,
+        )
+
+
+# -- each event type's data ----------------------------------------------------------------------------
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _payment(fact: Fact, status: str, failed_reason: str | None = None) -> dict[str, Any]:
+    """Decoda's Payment object, with what this service knows of the payment (no processor fee, no payin)."""
+    patient = (
+        fact.invoice.patient_id if fact.invoice else (fact.delivery.patient_id if fact.delivery else None)
+    )
+    return {
+        "amount": fact.amount_cents,
+        "createdDate": _iso(fact.at),
+        "currency": "USD",
+        "failedReason": failed_reason,
+        "fee": 0,
+        "id": str(fact.alert_id),
+        "patientId": str(patient) if patient else None,
+        "payinConfigId": None,
+        "payinId": None,
+        "paymentMedium": "ONLINE",
+        "paymentMethodId": None,
+        "status": status,
+        "stripePaymentIntentId": None,
+        "updatedDate": _iso(fact.at),
+        "invoiceId": str(fact.invoice.id) if fact.invoice else None,
+    }
+
+
+def _message(fact: Fact) -> dict[str, Any]:
+    """Decoda's MessageSummary, without its content (patient data): the send it is of, and its state."""
+    delivery = fact.delivery
+    return {
+        "id": str(fact.alert_id),
+        "invoiceId": str(delivery.id) if delivery else None,
+        "method": str(fact.method) if fact.method else None,
+        "status": "FAILED"
+        if fact.type in _FAILURES
+        else ("DELIVERED" if fact.type.endswith("DELIVERED") else "SENT"),
+        "createdDate": _iso(fact.at),
+        "errorMessage": fact.detail if fact.type in _FAILURES else None,
+    }
+
+
+_FAILURES = frozenset({EventType.MESSAGE_FAILED, EventType.MAIL_DELIVERY_FAILED, EventType.INVOICE_FAILED})
+
+
+def data_of(fact: Fact, pdf_path: str | None = None) -> dict[str, Any]:
+    """The `data` of an event of this fact's type."""
+    t = fact.type
+    if t in {EventType.INVOICE_SENT, EventType.INVOICE_FAILED} and fact.delivery is not None:
+        delivery = fact.delivery
+        rule = RuleDetails.model_validate(delivery.rule) if delivery.rule else None
+        return InvoiceDetails.of(delivery, rule, pdf_path, None).model_dump(mode="json")
+    if t in {EventType.PAYMENT_CREATED, EventType.PAYMENT_SUCCEEDED}:
+        return _payment(fact, "SUCCEEDED")
+    if t is EventType.PAYMENT_FAILED:
+        return _payment(fact, "FAILED", fact.detail)
+    if t is EventType.REFUND_CREATED and fact.invoice is not None:
+        return {
+            "id": str(fact.alert_id),
+            "amount": fact.amount_cents,
+            "invoiceId": str(fact.invoice.id),
+            "status": "SUCCEEDED",
+            "createdDate": _iso(fact.at),
+        }
+    if t is EventType.ADJUSTMENT_CREATED and fact.invoice is not None:
+        return {
+            "id": str(fact.alert_id),
+            "amount": fact.amount_cents,
+            "invoiceId": str(fact.invoice.id),
+            "type": "WRITE_OFF",
+            "reason": fact.detail,
+            "createdDate": _iso(fact.at),
+        }
+    if t is EventType.CHARGE_CREATED and fact.invoice is not None:
+        invoice = fact.invoice
+        return {
+            "id": str(invoice.id),
+            "patientId": str(invoice.patient_id),
+            "total": fact.amount_cents,
+            "totalOutstanding": fact.amount_cents,
+            "description": invoice.reg_number,
+            "createdDate": _iso(invoice.created_at),
+        }
+    return _message(fact)
+
+
+def webhook_id(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None

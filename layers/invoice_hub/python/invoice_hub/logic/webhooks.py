@@ -1,0 +1,271 @@
+"""Practices' webhooks: the events of what happened, each sent to the webhooks subscribed to its type.
+
+Facts are read from the table's changes (its stream), not told by each use case: whatever wrote a send's
+"sent" or an invoice's payment, in whichever function, the change is there once the write is, and a
+change that was not written is no event. Each fact has a stable id (`alert_id`: the item, its history
+entry or version, and the type), so a stream record read twice makes the same events.
+
+An event to a webhook is a send like any other (method WEBHOOK): a delivery whose id is the event's id
+(the same fact to the same webhook is created once), carrying its body as first made. It goes through
+SendQueue and the Sender (retries with back-off, the DLQ after the last receive, the schedule's
+re-drives, the failed list, retry-all and the console's re-drive); when it has failed for good, the
+webhook's notificationEmail is told.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from invoice_hub.dal.changes import Change
+from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
+from invoice_hub.dal.queue_client import SendQueue
+from invoice_hub.dal.tenants import TenantRepository
+from invoice_hub.dal.webhooks import WebhookRepository
+from invoice_hub.domain.delivery import Delivery, Destination, Method, WebhookEvent
+from invoice_hub.domain.errors import NotFound
+from invoice_hub.domain.invoice import Invoice, InvoiceStatus
+from invoice_hub.domain.money import as_integer_cents
+from invoice_hub.domain.webhook import EventType, Webhook
+from invoice_hub.logic.outbox import dispatch, new_delivery
+
+E = EventType
+NAMESPACE = uuid5(NAMESPACE_URL, "https://invoice-hub.example/webhook-events")
+
+#: a send's history entry -> the events it is (by the method that was sent)
+SENT_BY_METHOD = {
+    Method.EMAIL: E.EMAIL_SENT,
+    Method.SMS: E.MESSAGE_SENT,
+    Method.MAIL: E.MAIL_SENT,
+    Method.CALL: E.CALL_MADE,
+}
+FAILED_BY_METHOD = {Method.SMS: E.MESSAGE_FAILED, Method.MAIL: E.MAIL_DELIVERY_FAILED}
+#: what a channel reported (its history entry and source) -> the event it is
+REPORTED: dict[tuple[str, str | None], EventType] = {
+    ("delivered", "End User Messaging"): E.MESSAGE_DELIVERED,
+    ("undelivered", "End User Messaging"): E.MESSAGE_FAILED,
+    ("returned_to_sender", "print-mail"): E.MAIL_DELIVERY_FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something that happened that a webhook may be told: its type, its stable id, when, and the send or
+    invoice it happened to (as it was just after)."""
+
+    type: EventType
+    alert_id: UUID
+    tenant_id: UUID
+    at: datetime
+    delivery: Delivery | None = None
+    invoice: Invoice | None = None
+    method: Method | None = None  # the method the fact is about (a send's sent method)
+    amount_cents: int = 0  # a payment's, a refund's or an adjustment's
+    detail: str | None = None
+
+
+def _alert(item: UUID, position: int | str, event_type: EventType) -> UUID:
+    return uuid5(NAMESPACE, f"{item}:{position}:{event_type}")
+
+
+def _of_send(before: Delivery | None, after: Delivery) -> list[Fact]:
+    if after.destination.kind != "patient_channel":
+        return []  # payer submissions have eBillingHub's statuses; webhook sends are no one's facts
+    known = len(before.history) if before is not None else 0
+    facts: list[Fact] = []
+    for position, entry in enumerate(after.history[known:], start=known):
+        method = before.method if before is not None else after.method
+        types: list[EventType] = []
+        if entry.status == "sent":
+            types = [E.INVOICE_SENT, *([SENT_BY_METHOD[method]] if method in SENT_BY_METHOD else [])]
+        elif entry.status == "failed":
+            types = [E.INVOICE_FAILED, *([FAILED_BY_METHOD[method]] if method in FAILED_BY_METHOD else [])]
+        elif entry.status == "payment_failed":
+            types = [E.PAYMENT_FAILED]
+        elif (entry.status, entry.source) in REPORTED:
+            types = [REPORTED[(entry.status, entry.source)]]
+        facts.extend(
+            Fact(
+                type=t,
+                alert_id=_alert(after.id, position, t),
+                tenant_id=after.tenant_id,
+                at=entry.at,
+                delivery=after,
+                method=method,
+                amount_cents=after.amount_cents,
+                detail=entry.detail,
+            )
+            for t in types
+        )
+    return facts
+
+
+def _of_invoice(before: Invoice | None, after: Invoice) -> list[Fact]:
+    facts: list[Fact] = []
+
+    def fact(event_type: EventType, cents: int, detail: str | None = None) -> None:
+        facts.append(
+            Fact(
+                type=event_type,
+                alert_id=_alert(after.id, after.version, event_type),
+                tenant_id=after.tenant_id,
+                at=after.updated_at,
+                invoice=after,
+                amount_cents=cents,
+                detail=detail,
+            )
+        )
+
+    if after.status is not InvoiceStatus.DRAFT and (before is None or before.status is InvoiceStatus.DRAFT):
+        fact(E.CHARGE_CREATED, as_integer_cents(after.charges.remaining_amount))
+    paid_before = before.charges.paid_amount if before is not None else after.charges.paid_amount
+    paid = as_integer_cents(after.charges.paid_amount) - as_integer_cents(paid_before)
+    if paid > 0:
+        fact(E.PAYMENT_CREATED, paid)
+        fact(E.PAYMENT_SUCCEEDED, paid)
+    elif paid < 0:
+        fact(E.REFUND_CREATED, -paid)
+    if after.status is InvoiceStatus.WRITTEN_OFF and (before is None or before.status is not after.status):
+        fact(E.ADJUSTMENT_CREATED, as_integer_cents(after.charges.remaining_amount), "write-off")
+    return facts
+
+
+def facts_of(change: Change) -> list[Fact]:
+    """The facts one write of the table tells (none for a deletion)."""
+    before, after = change.before, change.after
+    if isinstance(after, Delivery) and (before is None or isinstance(before, Delivery)):
+        return _of_send(before, after)
+    if isinstance(after, Invoice) and (before is None or isinstance(before, Invoice)):
+        return _of_invoice(before, after)
+    return []
+
+
+def event_body(event_id: UUID, fact: Fact, data: dict[str, Any]) -> str:
+    """An event as Decoda POSTs it, serialised as Python's json.dumps does (the separators its documented
+    receiver re-serialises with, so that its example check of Decoda-Signature holds)."""
+    return json.dumps(
+        {
+            "id": str(event_id),
+            "type": str(fact.type),
+            "data": data,
+            "createdDate": fact.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "alertId": str(fact.alert_id),
+        }
+    )
+
+
+def webhook_destination(webhook: Webhook) -> Destination:
+    return Destination(name="webhook", kind="webhook", method=Method.WEBHOOK, endpoint_url=webhook.url)
+
+
+@dataclass
+class Fanout:
+    """Facts to the webhooks subscribed to them: one send per (fact, webhook), created once."""
+
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
+    queue: SendQueue
+    data: Callable[[Fact], dict[str, Any]]
+    stuck_after: timedelta
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def publish(self, facts: Iterable[Fact]) -> list[Delivery]:
+        by_tenant: dict[UUID, list[Webhook]] = {}
+        made: list[Delivery] = []
+        for fact in facts:
+            if fact.tenant_id not in by_tenant:
+                by_tenant[fact.tenant_id] = self.webhooks.of_tenant(fact.tenant_id)
+            for webhook in by_tenant[fact.tenant_id]:
+                if webhook.wants(fact.type):
+                    made.extend(self._event(webhook, fact))
+        dispatch(self.queue, made, self.clock())
+        return made
+
+    def _event(self, webhook: Webhook, fact: Fact) -> list[Delivery]:
+        event_id = uuid5(webhook.id, str(fact.alert_id))
+        event = WebhookEvent(
+            webhook_id=webhook.id,
+            alert_id=fact.alert_id,
+            type=str(fact.type),
+            body=event_body(event_id, fact, self.data(fact)),
+        )
+        delivery = new_delivery(
+            tenant_id=webhook.tenant_id,
+            destination=webhook_destination(webhook),
+            method=Method.WEBHOOK,
+            now=self.clock(),
+            stuck_after=self.stuck_after,
+            id=event_id,
+            event=event,
+        )
+        return [delivery] if self.deliveries.create_once(delivery) else []
+
+
+def event_of(repo: DeliveryRepository, tenant_id: UUID, event_id: UUID) -> Delivery:
+    """A webhook event of the practice (another practice's, or a send that is not an event: not found)."""
+    delivery = repo.get(tenant_id, event_id)
+    if delivery.event is None:
+        raise DeliveryNotFound()
+    return delivery
+
+
+def events_listed(
+    deliveries: Sequence[Delivery],
+    *,
+    event_type: str | None = None,
+    is_delivered: bool | None = None,
+    created_before: datetime | None = None,
+    created_after: datetime | None = None,
+    last_status: str | None = None,
+    last_error: str | None = None,
+) -> list[Delivery]:
+    """A webhook's events narrowed by Decoda's filters (delivered: a 2xx was received for it)."""
+
+    def keep(d: Delivery) -> bool:
+        status = d.channel_statuses.get(str(Method.WEBHOOK))
+        return (
+            (event_type is None or (d.event is not None and d.event.type == event_type))
+            and (is_delivered is None or (d.sent_at is not None) is is_delivered)
+            and (created_before is None or d.created_at < created_before)
+            and (created_after is None or d.created_at > created_after)
+            and (last_status is None or status == last_status)
+            and (last_error is None or (d.failed_reason is not None and last_error in d.failed_reason))
+        )
+
+    return [d for d in deliveries if keep(d)]
+
+
+@dataclass(frozen=True)
+class FailureNotice:
+    """Tells a webhook's notificationEmail that one of its events failed for good (after the last retry):
+    the event's id and type, the webhook's URL and the last answer; no event data. From the practice's
+    own verified identity; a webhook without a notification e-mail (or deleted since) is told nothing."""
+
+    webhooks: WebhookRepository
+    tenants: TenantRepository
+    send_email: Callable[[str, str, str, str], None]  # (from, to, subject, text)
+
+    def __call__(self, delivery: Delivery) -> None:
+        event = delivery.event
+        if event is None or not event.notify_failure:
+            return
+        try:
+            webhook = self.webhooks.get(delivery.tenant_id, event.webhook_id)
+        except NotFound:
+            return
+        sender = self.tenants.get(delivery.tenant_id).email_identity
+        if not webhook.notification_email or not sender:
+            return
+        text = (
+            f"An event could not be delivered to your webhook {webhook.url} and will not be retried.\n\n"
+            f"Event: {delivery.id} ({event.type})\n"
+            f"Last attempt: {delivery.last_attempt_at.isoformat() if delivery.last_attempt_at else '-'}\n"
+            f"Last answer: {delivery.channel_statuses.get(str(Method.WEBHOOK), '-')} "
+            f"{delivery.failed_reason or ''}\n\n"
+            f"Send it again: GET /v1/webhook/events/{delivery.id}/send\n"
+        )
+        self.send_email(sender, webhook.notification_email, f"Webhook event {event.type} not delivered", text)
