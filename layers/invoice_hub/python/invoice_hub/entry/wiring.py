@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from invoice_hub.logic.patient_bills import PatientBills
     from invoice_hub.logic.payer_submissions import Submissions
     from invoice_hub.logic.payments import Payments
-    from invoice_hub.logic.webhooks import Fact, FailureNotice, Fanout
+    from invoice_hub.logic.webhooks import Fact, FailureNotice, Fanout, Webhooks
 
 
 def invoices() -> InvoiceRepository:
@@ -319,3 +319,10 @@ def webhook_fanout(data: Callable[[Fact], dict[str, Any]]) -> Fanout:
     from invoice_hub.logic.webhooks import Fanout
 
     return Fanout(webhooks(), deliveries(), queue(), data, stuck_after())
+
+
+@lru_cache(maxsize=1)
+def practice_webhooks() -> Webhooks:
+    from invoice_hub.logic.webhooks import Webhooks
+
+    return Webhooks(webhooks(), deliveries(), queue(), allow_loopback=get_settings().webhook_allow_loopback)

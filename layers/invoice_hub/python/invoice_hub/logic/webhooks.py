@@ -19,18 +19,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from invoice_hub.connectors.webhooks import UnsafeUrl, checked
 from invoice_hub.dal.changes import Change
 from invoice_hub.dal.deliveries import DeliveryNotFound, DeliveryRepository
-from invoice_hub.dal.queue_client import SendQueue
+from invoice_hub.dal.queue_client import DeliveryRef, SendQueue
 from invoice_hub.dal.tenants import TenantRepository
-from invoice_hub.dal.webhooks import WebhookRepository
+from invoice_hub.dal.webhooks import MAX_WEBHOOKS, WebhookRepository, new_secret
 from invoice_hub.domain.delivery import Delivery, Destination, Method, WebhookEvent
-from invoice_hub.domain.errors import NotFound
+from invoice_hub.domain.errors import BusinessRuleViolation, NotFound
 from invoice_hub.domain.invoice import Invoice, InvoiceStatus
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.webhook import EventType, Webhook
+from invoice_hub.logic import delivery_states as states
+from invoice_hub.logic.delivering import Sender
 from invoice_hub.logic.outbox import dispatch, new_delivery
 
 E = EventType
@@ -205,38 +208,48 @@ class Fanout:
         return [delivery] if self.deliveries.create_once(delivery) else []
 
 
-def event_of(repo: DeliveryRepository, tenant_id: UUID, event_id: UUID) -> Delivery:
-    """A webhook event of the practice (another practice's, or a send that is not an event: not found)."""
-    delivery = repo.get(tenant_id, event_id)
-    if delivery.event is None:
-        raise DeliveryNotFound()
-    return delivery
+@dataclass(frozen=True)
+class EventFilter:
+    """Decoda's filters of a webhook's events (delivered: a 2xx was received for it), its order and page."""
 
+    event_type: str | None = None
+    is_delivered: bool | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    delivered_before: datetime | None = None
+    delivered_after: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    newest_first: bool = True
+    by_delivery: bool = False  # sorted by delivery date (undelivered last), else by creation
+    limit: int = 10
+    offset: int = 0
 
-def events_listed(
-    deliveries: Sequence[Delivery],
-    *,
-    event_type: str | None = None,
-    is_delivered: bool | None = None,
-    created_before: datetime | None = None,
-    created_after: datetime | None = None,
-    last_status: str | None = None,
-    last_error: str | None = None,
-) -> list[Delivery]:
-    """A webhook's events narrowed by Decoda's filters (delivered: a 2xx was received for it)."""
-
-    def keep(d: Delivery) -> bool:
+    def keeps(self, d: Delivery) -> bool:
         status = d.channel_statuses.get(str(Method.WEBHOOK))
+        sent = d.sent_at
         return (
-            (event_type is None or (d.event is not None and d.event.type == event_type))
-            and (is_delivered is None or (d.sent_at is not None) is is_delivered)
-            and (created_before is None or d.created_at < created_before)
-            and (created_after is None or d.created_at > created_after)
-            and (last_status is None or status == last_status)
-            and (last_error is None or (d.failed_reason is not None and last_error in d.failed_reason))
+            (self.event_type is None or (d.event is not None and d.event.type == self.event_type))
+            and (self.is_delivered is None or (sent is not None) is self.is_delivered)
+            and (self.created_before is None or d.created_at < self.created_before)
+            and (self.created_after is None or d.created_at > self.created_after)
+            and (self.delivered_before is None or (sent is not None and sent < self.delivered_before))
+            and (self.delivered_after is None or (sent is not None and sent > self.delivered_after))
+            and (self.last_status is None or status == self.last_status)
+            and (
+                self.last_error is None
+                or (d.failed_reason is not None and self.last_error in d.failed_reason)
+            )
         )
 
-    return [d for d in deliveries if keep(d)]
+    def page(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        kept = [d for d in deliveries if self.keeps(d)]
+        if self.by_delivery:
+            dated = sorted((d for d in kept if d.sent_at), key=lambda d: d.sent_at or d.created_at)
+            ordered = (dated[::-1] if self.newest_first else dated) + [d for d in kept if not d.sent_at]
+        else:
+            ordered = sorted(kept, key=lambda d: (d.created_at, str(d.id)), reverse=self.newest_first)
+        return ordered[self.offset : self.offset + self.limit]
 
 
 @dataclass(frozen=True)
@@ -269,3 +282,92 @@ class FailureNotice:
             f"Send it again: GET /v1/webhook/events/{delivery.id}/send\n"
         )
         self.send_email(sender, webhook.notification_email, f"Webhook event {event.type} not delivered", text)
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """What a practice does with its webhooks and their events. A URL is checked where it leads when it is
+    set (and again at every send); another practice's webhooks and events are not found."""
+
+    repo: WebhookRepository
+    deliveries: DeliveryRepository
+    queue: SendQueue
+    allow_loopback: bool = False
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def _url(self, url: str) -> str:
+        try:
+            checked(url, self.allow_loopback)
+        except UnsafeUrl as error:
+            raise BusinessRuleViolation(str(error), "url") from error
+        return url
+
+    def create(
+        self, tenant_id: UUID, url: str, subscriptions: Sequence[EventType], notification_email: str | None
+    ) -> tuple[Webhook, str]:
+        """The new webhook and its secret (shown once)."""
+        if len(self.repo.of_tenant(tenant_id)) >= MAX_WEBHOOKS:
+            raise BusinessRuleViolation(f"a practice has at most {MAX_WEBHOOKS} webhooks", "url")
+        webhook = Webhook(
+            id=uuid4(),
+            tenant_id=tenant_id,
+            url=self._url(url),
+            subscriptions=tuple(subscriptions),
+            notification_email=notification_email,
+            created_at=self.clock(),
+        )
+        secret = new_secret()
+        self.repo.create(webhook, secret)
+        return webhook, secret
+
+    def update(
+        self,
+        tenant_id: UUID,
+        webhook_id: UUID,
+        url: str | None,
+        subscriptions: Sequence[EventType] | None,
+        notification_email: str | None,
+        clear_email: bool = False,
+    ) -> Webhook:
+        """Changes what is given (None: kept; `clear_email`: the e-mail given, even None, replaces it)."""
+        current = self.repo.get(tenant_id, webhook_id)
+        changed = current.model_copy(
+            update={
+                "url": self._url(url) if url is not None else current.url,
+                "subscriptions": tuple(subscriptions) if subscriptions is not None else current.subscriptions,
+                "notification_email": notification_email
+                if clear_email or notification_email is not None
+                else current.notification_email,
+                "updated_at": self.clock(),
+            }
+        )
+        self.repo.update(changed)
+        return changed
+
+    def events(self, tenant_id: UUID, webhook_id: UUID) -> list[Delivery]:
+        self.repo.get(tenant_id, webhook_id)  # another practice's webhook: not found
+        return self.deliveries.events_of_webhook(tenant_id, webhook_id)
+
+    def event(self, tenant_id: UUID, event_id: UUID) -> Delivery:
+        """A webhook event of the practice (another practice's, or a send that is not an event: not
+        found)."""
+        try:
+            delivery = self.deliveries.get(tenant_id, event_id)
+        except DeliveryNotFound as error:
+            raise NotFound("Webhook event not found") from error
+        if delivery.event is None:
+            raise NotFound("Webhook event not found")
+        return delivery
+
+    def resend(self, tenant_id: UUID, event_id: UUID, notify_failure: bool, sender: Sender) -> Delivery:
+        """Sends the event again now, with the same id and body, and answers what this attempt did; an
+        attempt that failed for a while is retried later from the queue, as any send."""
+        now = self.clock()
+        event = self.event(tenant_id, event_id)
+        resend = states.resent(event, now, notify_failure)
+        self.deliveries.save(resend)
+        ref = DeliveryRef(tenant_id, event_id)
+        attempt = sender.handle(ref, receive_count=1)
+        if attempt.outcome == "retry":
+            self.queue.enqueue_later(ref, min(attempt.backoff_seconds, 900))
+        return self.deliveries.get(tenant_id, event_id)

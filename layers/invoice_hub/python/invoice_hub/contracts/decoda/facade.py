@@ -35,6 +35,7 @@ from invoice_hub.observability import logger
 IDEMPOTENCY_OPERATION = "decoda:create"
 
 TAG = "Decoda"
+WEBHOOKS_TAG = "Decoda webhooks"
 SECURITY: list[dict[str, list[str]]] = [{"DecodaTenant": [], "DecodaApiKey": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     401: fastapi_style.error("Missing or wrong TENANT / API-KEY"),
@@ -164,3 +165,8 @@ def details(
     else:
         pdf_path = None
     return InvoiceDetails.of(delivery, rule, pdf_path, wiring.composer().sms_text(delivery))
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A query's date-time, in UTC when it names no zone."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -62,36 +62,53 @@ class WebhookCreate(BaseModel):
     )
 
 
-class WebhookUpdate(WebhookCreate):
-    """Body of PUT /v1/webhook/{webhook_id} (an extension: Decoda documents no update)."""
+class WebhookUpdate(BaseModel):
+    """Body of PUT /v1/webhook/update/{webhook_id}: what changes (a field left out is kept; a null
+    notificationEmail stops the failure e-mails)."""
+
+    url: Url | None = Field(default=None, description="The URL where the webhook will send notifications.")
+    subscriptions: Subscriptions | None = Field(
+        default=None, description="List of event types the webhook subscribes to."
+    )
+    notificationEmail: Email | None = Field(
+        default=None, description="Email address for sending notifications about delivery failures."
+    )
+
+
+#: what reads show for the secret: Decoda shows it once, when the webhook is created ("If you lose the
+#: secret, you must delete the webhook and create a new one"), while its schema requires the field
+MASKED_SECRET = "*" * 32
 
 
 class WebhookSummary(BaseModel):
-    """A webhook as listed (its secret is shown only when it is created)."""
+    """A webhook, as Decoda's WebhookSummary (its secret is shown only when it is created)."""
 
-    createdDate: datetime
-    id: str
-    notificationEmail: str | None
-    subscriptions: list[WebhookEventType]
-    updatedDate: datetime | None
-    url: str
+    createdDate: datetime = Field(description="The date and time when the webhook was created.")
+    id: str = Field(description="Unique identifier for the webhook.")
+    notificationEmail: str | None = Field(
+        description="Email address for sending notifications about delivery failures."
+    )
+    secret: str = Field(
+        default=MASKED_SECRET,
+        description="The secret the webhook payloads are signed with (shown by the create, masked after)",
+    )
+    subscriptions: list[WebhookEventType] = Field(
+        description="List of event types the webhook is subscribed to."
+    )
+    updatedDate: datetime | None = Field(description="The date and time when the webhook was last updated.")
+    url: str = Field(description="The URL where the webhook sends notifications.")
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookSummary:
+    def of(cls, webhook: Webhook, secret: str = MASKED_SECRET) -> WebhookSummary:
         return cls(
             createdDate=webhook.created_at,
             id=str(webhook.id),
             notificationEmail=webhook.notification_email,
+            secret=secret,
             subscriptions=[WebhookEventType(str(s)) for s in webhook.subscriptions],
             updatedDate=webhook.updated_at,
             url=webhook.url,
         )
-
-
-class WebhookDetails(WebhookSummary):
-    """A webhook as its create answers it: with the secret its events are signed with (shown only now)."""
-
-    secret: str = Field(description="The secret key used for signing the webhook payloads.")
 
 
 class WebhookEventDetails(BaseModel):
