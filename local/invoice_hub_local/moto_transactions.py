@@ -8,7 +8,8 @@ timeouts on a slower machine.
 
 Here the tables are not copied; the items the transaction names are (their state before it), and on a
 failure exactly those are put back. Only those items can change in a TransactWriteItems, so what a
-caller sees is what moto showed before, and what DynamoDB shows: all of it written, or none of it.
+caller sees is what moto showed before, and what DynamoDB shows: all of it written, or none of it. The
+table's stream forgets the records moto appended for a transaction that failed, as DynamoDB's never had them.
 aws.py serves moto one request at a time, so no other request runs between a write and its rollback.
 
 `install()` is called by the local stack before moto's server starts; it is idempotent.
@@ -77,6 +78,25 @@ def _put_back(backend: DynamoDBBackend, before: dict[_Key, Item | None]) -> None
             table.items[hash_value] = item  # type: ignore[assignment]  # moto's own annotation is loose
 
 
+def _stream_lengths(backend: DynamoDBBackend, before: dict[_Key, Item | None]) -> dict[str, int]:
+    """How many records each named table's stream holds before the transaction."""
+    lengths: dict[str, int] = {}
+    for name, _, _ in before:
+        shard = backend.tables[name].stream_shard
+        if shard is not None:
+            lengths[name] = len(shard.items)
+    return lengths
+
+
+def _forget_stream_records(backend: DynamoDBBackend, lengths: dict[str, int]) -> None:
+    """A transaction that failed wrote nothing, so its stream tells nothing: moto appends a record per item
+    as it writes it, and those of a rolled-back transaction are dropped (DynamoDB never shows them)."""
+    for name, length in lengths.items():
+        shard = backend.tables[name].stream_shard
+        if shard is not None:
+            del shard.items[length:]
+
+
 def install() -> None:
     with _install_lock:
         if not getattr(DynamoDBBackend.transact_write_items, "_item_rollback", False):
@@ -89,10 +109,12 @@ def _install() -> None:
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         before = _named_items(self, transact_items) if len(transact_items) <= 100 else {}
+        streams = _stream_lengths(self, before)
         try:
             moto_transact(self, transact_items)
         except BaseException:
             _put_back(self, before)
+            _forget_stream_records(self, streams)
             raise
 
     transact_write_items._item_rollback = True  # type: ignore[attr-defined]

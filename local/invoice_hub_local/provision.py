@@ -190,8 +190,12 @@ class Provisioner:
                 args["SSESpecification"]["SSEType"] = sse["SSEType"]
             if sse.get("KMSMasterKeyId"):
                 args["SSESpecification"]["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         dynamodb = self.client("dynamodb")
-        dynamodb.create_table(**args)
+        created = dynamodb.create_table(**args)["TableDescription"]
+        if created.get("LatestStreamArn"):
+            self.resolved.attrs[(logical, "StreamArn")] = created["LatestStreamArn"]
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)

@@ -19,6 +19,7 @@ from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
+from invoice_hub_local.stream_pollers import StreamPoller, stream_pollers
 from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
 from invoice_hub_local.template import Stack, load_stack
 from invoice_hub_local.triggers import Schedule, ScheduleRunner, install_pattern_rules, schedules
@@ -34,6 +35,8 @@ LOCAL_PARAMETERS = {
     # a sending rule's day is 5 seconds, so a rule's escalation (SMS, then e-mail, then a call) is seen
     # in a minute: its steps then go as delayed SQS messages rather than waiting for the schedule
     "DaySeconds": "5",
+    # practices' webhooks may be plain http on loopback here, so that tests and a developer can receive
+    "WebhookAllowLoopback": "true",
 }
 
 
@@ -75,7 +78,7 @@ class LocalStack:
     _http: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
     external: FakeExternal = field(init=False)
-    pollers: list[QueuePoller] = field(init=False, default_factory=list)
+    pollers: list[QueuePoller | StreamPoller] = field(init=False, default_factory=list)
     schedules: list[Schedule] = field(init=False, default_factory=list)
     _schedule_runner: ScheduleRunner | None = field(init=False, default=None)
     ses_events: SesEvents | None = field(init=False, default=None)
@@ -149,7 +152,10 @@ class LocalStack:
         )
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
         self._thread.start()
-        self.pollers = mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION)
+        self.pollers = [
+            *mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION),
+            *stream_pollers(self.stack, self.resolved, self.aws_endpoint, REGION),
+        ]
         self.schedules = schedules(self.stack, self.resolved)
         if self.run_triggers:
             for poller in self.pollers:
