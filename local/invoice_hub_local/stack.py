@@ -19,8 +19,8 @@ from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
-from invoice_hub_local.stream_pollers import StreamPoller, stream_pollers
 from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
+from invoice_hub_local.stream_pollers import StreamPoller, stream_pollers
 from invoice_hub_local.template import Stack, load_stack
 from invoice_hub_local.triggers import Schedule, ScheduleRunner, install_pattern_rules, schedules
 

@@ -101,7 +101,9 @@ class StreamPoller:
         self.on_failure_queue_arn = on_failure_queue_arn
         self.timeout_seconds = timeout_seconds
         self.idle_seconds = idle_seconds
-        self.streams: Any = boto3.client("dynamodbstreams", endpoint_url=endpoint_url, region_name=region_name)
+        self.streams: Any = boto3.client(
+            "dynamodbstreams", endpoint_url=endpoint_url, region_name=region_name
+        )
         self.sqs: Any = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region_name)
         self._iterator: str | None = None
         self._stop = threading.Event()
@@ -117,7 +119,7 @@ class StreamPoller:
         )
 
     def _matches(self, record: dict[str, Any]) -> bool:
-        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)
+        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)  # type: ignore[arg-type]
 
     def poll_once(self) -> int:
         """Reads one batch and hands what the filters keep to the function; the number of records read."""
@@ -174,7 +176,9 @@ class StreamPoller:
         try:
             return failed_from(response, sequence)
         except ValueError as error:
-            log.warning("%s: invalid partial batch response (%s); the batch is retried", self.function_name, error)
+            log.warning(
+                "%s: invalid partial batch response (%s); the batch is retried", self.function_name, error
+            )
             return 0
 
     def _to_on_failure(self, records: list[dict[str, Any]]) -> None:
@@ -257,7 +261,9 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def stream_pollers(stack: Stack, resolved: Resolved, endpoint_url: str, region_name: str) -> list[StreamPoller]:
+def stream_pollers(
+    stack: Stack, resolved: Resolved, endpoint_url: str, region_name: str
+) -> list[StreamPoller]:
     """One (unstarted) poller per DynamoDB stream mapping of the template, configured as the mapping is."""
     pollers: list[StreamPoller] = []
     for props in (r["Properties"] for r in stack.resources("AWS::Lambda::EventSourceMapping").values()):
@@ -276,7 +282,8 @@ def stream_pollers(stack: Stack, resolved: Resolved, endpoint_url: str, region_n
                 region_name=region_name,
                 batch_size=int(props.get("BatchSize", DEFAULT_BATCH)),
                 filters=[f["Pattern"] for f in (props.get("FilterCriteria") or {}).get("Filters", [])],
-                report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in props.get("FunctionResponseTypes", []),
                 maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
                 bisect=bool(props.get("BisectBatchOnFunctionError", False)),
                 on_failure_queue_arn=str(resolved.resolve(destination["Destination"]))

@@ -62,7 +62,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with state.lock:
                 state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
@@ -133,7 +133,7 @@ def test_a_sent_invoice_reaches_the_webhook_signed_as_decoda_and_standard_webhoo
     [got] = told(receiver, "INVOICE_SENT", invoice["id"])
     event = got.event
     assert list(event) == EVENT_FIELDS
-    assert event["data"]["status"] == "SENT" and event["data"]["methodsAttempted"] == ["EMAIL"]
+    assert (event["data"]["status"], event["data"]["methodsAttempted"]) == ("SENT", ["EMAIL"])
     assert event["data"]["smsContent"] is None  # a stored event body carries no patient data
     # Decoda-Signature: the hex HMAC-SHA256 of the exact body, keyed with the secret ...
     expected = hmac.new(secret.encode(), got.body, hashlib.sha256).hexdigest()
@@ -169,7 +169,8 @@ def test_a_sent_invoice_reaches_the_webhook_signed_as_decoda_and_standard_webhoo
         event["alertId"],
         200,
     )
-    assert row["deliveredDate"] is not None and row["lastDeliveryAttemptError"] is None
+    assert row["deliveredDate"] is not None
+    assert row["lastDeliveryAttemptError"] is None
     assert row["data"] == event["data"]
 
 
@@ -181,7 +182,8 @@ def test_a_receiver_that_fails_gets_the_same_event_again(
     invoice = an_invoice_sent(http, practice)
 
     first, second = told(receiver, "INVOICE_SENT", invoice["id"], count=2)[:2]
-    assert first.event["id"] == second.event["id"] and first.body == second.body
+    assert first.event["id"] == second.event["id"]
+    assert first.body == second.body
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     for attempt in (first, second):  # each attempt signed afresh, each verifying
         StandardWebhook(webhook["secret"]).verify(attempt.body.decode(), attempt.headers)
@@ -261,9 +263,10 @@ def test_a_webhook_is_listed_read_updated_and_deleted_with_its_secret_shown_once
     webhook = a_webhook(http, practice, receiver, "INVOICE_SENT")
     headers = practice.decoda_headers
     [listed] = [w for w in http.get(f"{WEBHOOKS}/list", headers=headers).json() if w["id"] == webhook["id"]]
-    assert listed["secret"] != webhook["secret"] and set(listed["secret"]) == {"*"}
+    assert listed["secret"] != webhook["secret"]
+    assert set(listed["secret"]) == {"*"}
     got = http.get(f"{WEBHOOKS}/get/{webhook['id']}", headers=headers).json()
-    assert got["url"] == receiver.url and got["subscriptions"] == ["INVOICE_SENT"]
+    assert (got["url"], got["subscriptions"]) == (receiver.url, ["INVOICE_SENT"])
 
     changed = http.put(
         f"{WEBHOOKS}/update/{webhook['id']}", json={"subscriptions": ["INVOICE_FAILED"]}, headers=headers
@@ -319,5 +322,6 @@ def test_an_event_that_fails_for_good_is_mailed_to_the_notification_address(
         return next((m for m in messages if m["to"] == "billing@practice.example"), None)
 
     mail = wait_for(mailed, what="the failure notice")
-    assert "INVOICE_SENT" in mail["subject"] and "http://10.0.0.1/decoda-events" in mail["text"]
+    assert "INVOICE_SENT" in mail["subject"]
+    assert "http://10.0.0.1/decoda-events" in mail["text"]
     assert receiver.received == []
