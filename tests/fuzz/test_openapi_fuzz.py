@@ -151,6 +151,12 @@ RULES_OPENAPI_CANNOT_STATE = (
         "which no generator can produce from, so the document says it in words",
     ),
     Rule(
+        frozenset({"POST /v1/webhook/create", "PUT /v1/webhook/update/{webhook_id}"}),
+        lambda case, response: refused_field(response, "url", "the webhook's"),
+        "Decoda's webhooks: a URL must be https and lead to a public address (server-side request forgery), "
+        "which depends on what its host resolves to, not on its text (422 at body.url)",
+    ),
+    Rule(
         frozenset({"POST /ebh/submissions/{version}"}),
         lambda case, response: response.status_code == 400 and repeated_payer(case),
         "eBillingHub: one entry per payer, so a PayorOrgId may appear once in Payors (400); JSON Schema's "

@@ -37,6 +37,7 @@ from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
 from tests.integration.test_bearer_tokens import claims, moto_key, signed
 from tests.polling import wait_for
+from tests.receivers import receiving
 from tests.report import tried
 
 pytestmark = pytest.mark.e2e
@@ -106,9 +107,11 @@ class Holdings:
     submission: str
     external_invoice: str
     patient: str  # a patient with a contact kept
+    webhook: str  # a Decoda webhook
+    webhook_event: str  # an event made for it
 
 
-def holdings_of(http: httpx.Client, practice: Practice) -> Holdings:
+def holdings_of(http: httpx.Client, practice: Practice, receiver_base: str) -> Holdings:
     draft = http.post("/invoice/", json=invoice_body(), headers=practice.headers).json()["id"]
     issued = http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=practice.headers).json()["id"]
     manual = {
@@ -141,7 +144,23 @@ def holdings_of(http: httpx.Client, practice: Practice) -> Holdings:
     patient = str(uuid.uuid4())
     kept = http.put(f"/patient/{patient}/contact", json=B_CONTACT, headers=practice.headers)
     assert kept.status_code == 200, kept.text
-    return Holdings(draft, issued, decoda, submitted.json()["SubmissionId"], external, patient)
+    hook = {"url": f"{receiver_base}/practice-b-hook", "subscriptions": ["CHARGE_CREATED"]}
+    webhook = http.post("/v1/webhook/create", json=hook, headers=practice.decoda_headers).json()["id"]
+    charged = http.post("/billing/invoice/create", json=manual, headers=practice.decoda_headers)
+    assert charged.status_code == 200, charged.text
+
+    def delivered_event() -> str | None:
+        events = http.get(
+            f"/v1/webhook/{webhook}/delivery-attempts/list",
+            params={"is_delivered": "true"},
+            headers=practice.decoda_headers,
+        ).json()
+        return str(events[0]["id"]) if events else None
+
+    event = wait_for(delivered_event, what="the other practice's webhook event to be delivered")
+    return Holdings(
+        draft, issued, decoda, submitted.json()["SubmissionId"], external, patient, webhook, event
+    )
 
 
 #: the contact practice B keeps for its patient
@@ -182,6 +201,8 @@ def snapshot(http: httpx.Client, practice: Practice, held: Holdings) -> list[Any
             for row in body(http.get("/api/v1/billing/invoices/aborted", headers=practice.headers))
         ],
         body(http.get(f"/patient/{held.patient}/contact", headers=practice.headers)),
+        body(http.get(f"/v1/webhook/get/{held.webhook}", headers=practice.decoda_headers)),
+        body(http.get(f"/v1/webhook/events/{held.webhook_event}", headers=practice.decoda_headers)),
     ]
 
 
@@ -223,6 +244,22 @@ CROSS_TENANT: dict[str, Callable[[Operation, Practice, Practice, Holdings], list
         ("GET", op.url(a), {"params": {"SubmissionId": h.submission}}),
     ],
     "GET /patient/{patient_id}/contact": lambda op, a, b, h: [("GET", op.url(a, patient_id=h.patient), {})],
+    "GET /v1/webhook/get/{webhook_id}": lambda op, a, b, h: [("GET", op.url(a, webhook_id=h.webhook), {})],
+    "PUT /v1/webhook/update/{webhook_id}": lambda op, a, b, h: [
+        ("PUT", op.url(a, webhook_id=h.webhook), {"json": {"subscriptions": ["INVOICE_SENT"]}})
+    ],
+    "DELETE /v1/webhook/delete/{webhook_id}": lambda op, a, b, h: [
+        ("DELETE", op.url(a, webhook_id=h.webhook), {})
+    ],
+    "GET /v1/webhook/{webhook_id}/delivery-attempts/list": lambda op, a, b, h: [
+        ("GET", op.url(a, webhook_id=h.webhook), {})
+    ],
+    "GET /v1/webhook/events/{webhook_delivery_attempt_id}": lambda op, a, b, h: [
+        ("GET", op.url(a, webhook_delivery_attempt_id=h.webhook_event), {})
+    ],
+    "GET /v1/webhook/events/{webhook_delivery_attempt_id}/send": lambda op, a, b, h: [
+        ("GET", op.url(a, webhook_delivery_attempt_id=h.webhook_event), {})
+    ],
     "DELETE /patient/{patient_id}/contact": lambda op, a, b, h: [
         ("DELETE", op.url(a, patient_id=h.patient), {})
     ],
@@ -237,6 +274,8 @@ NO_IDS = frozenset(
         "POST /invoice/",
         "POST /auth/token",
         "POST /billing/invoice/create",
+        "POST /v1/webhook/create",
+        "GET /v1/webhook/list",
         "POST /ebh/submissions/{version}",
         "GET /api/v1/billing/invoices/failed",
         "GET /api/v1/billing/invoices/aborted",
@@ -278,6 +317,8 @@ def made_up(request: Request, b: Practice, held: Holdings) -> Request:
         held.decoda_invoice,
         held.submission,
         held.patient,
+        held.webhook,
+        held.webhook_event,
         str(b.tenant.id),
     ):
         text = text.replace(value, str(uuid.uuid4()))
@@ -290,7 +331,12 @@ def test_another_practices_ids_are_not_found_and_left_unchanged(
     http: httpx.Client, new_practice: Callable[..., Practice]
 ) -> None:
     a, b = new_practice(admin=True), new_practice(admin=True)
-    held = holdings_of(http, b)
+    with receiving() as receiver:
+        held = holdings_of(http, b, f"http://127.0.0.1:{receiver.port}")
+        isolated(http, a, b, held)
+
+
+def isolated(http: httpx.Client, a: Practice, b: Practice, held: Holdings) -> None:
     before = snapshot(http, b, held)
     checked = 0
 
