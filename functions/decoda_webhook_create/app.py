@@ -11,7 +11,7 @@ app = decoda_api.resolver()
 @app.post(
     "/v1/webhook/create",
     summary="Webhook Create",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {

@@ -14,7 +14,7 @@ app = decoda_api.resolver()
 @app.delete(
     "/v1/webhook/delete/<webhook_id>",
     summary="Webhook Delete",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {"description": "Deleted", "content": {"application/json": {"schema": {"type": "boolean"}}}},

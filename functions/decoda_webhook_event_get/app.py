@@ -14,7 +14,7 @@ app = decoda_api.resolver()
 @app.get(
     "/v1/webhook/events/<webhook_delivery_attempt_id>",
     summary="Webhook Event Get",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {

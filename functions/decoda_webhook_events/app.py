@@ -20,7 +20,7 @@ app = decoda_api.resolver()
 @app.get(
     "/v1/webhook/<webhook_id>/delivery-attempts/list",
     summary="Webhook Events List",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {

@@ -14,7 +14,7 @@ app = decoda_api.resolver()
 @app.get(
     "/v1/webhook/get/<webhook_id>",
     summary="Webhook Get",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {"description": "The webhook", "content": {"application/json": {"model": WebhookSummary}}},

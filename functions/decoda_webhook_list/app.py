@@ -11,7 +11,7 @@ app = decoda_api.resolver()
 @app.get(
     "/v1/webhook/list",
     summary="Webhook List",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {

@@ -16,7 +16,7 @@ app = decoda_api.resolver()
 @app.put(
     "/v1/webhook/update/<webhook_id>",
     summary="Webhook Update",
-    tags=[decoda_api.WEBHOOKS_TAG],
+    tags=[decoda_api.TAG],
     security=decoda_api.SECURITY,
     responses={
         200: {

@@ -109,6 +109,7 @@ class Invoice(BaseModel):
     status: InvoiceStatus
     charges: Charges
     tags: tuple[str, ...] = ()
+    write_off_reason: str | None = None  # why it was written off, when it was (Decoda's writeOffReason)
     created_at: datetime
     updated_at: datetime
     version: int = 1

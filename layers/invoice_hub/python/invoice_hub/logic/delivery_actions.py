@@ -94,3 +94,21 @@ def cancel_invoice(repo: DeliveryRepository, tenant_id: UUID, invoice_id: UUID) 
         for delivery in sends
         if delivery.status in CANCELLABLE
     ]
+
+
+def reschedule(
+    repo: DeliveryRepository,
+    queue: SendQueue,
+    tenant_id: UUID,
+    delivery_id: UUID,
+    method: Method,
+    send_time: datetime | None,
+) -> Delivery:
+    """Changes how and when the send's next message goes; one due now (or within SQS's delay) is queued."""
+    now = utcnow()
+    delivery = repo.get(tenant_id, delivery_id)
+    if delivery.destination.kind != "patient_channel":
+        raise IllegalTransition("only a send to a patient has a method to change")
+    changed = apply(repo, delivery, lambda d: states.rescheduled(d, now, method, send_time))
+    dispatch(queue, [changed], now)
+    return changed

@@ -286,3 +286,23 @@ def resent(delivery: Delivery, now: datetime, notify_failure: bool) -> Delivery:
         redrive_rounds=0,
         claimed_until=None,
     )
+
+
+def rescheduled(delivery: Delivery, now: datetime, method: Method, send_time: datetime | None) -> Delivery:
+    """How and when its next send goes (Decoda's update): the method, and the time (None: the time it had,
+    or now); a paused send stays paused with them, a failed one is put back to work."""
+    if delivery.status not in (S.PENDING, S.PAUSED, S.FAILED) or in_flight(delivery, now):
+        raise IllegalTransition(f"a {delivery.status} send has no next send to change")
+    at = send_time or delivery.send_time or now
+    status = S.PAUSED if delivery.status is S.PAUSED else S.PENDING
+    return _next(
+        delivery,
+        now,
+        "paused" if status is S.PAUSED else "queued",
+        f"next send by {method} at {at.isoformat()}",
+        status=status,
+        method=method,
+        send_time=at,
+        check_at=None if status is S.PAUSED else max(at, now),
+        dlq_until=None,
+    )

@@ -307,7 +307,9 @@ class Webhooks:
     ) -> tuple[Webhook, str]:
         """The new webhook and its secret (shown once)."""
         if len(self.repo.of_tenant(tenant_id)) >= MAX_WEBHOOKS:
-            raise BusinessRuleViolation(f"the webhook's practice has {MAX_WEBHOOKS} webhooks, the most it may", "url")
+            raise BusinessRuleViolation(
+                f"the webhook's practice has {MAX_WEBHOOKS} webhooks, the most it may", "url"
+            )
         webhook = Webhook(
             id=uuid4(),
             tenant_id=tenant_id,

@@ -35,7 +35,6 @@ from invoice_hub.observability import logger
 IDEMPOTENCY_OPERATION = "decoda:create"
 
 TAG = "Decoda"
-WEBHOOKS_TAG = "Decoda webhooks"
 SECURITY: list[dict[str, list[str]]] = [{"DecodaTenant": [], "DecodaApiKey": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     401: fastapi_style.error("Missing or wrong TENANT / API-KEY"),

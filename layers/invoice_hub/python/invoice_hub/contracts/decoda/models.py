@@ -238,6 +238,13 @@ class RetryMethod(BaseModel):
     invoiceMethod: InvoiceMethod
 
 
+class UpdateInvoiceData(BaseModel):
+    """Body of PUT /billing/invoice/{invoice_id}."""
+
+    method: InvoiceMethod = Field(description="The method used to send an invoice to a patient.")
+    sendTime: datetime | None = Field(default=None, description="When the next send goes (null: as planned)")
+
+
 class InvoiceDetails(BaseModel):
     """A sent invoice as Decoda answers it."""
 
