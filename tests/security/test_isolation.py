@@ -158,8 +158,19 @@ def holdings_of(http: httpx.Client, practice: Practice, receiver_base: str) -> H
         return str(events[0]["id"]) if events else None
 
     event = wait_for(delivered_event, what="the other practice's webhook event to be delivered")
+    rules = {"name": "B's", "rules": [{"name": "b", "delayInDays": 2, "methods": ["EMAIL"]}]}
+    rule_set = http.post("/billing/rule-set/create", json=rules, headers=practice.decoda_headers).json()
     return Holdings(
-        draft, issued, decoda, submitted.json()["SubmissionId"], external, patient, webhook, event
+        draft,
+        issued,
+        decoda,
+        submitted.json()["SubmissionId"],
+        external,
+        patient,
+        webhook,
+        event,
+        rule_set["id"],
+        rule_set["rules"][0]["id"],
     )
 
 
@@ -203,6 +214,7 @@ def snapshot(http: httpx.Client, practice: Practice, held: Holdings) -> list[Any
         body(http.get(f"/patient/{held.patient}/contact", headers=practice.headers)),
         body(http.get(f"/v1/webhook/get/{held.webhook}", headers=practice.decoda_headers)),
         body(http.get(f"/v1/webhook/events/{held.webhook_event}", headers=practice.decoda_headers)),
+        body(http.get("/billing/rule-set/list", headers=practice.decoda_headers)),
     ]
 
 
@@ -226,9 +238,37 @@ CROSS_TENANT: dict[str, Callable[[Operation, Practice, Practice, Holdings], list
     "GET /billing/invoice/{id}": lambda op, a, b, h: [("GET", op.url(a, id=h.decoda_invoice), {})],
     "PUT /billing/invoice/{id}/send-now": lambda op, a, b, h: [("PUT", op.url(a, id=h.decoda_invoice), {})],
     "PUT /billing/invoice/execute-action": lambda op, a, b, h: [
-        ("PUT", op.path, {"json": {"invoiceSetIds": [h.decoda_invoice], "actionType": action}})
-        for action in ("pause", "cancel")
+        *(
+            ("PUT", op.path, {"json": {"invoiceSetIds": [h.decoda_invoice], "actionType": action}})
+            for action in ("pause", "cancel", "to-collections")
+        ),
+        (
+            "PUT",
+            op.path,
+            {"json": {"invoiceSetIds": [h.decoda_invoice], "actionType": "write-off", "writeOffReason": "x"}},
+        ),
+        (
+            "PUT",
+            op.path,
+            {
+                "json": {
+                    "invoiceSetIds": [h.decoda_invoice],
+                    "actionType": "change rule set",
+                    "ruleSetId": h.rule_set,
+                }
+            },
+        ),
     ],
+    "PUT /billing/invoice/{id}": lambda op, a, b, h: [
+        ("PUT", op.url(a, id=h.decoda_invoice), {"json": {"method": "EMAIL"}})
+    ],
+    "PUT /billing/rule-set/edit/{rule_set_id}": lambda op, a, b, h: [
+        ("PUT", op.url(a, rule_set_id=h.rule_set), {"json": {"name": "A's now", "rules": []}})
+    ],
+    "DELETE /billing/rule-set/delete/{rule_set_id}": lambda op, a, b, h: [
+        ("DELETE", op.url(a, rule_set_id=h.rule_set), {})
+    ],
+    "DELETE /billing/rule/delete/{rule_id}": lambda op, a, b, h: [("DELETE", op.url(a, rule_id=h.rule), {})],
     "PUT /billing/invoice/retry-method": lambda op, a, b, h: [
         ("PUT", op.path, {"json": {"invoiceId": h.decoda_invoice, "invoiceMethod": "EMAIL"}})
     ],
@@ -276,6 +316,11 @@ NO_IDS = frozenset(
         "POST /billing/invoice/create",
         "POST /v1/webhook/create",
         "GET /v1/webhook/list",
+        "GET /billing/rule/list",
+        "GET /billing/rule-set/list",
+        "POST /billing/rule-set/create",
+        "GET /billing/invoice/table",
+        "GET /billing/invoice/select-all",
         "POST /ebh/submissions/{version}",
         "GET /api/v1/billing/invoices/failed",
         "GET /api/v1/billing/invoices/aborted",
@@ -319,6 +364,8 @@ def made_up(request: Request, b: Practice, held: Holdings) -> Request:
         held.patient,
         held.webhook,
         held.webhook_event,
+        held.rule_set,
+        held.rule,
         str(b.tenant.id),
     ):
         text = text.replace(value, str(uuid.uuid4()))

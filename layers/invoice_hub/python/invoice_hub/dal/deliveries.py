@@ -3,7 +3,7 @@
 Indexes a delivery appears in:
 - GSI1, the invoice's deliveries (by creation), or a webhook's events;
 - GSI3 and GSI4, for payer submissions (eBillingHub): by SubmissionId and by the billing
-  organisation's InvoiceId;
+  organisation's InvoiceId; GSI3 also holds a practice's sends to patients (Decoda's invoice table);
 - GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
   contract serves, so listing failures costs what is returned, not what is stored), sorted by when
   the delivery reached that status;
@@ -76,6 +76,9 @@ class DeliveryRepository:
             values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
         if delivery.payor_org_id is not None:  # a submission to a payer (eBillingHub)
             values["GSI3PK"] = keys.deliveries_of_submission(tid, delivery.submission_id)
+            values["GSI3SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+        elif delivery.destination.kind == "patient_channel":  # the practice's sends to patients (Decoda's)
+            values["GSI3PK"] = keys.patient_sends_of_tenant(tid)
             values["GSI3SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
         if delivery.external_invoice_id is not None:
             values["GSI4PK"] = keys.deliveries_of_external_invoice(tid, delivery.external_invoice_id)
@@ -166,6 +169,10 @@ class DeliveryRepository:
     def events_of_webhook(self, tenant_id: UUID, webhook_id: UUID) -> list[Delivery]:
         """The events made for one webhook, oldest first."""
         return self._by_index("GSI1", keys.events_of_webhook(tenant_id, webhook_id))
+
+    def to_patients(self, tenant_id: UUID) -> list[Delivery]:
+        """The practice's sends to patients, oldest first."""
+        return self._by_index("GSI3", keys.patient_sends_of_tenant(tenant_id))
 
     def of_submission(self, tenant_id: UUID, submission_id: UUID) -> list[Delivery]:
         return self._by_index("GSI3", keys.deliveries_of_submission(tenant_id, submission_id))

@@ -126,3 +126,17 @@ def webhook_key(tenant_id: UUID, webhook_id: UUID) -> dict[str, str]:
 def events_of_webhook(tenant_id: UUID, webhook_id: UUID) -> str:
     """GSI1 partition of the events sent (or being sent) to one webhook, by creation."""
     return f"{webhooks_of_tenant(tenant_id)}#{webhook_id}#EVT"
+
+
+def rule_sets_of_tenant(tenant_id: UUID) -> str:
+    """The partition of a tenant's rule sets (each with its rules): one Query lists every rule."""
+    return f"{tenant_prefix(tenant_id)}#RULESET"
+
+
+def rule_set_key(tenant_id: UUID, rule_set_id: UUID) -> dict[str, str]:
+    return {"PK": rule_sets_of_tenant(tenant_id), "SK": f"SET#{rule_set_id}"}
+
+
+def patient_sends_of_tenant(tenant_id: UUID) -> str:
+    """GSI3 partition of a tenant's sends to patients (Decoda's invoice table), by creation."""
+    return f"{tenant_prefix(tenant_id)}#PSEND"

@@ -109,6 +109,7 @@ class Delivery(BaseModel):
     amount_cents: int = 0
     message: str | None = None
     rule: dict[str, Any] | None = None  # the sending rule that scheduled it (Decoda's RuleDetails)
+    rule_set_id: UUID | None = None  # the rule set its rule came from (Decoda's change rule set)
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0
     last_attempt_at: datetime | None = None

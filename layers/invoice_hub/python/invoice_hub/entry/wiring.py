@@ -30,11 +30,14 @@ if TYPE_CHECKING:
     from invoice_hub.logic.delivering import Channels, Sender
     from invoice_hub.logic.documents import Documents
     from invoice_hub.logic.feedback import Feedback
+    from invoice_hub.logic.invoice_table import InvoiceTable
     from invoice_hub.logic.outbox import Outbox
     from invoice_hub.logic.parcels import Composer
     from invoice_hub.logic.patient_bills import PatientBills
     from invoice_hub.logic.payer_submissions import Submissions
     from invoice_hub.logic.payments import Payments
+    from invoice_hub.logic.rules import RuleSets
+    from invoice_hub.logic.settlements import Settlements
     from invoice_hub.logic.webhooks import Fact, FailureNotice, Fanout, Webhooks
 
 
@@ -326,3 +329,30 @@ def practice_webhooks() -> Webhooks:
     from invoice_hub.logic.webhooks import Webhooks
 
     return Webhooks(webhooks(), deliveries(), queue(), allow_loopback=get_settings().webhook_allow_loopback)
+
+
+@lru_cache(maxsize=1)
+def settlements() -> Settlements:
+    from invoice_hub.logic.settlements import Settlements
+
+    return Settlements(deliveries(), invoices())
+
+
+@lru_cache(maxsize=1)
+def rule_sets() -> RuleSets:
+    from invoice_hub.dal.rules import rule_set_repository
+    from invoice_hub.logic.rules import RuleSets
+
+    return RuleSets(rule_set_repository(get_settings()))
+
+
+def day() -> timedelta:
+    """A sending rule's day (delayInDays)."""
+    return timedelta(seconds=get_settings().day_seconds)
+
+
+@lru_cache(maxsize=1)
+def invoice_table() -> InvoiceTable:
+    from invoice_hub.logic.invoice_table import InvoiceTable
+
+    return InvoiceTable(deliveries(), invoices(), patients())

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from invoice_hub.domain.delivery import SENDABLE, Delivery, DeliveryStatus, HistoryEntry, Method
+from invoice_hub.domain.delivery import SENDABLE, Delivery, DeliveryStatus, HistoryEntry, Method, Plan
 from invoice_hub.domain.errors import IllegalTransition
 
 S = DeliveryStatus
@@ -304,5 +305,38 @@ def rescheduled(delivery: Delivery, now: datetime, method: Method, send_time: da
         method=method,
         send_time=at,
         check_at=None if status is S.PAUSED else max(at, now),
+        dlq_until=None,
+    )
+
+
+def following(
+    delivery: Delivery,
+    now: datetime,
+    plan: Plan,
+    rule: dict[str, Any],
+    message: str | None,
+    rule_set_id: UUID,
+    send_time: datetime,
+) -> Delivery:
+    """The send follows another rule (Decoda's change rule set): its methods from the first, the first at
+    `send_time`; a paused send stays paused, a sent or failed one is put back to work."""
+    if delivery.status is S.CANCELLED or in_flight(delivery, now):
+        raise IllegalTransition(f"a {delivery.status} send cannot change its rule set")
+    paused = delivery.status is S.PAUSED
+    return _next(
+        delivery,
+        now,
+        "paused" if paused else "queued",
+        f"rule set changed: {rule.get('name')}",
+        status=S.PAUSED if paused else S.PENDING,
+        plan=plan,
+        method=plan.methods[0],
+        rule=rule,
+        message=message or delivery.message,
+        rule_set_id=rule_set_id,
+        send_time=send_time,
+        check_at=None if paused else max(send_time, now),
+        failed_reason=None,
+        failure_kind=None,
         dlq_until=None,
     )

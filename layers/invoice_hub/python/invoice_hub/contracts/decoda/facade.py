@@ -14,10 +14,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.decoda.models import (
+    ChargeInvoicingDetails,
     CreateManualInvoice,
     InvoiceDetails,
+    InvoiceSetForTable,
+    InvoiceSetStatus,
     PatientDetail,
+    PatientInvoicingDetails,
+    RuleCreateWithoutId,
     RuleDetails,
+    RuleUpdate,
 )
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
@@ -25,11 +31,14 @@ from invoice_hub.dal.deliveries import DeliveryNotFound
 from invoice_hub.domain import errors
 from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.invoice import Invoice
+from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.entry import wiring
 from invoice_hub.logic.idempotency import fingerprint
+from invoice_hub.logic.invoice_table import Row, SetStatus, TableQuery
 from invoice_hub.logic.issuing import IssueRequest
 from invoice_hub.logic.patient_bills import Charge, PatientBill, patient_uuid
 from invoice_hub.logic.patients import record_contact
+from invoice_hub.logic.rules import RuleDraft
 from invoice_hub.observability import logger
 
 IDEMPOTENCY_OPERATION = "decoda:create"
@@ -169,3 +178,87 @@ def details(
 def aware(value: datetime | None) -> datetime | None:
     """A query's date-time, in UTC when it names no zone."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def rule_draft(rule: RuleCreateWithoutId | RuleUpdate) -> RuleDraft:
+    """A rule of a rule set's create or edit, as the use case takes it."""
+    return RuleDraft(
+        name=rule.name,
+        id=getattr(rule, "id", None),
+        delay_days=rule.delayInDays,
+        methods=tuple(Method(m) for m in rule.methods) if rule.methods else None,
+        message=rule.message,
+        amount_greater_than=rule.amountGreaterThan,
+        amount_less_than=rule.amountLessThan,
+        less_than_or_equal_to=rule.lessThanOrEqualTo,
+    )
+
+
+def table_row(row: Row) -> InvoiceSetForTable:
+    """A row of Decoda's invoice table (no PDF link or text per row: the invoice's read gives them)."""
+    send, contact = row.delivery, row.contact
+    address = contact.address if contact is not None else None
+    rule = RuleDetails.model_validate(send.rule) if send.rule else None
+    return InvoiceSetForTable(
+        id=str(send.id),
+        status=InvoiceSetStatus(str(row.status)),
+        resumedDate=send.resumed_at,
+        pausedDate=send.paused_at,
+        createdDate=send.created_at,
+        updatedDate=send.updated_at,
+        invoices=[InvoiceDetails.of(send, rule)],
+        patient=PatientInvoicingDetails(
+            id=str(send.patient_id or ""),
+            firstName=(contact.first_name if contact is not None else None) or "",
+            lastName=contact.last_name if contact is not None else None,
+            phoneNumber=contact.phone if contact is not None else None,
+            email=contact.email if contact is not None else None,
+            address=address.line1 if address is not None else None,
+            addressLineTwo=address.line2 if address is not None else None,
+            city=address.city if address is not None else None,
+            state=address.state if address is not None else None,
+            zipCode=address.zip_code if address is not None else None,
+            country=address.country if address is not None else None,
+            charges=[
+                ChargeInvoicingDetails(
+                    id=str(invoice.id),
+                    createdDate=invoice.created_at,
+                    totalOutstanding=as_integer_cents(invoice.charges.remaining_amount),
+                    total=as_integer_cents(invoice.charges.total_amount),
+                    externalCreatedDate=None,
+                )
+                for invoice in row.invoices
+            ],
+        ),
+    )
+
+
+def table_query(
+    *,
+    page: int,
+    per_page: int,
+    sort_by: str,
+    sort_direction: str,
+    search_term: str | None,
+    rule_set_id: UUID | None,
+    status: list[InvoiceSetStatus] | None,
+    amount: list[int] | None,
+    created_date: list[datetime] | None,
+    send_time: list[datetime] | None,
+) -> TableQuery:
+    """The table's query as the use case takes it; a range given as more than [from, to] is a 422."""
+    for name, bounds in (("amount", amount), ("created_date", created_date), ("send_time", send_time)):
+        if bounds is not None and len(bounds) > 2:
+            raise errors.BusinessRuleViolation(f"{name} is a range: [from] or [from, to]", name)
+    return TableQuery(
+        statuses=tuple(SetStatus(str(s)) for s in status or ()),
+        amount=tuple(amount or ()),
+        created=tuple(aware(d) or d for d in created_date or ()),
+        send_time=tuple(aware(d) or d for d in send_time or ()),
+        search=search_term,
+        rule_set_id=rule_set_id,
+        sort_by=sort_by,
+        descending=sort_direction == "desc",
+        page=page,
+        per_page=per_page,
+    )

@@ -15,13 +15,16 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
 from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 from invoice_hub.domain.patient import PatientContact, PostalAddress, e164
+from invoice_hub.domain.rules import Rule, RuleSet
 from invoice_hub.logic.escalation import REQUIRED_PLACEHOLDERS, missing_placeholders
 
 
@@ -217,18 +220,38 @@ class CreateManualInvoice(BaseModel):
 
 
 class ActionType(StrEnum):
-    PAUSE = "pause"
     RESUME = "resume"
+    PAUSE = "pause"
+    CHANGE_RULE_SET = "change rule set"
+    TO_COLLECTIONS = "to-collections"
     CANCEL = "cancel"
+    WRITE_OFF = "write-off"
+
+
+#: the field each action needs besides the ids
+NEEDS = {ActionType.CHANGE_RULE_SET: "ruleSetId", ActionType.WRITE_OFF: "writeOffReason"}
 
 
 class ExecuteAction(BaseModel):
-    """Body of PUT /billing/invoice/execute-action."""
+    """Body of PUT /billing/invoice/execute-action (Decoda's InvoiceAction): `change rule set` needs
+    `ruleSetId`, `write-off` needs `writeOffReason` (422 at the missing field)."""
 
     invoiceSetIds: list[UUID] = Field(min_length=1, max_length=100)
     actionType: Annotated[
         ActionType, BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value)
     ]
+    ruleSetId: UUID | None = Field(default=None, validate_default=True, description="For `change rule set`")
+    writeOffReason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+        default=None, validate_default=True, description="For `write-off`"
+    )
+
+    @field_validator("ruleSetId", "writeOffReason", mode="after")
+    @classmethod
+    def _needed(cls, value: object, info: ValidationInfo) -> object:
+        action = info.data.get("actionType")
+        if action in NEEDS and NEEDS[action] == info.field_name and not value:
+            raise ValueError(f"{info.field_name} is required for the action {action}")
+        return value
 
 
 class RetryMethod(BaseModel):
@@ -236,6 +259,117 @@ class RetryMethod(BaseModel):
 
     invoiceId: UUID
     invoiceMethod: InvoiceMethod
+
+
+Bound = Annotated[int, Field(ge=0, le=99_999_999_999), Number] | None
+RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK]
+RuleMessage = Annotated[str | None, AfterValidator(_has_placeholders)]
+RULE_MESSAGE = (
+    "Message to be sent when applying this rule, must contain the {url} and {first_name} placeholders."
+)
+
+
+class RuleCreateWithoutId(BaseModel):
+    """A rule made with its rule set."""
+
+    name: RuleName
+    delayInDays: Annotated[int, Field(ge=0, le=365), Number]
+    amountLessThan: Bound = Field(default=None, description="Upper bound for the amount, exclusive.")
+    amountGreaterThan: Bound = Field(default=None, description="Lower bound for the amount, exclusive.")
+    lessThanOrEqualTo: Bound = Field(default=None, description="Upper bound for the amount, inclusive.")
+    methods: list[InvoiceMethod] = Field(min_length=1, max_length=6)
+    message: RuleMessage = Field(default=None, max_length=1000, description=RULE_MESSAGE)
+
+
+class RuleUpdate(BaseModel):
+    """A rule in a rule set's edit: with an id, that rule is updated (a null field is kept); without, it is
+    added."""
+
+    id: UUID | None = Field(
+        default=None, description="Optional ID of the rule. If present, the rule will be updated."
+    )
+    name: RuleName
+    ruleSetId: str = Field(max_length=64)
+    delayInDays: Annotated[int, Field(ge=0, le=365), Number] | None = None
+    amountLessThan: Bound = None
+    amountGreaterThan: Bound = None
+    lessThanOrEqualTo: Bound = None
+    methods: list[InvoiceMethod] | None = Field(default=None, min_length=1, max_length=6)
+    message: RuleMessage = Field(default=None, max_length=1000, description=RULE_MESSAGE)
+
+
+class RuleSetCreate(BaseModel):
+    """Body of POST /billing/rule-set/create."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "name": "Standard follow-up",
+                "rules": [
+                    {
+                        "name": "Text, then e-mail",
+                        "delayInDays": 3,
+                        "methods": ["SMS", "EMAIL"],
+                        "message": "Hi {first_name}, your invoice is ready: {url}",
+                    }
+                ],
+            }
+        }
+    )
+
+    name: RuleName = Field(description="Name of the rule set to be created.")
+    description: str | None = Field(default=None, max_length=1000)
+    rules: list[RuleCreateWithoutId] = Field(default_factory=list, max_length=50)
+
+
+class RuleSetUpdate(BaseModel):
+    """Body of PUT /billing/rule-set/edit/{rule_set_id}."""
+
+    name: RuleName = Field(description="Name of the rule set to be updated.")
+    description: str | None = Field(default=None, max_length=1000)
+    rules: list[RuleUpdate] = Field(default_factory=list, max_length=50)
+
+
+class RuleSummary(BaseModel):
+    id: str = Field(description="Unique identifier for the rule.")
+    name: str
+    delayInDays: int
+    ruleSetId: str
+    amountLessThan: int | None
+    amountGreaterThan: int | None
+    lessThanOrEqualTo: int | None
+    methods: list[InvoiceMethod]
+    message: str | None
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleSummary:
+        return cls(
+            id=str(rule.id),
+            name=rule.name,
+            delayInDays=rule.delay_days,
+            ruleSetId=str(rule.rule_set_id),
+            amountLessThan=rule.amount_less_than,
+            amountGreaterThan=rule.amount_greater_than,
+            lessThanOrEqualTo=rule.less_than_or_equal_to,
+            methods=[InvoiceMethod(m) for m in rule.methods if m in InvoiceMethod.__members__],
+            message=rule.message,
+        )
+
+
+class RuleSetSummary(BaseModel):
+    id: str = Field(description="Unique identifier for the rule set.")
+    name: str
+    description: str | None
+    rules: list[RuleSummary]
+
+    @classmethod
+    def of(cls, rule_set: RuleSet) -> RuleSetSummary:
+        return cls(
+            id=str(rule_set.id),
+            name=rule_set.name,
+            description=rule_set.description,
+            rules=[RuleSummary.of(rule) for rule in rule_set.rules],
+        )
 
 
 class UpdateInvoiceData(BaseModel):
@@ -308,3 +442,58 @@ def _channel_status(delivery: Delivery, method: Method) -> str | None:
         DeliveryStatus.PAUSED: "PAUSED",
         DeliveryStatus.CANCELLED: "CANCELLED",
     }.get(delivery.status, "PENDING")
+
+
+class InvoiceSetStatus(StrEnum):
+    """The status of an invoice set."""
+
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    PAID = "PAID"
+    WILL_FAIL = "WILL_FAIL"
+    FAILED = "FAILED"
+
+
+class ChargeInvoicingDetails(BaseModel):
+    id: str
+    createdDate: datetime
+    totalOutstanding: int
+    total: int
+    externalCreatedDate: datetime | None
+
+
+class PatientInvoicingDetails(BaseModel):
+    id: str
+    firstName: str
+    lastName: str | None
+    phoneNumber: str | None
+    email: str | None
+    address: str | None
+    addressLineTwo: str | None
+    city: str | None
+    state: str | None
+    zipCode: str | None
+    country: str | None
+    charges: list[ChargeInvoicingDetails]
+
+
+class InvoiceSetForTable(BaseModel):
+    """A row of the invoice table: one send to a patient (an invoice set), its invoice and its patient."""
+
+    id: str
+    status: InvoiceSetStatus
+    resumedDate: datetime | None
+    pausedDate: datetime | None
+    createdDate: datetime
+    updatedDate: datetime | None
+    invoices: list[InvoiceDetails]
+    patient: PatientInvoicingDetails
+
+
+class InvoiceSetPage(BaseModel):
+    """Page[InvoiceSetForTable]."""
+
+    data: list[InvoiceSetForTable]
+    total: int

@@ -66,6 +66,10 @@ class WebhookUpdate(BaseModel):
     """Body of PUT /v1/webhook/update/{webhook_id}: what changes (a field left out is kept; a null
     notificationEmail stops the failure e-mails)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"subscriptions": ["INVOICE_SENT", "INVOICE_FAILED"]}}
+    )
+
     url: Url | None = Field(default=None, description="The URL where the webhook will send notifications.")
     subscriptions: Subscriptions | None = Field(
         default=None, description="List of event types the webhook subscribes to."
