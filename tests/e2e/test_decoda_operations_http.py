@@ -28,7 +28,7 @@ def a_waiting_send(
     http: httpx.Client, practice: Practice, patient: str | None = None, **rule: Any
 ) -> dict[str, Any]:
     """A send planned a day of the rule from now (5 s locally: the tests then move it out of reach)."""
-    return with_rule(http, practice, patient or a_patient(http, practice), rule.get("methods", ["SMS"]), 400)
+    return with_rule(http, practice, patient or a_patient(http, practice), rule.get("methods", ["SMS"]), 365)
 
 
 def act(http: httpx.Client, practice: Practice, ids: list[str], action: str, **extra: Any) -> httpx.Response:
@@ -115,12 +115,12 @@ def a_rule_set(http: httpx.Client, practice: Practice) -> dict[str, Any]:
         "rules": [
             {
                 "name": "small",
-                "delayInDays": 400,
+                "delayInDays": 365,
                 "methods": ["SMS", "EMAIL"],
                 "message": MESSAGE,
                 "amountLessThan": 10000,
             },
-            {"name": "large", "delayInDays": 400, "methods": ["MAIL"], "amountGreaterThan": 9999},
+            {"name": "large", "delayInDays": 365, "methods": ["MAIL"], "amountGreaterThan": 9999},
         ],
     }
     made = http.post("/billing/rule-set/create", json=body, headers=practice.decoda_headers)
@@ -210,7 +210,7 @@ def test_the_table_pages_sorts_and_filters_and_finds_what_will_fail(
     practice: Practice = new_practice()
     healthy = a_waiting_send(http, practice)
     no_email = a_patient(http, practice, email=None)
-    will_fail = with_rule(http, practice, no_email, ["EMAIL"], 400)
+    will_fail = with_rule(http, practice, no_email, ["EMAIL"], 365)
     paused = a_waiting_send(http, practice)
     assert act(http, practice, [paused["id"]], "pause").status_code == 200
     sent = bill(http, practice, a_patient(http, practice), "EMAIL")
@@ -260,7 +260,7 @@ def test_an_opted_out_number_makes_the_next_text_will_fail(http: httpx.Client, n
     patient = a_patient(http, practice, phone="+15555550199")  # the fake's opted-out numbers end in 99
     first = bill(http, practice, patient, "SMS")
     until(http, practice, first["id"], status="FAILED")
-    later_text = with_rule(http, practice, patient, ["SMS"], 400)
+    later_text = with_rule(http, practice, patient, ["SMS"], 365)
 
     def status() -> str | None:
         found = {r["id"]: r["status"] for r in rows(http, practice, per_page=10)["data"]}

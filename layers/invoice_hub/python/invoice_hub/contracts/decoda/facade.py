@@ -166,6 +166,8 @@ def details(
     minutes) and, for an SMS, the text it sends (`smsContent`). `invoice`: the one the request made (not
     yet stored)."""
     documents = wiring.documents()
+    if rule is None and delivery.rule:
+        rule = RuleDetails.model_validate(delivery.rule)
     if invoice is not None:
         pdf_path: str | None = documents.url_of(invoice)
     elif delivery.invoice_id is not None:
