@@ -40,9 +40,15 @@ def table(
     ] = None,
     rule_set_id: Annotated[UUID | None, Query(description="Sends following this rule set")] = None,
     status: Annotated[list[InvoiceSetStatus] | None, Query(description="Any of these statuses")] = None,
-    amount: Annotated[list[int] | None, Query(description="Amount owed, cents: [from] or [from, to]")] = None,
-    created_date: Annotated[list[datetime] | None, Query(description="Created: [from] or [from, to]")] = None,
-    send_time: Annotated[list[datetime] | None, Query(description="Next send: [from] or [from, to]")] = None,
+    amount: Annotated[
+        list[int] | None, Query(max_length=2, description="Amount owed, cents: [from] or [from, to]")
+    ] = None,
+    created_date: Annotated[
+        list[datetime] | None, Query(max_length=2, description="Created: [from] or [from, to]")
+    ] = None,
+    send_time: Annotated[
+        list[datetime] | None, Query(max_length=2, description="Next send: [from] or [from, to]")
+    ] = None,
     tz: Annotated[str | None, Query(max_length=64, description="Accepted; dates carry their zone")] = None,
 ) -> list[InvoiceSetForTable]:
     query = decoda_api.table_query(

@@ -86,7 +86,7 @@ class StreamPoller:
         bisect: bool = False,
         on_failure_queue_arn: str | None = None,
         timeout_seconds: int = 30,
-        idle_seconds: float = 0.05,
+        idle_seconds: float = 0.2,
     ) -> None:
         self.table_name = table_name
         self.stream_arn = stream_arn

@@ -138,7 +138,13 @@ RULES_OPENAPI_CANNOT_STATE = (
         "patients owe nothing, so the contract asks for charges (422)",
     ),
     Rule(
-        frozenset({"POST /billing/invoice/create"}),
+        frozenset(
+            {
+                "POST /billing/invoice/create",
+                "POST /billing/rule-set/create",
+                "PUT /billing/rule-set/edit/{rule_set_id}",
+            }
+        ),
         lambda case, response: (
             response.status_code == 422
             and all(
@@ -155,6 +161,18 @@ RULES_OPENAPI_CANNOT_STATE = (
         lambda case, response: refused_field(response, "url", "the webhook's"),
         "Decoda's webhooks: a URL must be https and lead to a public address (server-side request forgery), "
         "which depends on what its host resolves to, not on its text (422 at body.url)",
+    ),
+    Rule(
+        frozenset({"PUT /billing/invoice/execute-action"}),
+        lambda case, response: (
+            response.status_code == 422
+            and all(
+                "is required for the action" in issue.get("msg", "")
+                for issue in response.json().get("detail", [{}])
+            )
+        ),
+        "Decoda's execute-action: `change rule set` needs ruleSetId and `write-off` writeOffReason, a field "
+        "required by another's value (OpenAPI 3.0 has no if/then)",
     ),
     Rule(
         frozenset({"POST /ebh/submissions/{version}"}),

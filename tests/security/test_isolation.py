@@ -109,6 +109,8 @@ class Holdings:
     patient: str  # a patient with a contact kept
     webhook: str  # a Decoda webhook
     webhook_event: str  # an event made for it
+    rule_set: str  # a Decoda rule set
+    rule: str  # one of its rules
 
 
 def holdings_of(http: httpx.Client, practice: Practice, receiver_base: str) -> Holdings:

@@ -241,9 +241,9 @@ class ExecuteAction(BaseModel):
         ActionType, BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value)
     ]
     ruleSetId: UUID | None = Field(default=None, validate_default=True, description="For `change rule set`")
-    writeOffReason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
-        default=None, validate_default=True, description="For `write-off`"
-    )
+    writeOffReason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None
+    ) = Field(default=None, validate_default=True, description="For `write-off`")
 
     @field_validator("ruleSetId", "writeOffReason", mode="after")
     @classmethod
