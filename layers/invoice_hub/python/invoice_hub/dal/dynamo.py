@@ -13,7 +13,7 @@ is ServiceBusy too: the request may be retried (with its Idempotency-Key, a writ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -134,3 +134,27 @@ def query_pages(client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]
         start = response.get("LastEvaluatedKey")
         if not start:
             return
+
+
+#: BatchGetItem's largest request
+BATCH_GET = 100
+
+
+def batch_get(
+    client: Any, table: str, keys: Sequence[Mapping[str, Any]], attempts: int = 5
+) -> list[dict[str, Any]]:
+    """The items of `keys` (plain values) that exist, read 100 a request; what DynamoDB leaves unprocessed
+    (throttling) is asked again, and what still is after `attempts` is ServiceBusy."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET):
+        pending: list[dict[str, Any]] = [to_item(k) for k in keys[start : start + BATCH_GET]]
+        for _ in range(attempts):
+            if not pending:
+                break
+            with throttling_as_busy():
+                answer = client.batch_get_item(RequestItems={table: {"Keys": pending}})
+            found.extend(answer.get("Responses", {}).get(table, []))
+            pending = list(answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+        if pending:
+            raise ServiceBusy("the table kept throttling the reads; retry shortly")
+    return found

@@ -8,9 +8,10 @@ A row's status (Decoda's InvoiceSetStatus):
 - PAUSED, FAILED; CANCELLED (cancelled, written off, voided, or sent to collections);
 - PAID: its invoices owe nothing; EXPIRED: every step of its rule went out and a balance remains.
 
-The rows are read from the practice's index of sends to patients (GSI3), with each patient's contact and
-each send's invoices; filters and order are applied to what was read (a practice's open sends are
-thousands, not millions; see docs/performance.md).
+The sends are read from the practice's index of sends to patients (GSI3); their contacts and invoices
+with BatchGetItem, 100 a request: for a page only, when the query filters and sorts by what the sends
+say themselves (their dates, their rule set), else for every send (status, amount and patient search
+need them).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from invoice_hub.dal.deliveries import DeliveryRepository
 from invoice_hub.dal.invoices import InvoiceRepository
 from invoice_hub.dal.patients import PatientRepository
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
-from invoice_hub.domain.errors import NotFound
 from invoice_hub.domain.invoice import Invoice, InvoiceStatus
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.patient import PatientContact, missing_for
@@ -68,6 +68,11 @@ class TableQuery:
     page: int = 1
     per_page: int = 25
 
+    @property
+    def needs_details(self) -> bool:
+        """Whether a send's contact and invoices decide if it is shown, or where."""
+        return bool(self.statuses or self.amount or self.search) or self.sort_by in {"amount", "status"}
+
 
 def _between(value: float | datetime | None, bounds: Sequence[float | datetime]) -> bool:
     if not bounds:
@@ -86,32 +91,39 @@ class InvoiceTable:
     patients: PatientRepository
 
     def rows(self, tenant_id: UUID, query: TableQuery) -> tuple[int, list[Row]]:
-        """(how many match, the rows of the page asked for)."""
-        matching = self.matching(tenant_id, query)
+        """(how many match, the rows of the page asked for). A query that filters and sorts only by what
+        the sends themselves say is paged before the contacts and invoices are read, so a page reads what
+        it shows; one by status, amount or patient reads every send's."""
         start = (query.page - 1) * query.per_page
-        return len(matching), matching[start : start + query.per_page]
+        sends = [s for s in self.deliveries.to_patients(tenant_id) if _send_keeps(s, query)]
+        if query.needs_details:
+            matching = self._rows(tenant_id, sends, sends, query)
+            return len(matching), matching[start : start + query.per_page]
+        page = _sorted_sends(sends, query.sort_by, query.descending)[start : start + query.per_page]
+        return len(sends), self._rows(tenant_id, page, sends, query)
 
     def matching(self, tenant_id: UUID, query: TableQuery) -> list[Row]:
-        sends = self.deliveries.to_patients(tenant_id)
+        sends = [s for s in self.deliveries.to_patients(tenant_id) if _send_keeps(s, query)]
+        return self._rows(tenant_id, sends, sends, query)
+
+    def _rows(
+        self, tenant_id: UUID, shown: Sequence[Delivery], sends: Sequence[Delivery], query: TableQuery
+    ) -> list[Row]:
+        """`shown`'s rows that pass the query's filters, in its order; `sends`: every send of the practice
+        the query kept (a patient's other sends say whether the next one will fail)."""
         by_patient: dict[UUID | None, list[Delivery]] = {}
         for send in sends:
             by_patient.setdefault(send.patient_id, []).append(send)
-        contacts = {p: self.patients.get(tenant_id, p) if p else None for p in by_patient}
-        rows = [self._row(send, contacts[send.patient_id], by_patient[send.patient_id]) for send in sends]
+        contacts = self.patients.get_many(tenant_id, [s.patient_id for s in shown if s.patient_id])
+        invoices = self.invoices.get_many(tenant_id, [i for s in shown for i in s.invoice_ids])
+        rows = []
+        for send in shown:
+            contact = contacts.get(send.patient_id) if send.patient_id else None
+            found = tuple(invoices[i] for i in send.invoice_ids if i in invoices)
+            status, why = status_of(send, found, contact, by_patient.get(send.patient_id, [send]))
+            rows.append(Row(send, found, contact, status, why))
         kept = [row for row in rows if _keeps(row, query)]
         return _sorted(kept, query.sort_by, query.descending)
-
-    def _row(self, send: Delivery, contact: PatientContact | None, patients_sends: Sequence[Delivery]) -> Row:
-        invoices = tuple(self._invoice(send.tenant_id, i) for i in send.invoice_ids)
-        found = tuple(i for i in invoices if i is not None)
-        status, why = status_of(send, found, contact, patients_sends)
-        return Row(send, found, contact, status, why)
-
-    def _invoice(self, tenant_id: UUID, invoice_id: UUID) -> Invoice | None:
-        try:
-            return self.invoices.get(tenant_id, invoice_id)
-        except NotFound:
-            return None
 
 
 def will_fail(
@@ -159,14 +171,19 @@ def amount_of(row: Row) -> int:
     )
 
 
+def _send_keeps(send: Delivery, query: TableQuery) -> bool:
+    """The filters a send decides by itself."""
+    return (
+        _between(send.created_at, query.created)
+        and _between(send.send_time, query.send_time)
+        and (query.rule_set_id is None or send.rule_set_id == query.rule_set_id)
+    )
+
+
 def _keeps(row: Row, query: TableQuery) -> bool:
-    send = row.delivery
     return (
         (not query.statuses or row.status in query.statuses)
         and _between(amount_of(row), query.amount)
-        and _between(send.created_at, query.created)
-        and _between(send.send_time, query.send_time)
-        and (query.rule_set_id is None or send.rule_set_id == query.rule_set_id)
         and (not query.search or _found(row, query.search))
     )
 
@@ -186,6 +203,21 @@ def _found(row: Row, search: str) -> bool:
         return True
     phone = contact.phone if contact is not None else None
     return bool(digits) and len(digits) >= 4 and phone is not None and digits in phone
+
+
+SEND_KEYS = {
+    "send_time": lambda d: d.send_time or d.sent_at,
+    "created_date": lambda d: d.created_at,
+    "updated_date": lambda d: d.updated_at,
+}
+
+
+def _sorted_sends(sends: Sequence[Delivery], sort_by: str, descending: bool) -> list[Delivery]:
+    key = SEND_KEYS[sort_by]
+    ordered = sorted(sends, key=lambda d: (d.created_at, str(d.id)), reverse=descending)
+    present = [d for d in ordered if key(d) is not None]
+    missing = [d for d in ordered if key(d) is None]
+    return sorted(present, key=key, reverse=descending) + missing
 
 
 def _sorted(rows: list[Row], sort_by: str, descending: bool) -> list[Row]:
