@@ -78,7 +78,8 @@ class LocalStack:
     _http: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
     external: FakeExternal = field(init=False)
-    pollers: list[QueuePoller | StreamPoller] = field(init=False, default_factory=list)
+    pollers: list[QueuePoller] = field(init=False, default_factory=list)  # the SQS event source mappings
+    stream_pollers: list[StreamPoller] = field(init=False, default_factory=list)  # the DynamoDB stream ones
     schedules: list[Schedule] = field(init=False, default_factory=list)
     _schedule_runner: ScheduleRunner | None = field(init=False, default=None)
     ses_events: SesEvents | None = field(init=False, default=None)
@@ -152,14 +153,14 @@ class LocalStack:
         )
         self._thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
         self._thread.start()
-        self.pollers = [
-            *mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION),
-            *stream_pollers(self.stack, self.resolved, self.aws_endpoint, REGION),
-        ]
+        self.pollers = mapping_pollers(self.stack, self.resolved, self.aws_endpoint, REGION)
+        self.stream_pollers = stream_pollers(self.stack, self.resolved, self.aws_endpoint, REGION)
         self.schedules = schedules(self.stack, self.resolved)
         if self.run_triggers:
             for poller in self.pollers:
                 poller.start()
+            for stream_poller in self.stream_pollers:
+                stream_poller.start()
             self._schedule_runner = ScheduleRunner(self.schedules).start()
         return self
 
@@ -200,6 +201,8 @@ class LocalStack:
             self._schedule_runner.stop()
         for poller in self.pollers:
             poller.stop()
+        for stream_poller in self.stream_pollers:
+            stream_poller.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()

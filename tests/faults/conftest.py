@@ -156,9 +156,9 @@ def throttle(monkeypatch: pytest.MonkeyPatch) -> Iterator[Throttle]:
 
 @pytest.fixture
 def quiet_stack(stack: LocalStack) -> Iterator[LocalStack]:
-    """The stack with its SendQueue pollers and schedule paused: while a test compares the store before and
-    after a request, nothing else writes to its tenant (queued sends go out once they resume)."""
-    running = [poller for poller in stack.pollers if poller.running]
+    """The stack with its queue and stream pollers and its schedule paused: while a test compares the store
+    before and after a request, nothing else writes to its tenant (queued sends go out once they resume)."""
+    running = [poller for poller in [*stack.pollers, *stack.stream_pollers] if poller.running]
     for poller in running:
         poller.stop(timeout=30)
     try:
