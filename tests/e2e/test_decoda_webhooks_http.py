@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -275,3 +275,41 @@ def test_an_event_that_fails_for_good_is_mailed_to_the_notification_address(
     assert "INVOICE_SENT" in mail["subject"]
     assert "http://10.0.0.1/decoda-events" in mail["text"]
     assert receiver.received == []
+
+
+def test_a_failed_event_is_in_the_failed_list_and_retry_all_sends_it_to_the_mended_url(
+    http: httpx.Client, new_practice: Callable[..., Practice], receiver: Receiver
+) -> None:
+    """A receiver that answers 500 to every attempt: after the last one the event is FAILED and listed with
+    the practice's failed sends; the practice points its webhook elsewhere, and retry-all-failed sends the
+    same event (same id, same body) to the new URL."""
+    admin = new_practice(admin=True)
+    with receiving() as broken:
+        broken.answers.extend([500] * 20)
+        webhook = a_webhook(http, admin, broken, "INVOICE_SENT")
+        invoice = an_invoice_sent(http, admin)
+        [first] = told(broken, "INVOICE_SENT", invoice["id"])[:1]
+        event_id = first.event["id"]
+
+        def failed() -> dict[str, Any] | None:
+            rows = http.get("/api/v1/billing/invoices/failed", headers=admin.headers).json()
+            return next((row for row in rows if row["InvoiceId"] == event_id), None)
+
+        row = wait_for(failed, what="the event in the failed list")
+        assert (row["SendingType"], row["SendingAttempts"]) == ("WEBHOOK", 5)
+        assert row["Reason"] == "500 Internal Server Error"
+        assert len(broken.of("INVOICE_SENT")) == 5
+
+    moved = http.put(
+        f"{WEBHOOKS}/update/{webhook['id']}", json={"url": receiver.url}, headers=admin.decoda_headers
+    )
+    assert moved.status_code == 200, moved.text
+    retried = http.post("/api/v1/billing/invoices/retryallfailed", headers=admin.headers)
+    assert retried.json()["Sucess"] is True
+    [got] = told(receiver, "INVOICE_SENT", invoice["id"])
+    assert (got.event["id"], got.body) == (event_id, first.body)
+    StandardWebhook(webhook["secret"]).verify(got.body.decode(), got.headers)
+    delivered = http.get(f"{WEBHOOKS}/events/{event_id}", headers=admin.decoda_headers).json()
+    assert (delivered["lastDeliveryAttemptStatus"], delivered["lastDeliveryAttemptError"]) == (200, None)
+    rows = http.get("/api/v1/billing/invoices/failed", headers=admin.headers).json()
+    assert all(row["InvoiceId"] != event_id for row in rows)

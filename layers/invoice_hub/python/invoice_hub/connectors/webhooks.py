@@ -123,7 +123,7 @@ class WebhookConnector(Unasked):
         if event is None or not parcel.credential:
             return SendResult(ok=False, permanent=True, reason="not a webhook event")
         try:
-            target = checked(delivery.destination.endpoint_url, self.allow_loopback)
+            target = checked(parcel.to or delivery.destination.endpoint_url, self.allow_loopback)
         except UnsafeUrl as error:
             return SendResult(ok=False, permanent=True, reason=f"refused: {error}")
         headers = {

@@ -6,7 +6,8 @@ Indexes a delivery appears in:
   organisation's InvoiceId; GSI3 also holds a practice's sends to patients (Decoda's invoice table);
 - GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
   contract serves, so listing failures costs what is returned, not what is stored), sorted by when
-  the delivery reached that status;
+  the delivery reached that status; an event to a webhook only while FAILED (a failed event is re-driven
+  as a failed send is; the sent and aborted lists are of invoices);
 - GSI5, the scheduler's work index, global and sharded, only while the schedule has work to do with
   it: PENDING (at `check_at`: its send time, or when a queued message should have been handled) or
   FAILED transiently with automatic re-drive rounds left (at its next retry, with growing back-off).
@@ -83,7 +84,7 @@ class DeliveryRepository:
         if delivery.external_invoice_id is not None:
             values["GSI4PK"] = keys.deliveries_of_external_invoice(tid, delivery.external_invoice_id)
             values["GSI4SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
-        if delivery.status in LISTED:
+        if delivery.status in LISTED and (delivery.event is None or delivery.status is S.FAILED):
             reached = delivery.sent_at if delivery.status is S.SENT else delivery.updated_at
             values["GSI2PK"] = keys.deliveries_by_status(tid, delivery.status)
             values["GSI2SK"] = f"{_iso(reached)}#{delivery.id}"

@@ -5,7 +5,8 @@ A webhook's signing secret is encrypted field by field with the stack's KMS key 
 names the tenant and the webhook, so a ciphertext copied to another item does not decrypt): the table's
 own encryption at rest keeps it from the disks, this keeps it from whoever may read items (a table
 export, the stream's images, an operator's scan). The secret is decrypted only by the Sender, when it
-signs an event, and kept for a few minutes per container.
+signs an event; with the webhook's URL (read at each attempt, so an event failing at an old URL goes to
+the mended one when retried), it is kept for a minute per container.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -34,8 +36,9 @@ from invoice_hub.domain.errors import NotFound
 from invoice_hub.domain.webhook import EventType, Webhook
 
 ENTITY = "WEBHOOK"
-#: how long a container keeps a decrypted secret (a deleted webhook's events stop within this time)
-SECRET_SECONDS = 300
+#: how long a container keeps a webhook's URL and decrypted secret (a changed URL is used, and a deleted
+#: webhook's events stop, within this time)
+SIGNING_SECONDS = 60
 #: webhooks of one practice (each event of a change is one send per subscribed webhook)
 MAX_WEBHOOKS = 20
 
@@ -51,13 +54,24 @@ def new_secret() -> str:
     return secrets.token_hex(16)
 
 
+@dataclass(frozen=True)
+class Signing:
+    """Where a webhook's events go now and the secret they are signed with."""
+
+    url: str
+    secret: str
+
+    def __repr__(self) -> str:  # a secret never reaches a log line or a traceback
+        return f"Signing(url={self.url!r})"
+
+
 class WebhookRepository:
     def __init__(self, table_name: str, key_id: str | None, client: Any = None, kms: Any = None) -> None:
         self.table = table_name
         self.key_id = key_id
         self.client = client or dynamodb_client()
         self._kms: Any = kms
-        self._secrets: dict[UUID, tuple[float, str | None]] = {}
+        self._signing: dict[UUID, tuple[float, Signing | None]] = {}
 
     @property
     def kms(self) -> Any:
@@ -128,6 +142,7 @@ class WebhookRepository:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise WebhookNotFound() from error
             raise
+        self._signing.pop(webhook.id, None)
 
     def delete(self, tenant_id: UUID, webhook_id: UUID) -> None:
         try:
@@ -141,7 +156,7 @@ class WebhookRepository:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise WebhookNotFound() from error
             raise
-        self._secrets.pop(webhook_id, None)
+        self._signing.pop(webhook_id, None)
 
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, tenant_id: UUID, webhook_id: UUID) -> Webhook:
@@ -166,25 +181,27 @@ class WebhookRepository:
     def subscribed(self, tenant_id: UUID, event_type: EventType) -> list[Webhook]:
         return [webhook for webhook in self.of_tenant(tenant_id) if webhook.wants(event_type)]
 
-    def secret(self, tenant_id: UUID, webhook_id: UUID) -> str | None:
-        """The webhook's signing secret (None: the webhook was deleted), cached for SECRET_SECONDS."""
-        cached = self._secrets.get(webhook_id)
+    def signing(self, tenant_id: UUID, webhook_id: UUID) -> Signing | None:
+        """The webhook's URL and signing secret (None: it was deleted), cached for SIGNING_SECONDS."""
+        cached = self._signing.get(webhook_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         with throttling_as_busy():
             item = self.client.get_item(
                 TableName=self.table,
                 Key=to_item(keys.webhook_key(tenant_id, webhook_id)),
-                ProjectionExpression="#s",
-                ExpressionAttributeNames={"#s": "secret"},
+                ProjectionExpression="#u, #s",
+                ExpressionAttributeNames={"#u": "url", "#s": "secret"},
             ).get("Item")
-        found: str | None = None
+        found: Signing | None = None
         if item:
-            sealed = base64.b64decode(str(from_item(item)["secret"]))
-            found = self.kms.decrypt(
+            data = from_item(item)
+            sealed = base64.b64decode(str(data["secret"]))
+            secret = self.kms.decrypt(
                 CiphertextBlob=sealed, EncryptionContext=self._context(tenant_id, webhook_id)
             )["Plaintext"].decode()
-        self._secrets[webhook_id] = (time.monotonic() + SECRET_SECONDS, found)
+            found = Signing(url=str(data["url"]), secret=secret)
+        self._signing[webhook_id] = (time.monotonic() + SIGNING_SECONDS, found)
         return found
 
 

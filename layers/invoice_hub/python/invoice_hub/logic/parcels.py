@@ -1,8 +1,9 @@
 """What one send carries, by its method: the patient's address for the channel, the message with its
 placeholders filled, and the invoice's PDF where the channel carries a document.
 
-An event to a webhook carries its stored body and is signed with the webhook's secret (a deleted webhook's
-events fail at once, permanently).
+An event to a webhook carries its stored body, goes to the webhook's URL as it is now (an event that
+failed at an old URL goes to the mended one when retried) and is signed with the webhook's secret (a
+deleted webhook's events fail at once, permanently).
 
 A send whose channel lacks what it needs (no e-mail for EMAIL, no phone for SMS or CALL, no postal
 address for MAIL, no card for CHARGE_CARD) is a permanent failure at once, its reason saying what is
@@ -55,7 +56,7 @@ class Composer:
     patients: PatientRepository
     invoices: InvoiceRepository
     documents: Documents
-    webhooks: WebhookRepository | None = None  # the secrets events to webhooks are signed with
+    webhooks: WebhookRepository | None = None  # where events to webhooks go, and what signs them
 
     def text_of(self, delivery: Delivery, contact: PatientContact | None, tenant: Tenant) -> str:
         return fill(
@@ -76,10 +77,10 @@ class Composer:
     def parcel(self, delivery: Delivery, credential: str | None) -> Parcel | SendResult:
         """The parcel to send, or the permanent failure of a send that cannot be made."""
         if delivery.method is Method.WEBHOOK and delivery.event is not None and self.webhooks is not None:
-            secret = self.webhooks.secret(delivery.tenant_id, delivery.event.webhook_id)
-            if secret is None:
+            signing = self.webhooks.signing(delivery.tenant_id, delivery.event.webhook_id)
+            if signing is None:
                 return SendResult(ok=False, permanent=True, reason="the webhook was deleted")
-            return Parcel(delivery, secret)
+            return Parcel(delivery, signing.secret, to=signing.url)
         if delivery.method not in PATIENT_METHODS:
             return Parcel(delivery, credential)
         contact = self.patients.get(delivery.tenant_id, delivery.patient_id) if delivery.patient_id else None
