@@ -18,7 +18,9 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
+from tests.e2e.test_channels_http import a_patient, invoices_of
 from tests.e2e.test_decoda_http import CREATE, manual
+from tests.e2e.test_rules_http import with_rule
 from tests.polling import wait_for
 from tests.receivers import Received, Receiver, receiving
 
@@ -313,3 +315,48 @@ def test_a_failed_event_is_in_the_failed_list_and_retry_all_sends_it_to_the_mend
     assert (delivered["lastDeliveryAttemptStatus"], delivered["lastDeliveryAttemptError"]) == (200, None)
     rows = http.get("/api/v1/billing/invoices/failed", headers=admin.headers).json()
     assert all(row["InvoiceId"] != event_id for row in rows)
+
+
+def test_an_invoices_charge_payment_and_write_off_reach_the_webhook_as_decodas_objects(
+    http: httpx.Client, practice: Practice, receiver: Receiver
+) -> None:
+    a_webhook(http, practice, receiver, "CHARGE_CREATED", "PAYMENT_SUCCEEDED", "ADJUSTMENT_CREATED")
+    patient = a_patient(http, practice)
+    send = with_rule(http, practice, patient, ["SMS"], 365)
+    [invoice] = invoices_of(http, practice, patient)
+
+    def of_invoice(event_type: str) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            mine = [r for r in receiver.of(event_type) if r.event["data"]["invoiceId"] == invoice["id"]]
+            return mine[0].event["data"] if mine else None
+
+        return dict(wait_for(found, what=f"{event_type} at the receiver"))
+
+    charge = of_invoice("CHARGE_CREATED")
+    assert (charge["id"], charge["patientId"], charge["status"]) == (invoice["id"], patient, "OUTSTANDING")
+    assert (charge["total"], charge["totalOutstanding"]) == (12000, 12000)
+
+    changed = {k: invoice[k] for k in ("patient_id", "status", "items", "tags")} | {"paid_amount": 40}
+    assert http.put(f"/invoice/{invoice['id']}", json=changed, headers=practice.headers).status_code == 200
+    payment = of_invoice("PAYMENT_SUCCEEDED")
+    assert list(payment) == [
+        "amount", "createdDate", "currency", "failedReason", "fee", "id", "patientId", "payinConfigId",
+        "payinId", "paymentMedium", "paymentMethodId", "status", "stripePaymentIntentId", "updatedDate",
+        "feeToPatient", "invoiceId",
+    ]  # fmt: skip
+    assert (payment["amount"], payment["status"]) == (4000, "SUCCEEDED")
+    assert payment["paymentMedium"] == "PAYMENT_LINK"
+
+    written_off = http.put(
+        "/billing/invoice/execute-action",
+        json={"invoiceSetIds": [send["id"]], "actionType": "write-off", "writeOffReason": "hardship"},
+        headers=practice.decoda_headers,
+    )
+    assert written_off.status_code == 200, written_off.text
+    adjustment = of_invoice("ADJUSTMENT_CREATED")
+    assert (adjustment["adjustmentType"], adjustment["reason"], adjustment["amount"]) == (
+        "WRITE_OFF",
+        "hardship",
+        8000,
+    )
+    assert adjustment["chargeId"] == invoice["id"]

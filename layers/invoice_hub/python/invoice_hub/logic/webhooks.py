@@ -133,7 +133,7 @@ def _of_invoice(before: Invoice | None, after: Invoice) -> list[Fact]:
     elif paid < 0:
         fact(E.REFUND_CREATED, -paid)
     if after.status is InvoiceStatus.WRITTEN_OFF and (before is None or before.status is not after.status):
-        fact(E.ADJUSTMENT_CREATED, as_integer_cents(after.charges.remaining_amount), "write-off")
+        fact(E.ADJUSTMENT_CREATED, as_integer_cents(after.charges.remaining_amount), after.write_off_reason)
     return facts
 
 

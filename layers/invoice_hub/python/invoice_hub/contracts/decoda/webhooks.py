@@ -2,11 +2,16 @@
 webhook-events-list, webhook-event-get, external/webhook-event-send): the webhook, the event as delivered
 and as listed, and each event type's `data`.
 
-`data` per type, as the pages document it (the Payment object in full; the others by the names of the
-union they list: ChargeSummary, RefundSummary, AdjustmentSummary, MessageSummary); INVOICE_SENT and
-INVOICE_FAILED carry the invoice as the create answers it. No event carries patient contact data: an
-event's body is kept for its retries and resends, and the patient's contact lives only in the contact
-record (encrypted, erasable), so `smsContent` is null in events and a message's `content` is absent.
+`data` per type, as the pages document it and with the field names of the schemas of the union they
+list (openapi.yaml: Payment, RefundSummary, AdjustmentSummary, ChargeSummary, MessageSummary), plus an
+`invoiceId` naming the invoice; INVOICE_SENT and INVOICE_FAILED carry the invoice as the create answers
+it. What this service does not keep is null or zero (a processor's fee, a payin, a location), and where
+Decoda names an object this service does not have, the invoice stands for it: a refund's `paymentId`
+and an adjustment's `chargeId` are the invoice's id (payments are recorded against invoices here).
+
+No event carries patient contact data: an event's body is kept for its retries and resends, and the
+patient's contact lives only in the contact record (encrypted, erasable), so `smsContent` is null in
+events and a message's `content` is absent.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
 from invoice_hub.contracts.wire import EMAIL_PATTERN
 from invoice_hub.domain.delivery import Delivery, Method
+from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.webhook import EventType, Webhook
 from invoice_hub.logic.webhooks import Fact
 
@@ -155,7 +161,9 @@ def _iso(value: datetime) -> str:
 
 
 def _payment(fact: Fact, status: str, failed_reason: str | None = None) -> dict[str, Any]:
-    """Decoda's Payment object, with what this service knows of the payment (no processor fee, no payin)."""
+    """Decoda's Payment object, with what this service knows of the payment (no processor fee, no payin).
+    Its paymentMedium: SAVED_PAYMENT_METHOD for a charge of the card on file, else PAYMENT_LINK (the
+    patient paid through the link the sends carry)."""
     patient = (
         fact.invoice.patient_id if fact.invoice else (fact.delivery.patient_id if fact.delivery else None)
     )
@@ -169,11 +177,12 @@ def _payment(fact: Fact, status: str, failed_reason: str | None = None) -> dict[
         "patientId": str(patient) if patient else None,
         "payinConfigId": None,
         "payinId": None,
-        "paymentMedium": "ONLINE",
+        "paymentMedium": "SAVED_PAYMENT_METHOD" if fact.method is Method.CHARGE_CARD else "PAYMENT_LINK",
         "paymentMethodId": None,
         "status": status,
         "stripePaymentIntentId": None,
         "updatedDate": _iso(fact.at),
+        "feeToPatient": 0,
         "invoiceId": str(fact.invoice.id) if fact.invoice else None,
     }
 
@@ -210,29 +219,44 @@ def data_of(fact: Fact, pdf_path: str | None = None) -> dict[str, Any]:
     if t is EventType.REFUND_CREATED and fact.invoice is not None:
         return {
             "id": str(fact.alert_id),
+            "paymentId": str(fact.invoice.id),
             "amount": fact.amount_cents,
-            "invoiceId": str(fact.invoice.id),
-            "status": "SUCCEEDED",
+            "reason": "OTHER",
             "createdDate": _iso(fact.at),
+            "status": "SUCCEEDED",
+            "rainforestRefundId": None,
+            "fee": 0,
+            "invoiceId": str(fact.invoice.id),
         }
     if t is EventType.ADJUSTMENT_CREATED and fact.invoice is not None:
         return {
+            "chargeId": str(fact.invoice.id),
+            "providerId": None,
+            "locationId": None,
             "id": str(fact.alert_id),
             "amount": fact.amount_cents,
-            "invoiceId": str(fact.invoice.id),
-            "type": "WRITE_OFF",
             "reason": fact.detail,
             "createdDate": _iso(fact.at),
+            "adjustmentType": "WRITE_OFF",
+            "invoiceId": str(fact.invoice.id),
         }
     if t is EventType.CHARGE_CREATED and fact.invoice is not None:
         invoice = fact.invoice
+        charges = invoice.charges
         return {
             "id": str(invoice.id),
             "patientId": str(invoice.patient_id),
-            "total": fact.amount_cents,
+            "total": as_integer_cents(charges.total_amount),
             "totalOutstanding": fact.amount_cents,
             "description": invoice.reg_number,
+            "status": "OUTSTANDING" if fact.amount_cents > 0 else "PAID",
+            "discountAmount": as_integer_cents(charges.discount_amount),
+            "discountPercentage": float(charges.discount_percent),
+            "externalId": invoice.external_id,
+            "externalCreatedDate": None,
+            "ruleSetId": None,
             "createdDate": _iso(invoice.created_at),
+            "invoiceId": str(invoice.id),
         }
     return _message(fact)
 
