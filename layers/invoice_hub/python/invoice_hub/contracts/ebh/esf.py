@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring
 
 from invoice_hub.domain.invoice import LineDraft
 from invoice_hub.domain.money import to_cents
+from invoice_hub.logic.payer_submissions import Payer
 
 #: the eSF version each API version takes
 VERSIONS = {"v1": "2.0.2", "v2": "3.1.2"}
@@ -264,12 +265,6 @@ def check(element: Element, node: Node, path: str) -> None:
 
 # -- what it submits -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class EsfPayor:
-    org_id: str
-    ebilling_id: str
-
-
-@dataclass(frozen=True)
 class EsfInvoice:
     """What a valid eSF document submits: one invoice (the billing organisation's id, date, lines from
     its matters' fees and expenses) to one or more payor orgs."""
@@ -277,7 +272,7 @@ class EsfInvoice:
     invoice_id: str
     invoice_date: date
     lines: tuple[LineDraft, ...]
-    payors: tuple[EsfPayor, ...]
+    payors: tuple[Payer, ...]
     matter_ids: tuple[str, ...]
     has_attachments: bool
     billing_org_id: str
@@ -354,14 +349,12 @@ def read(body: bytes, version: str) -> EsfInvoice:
     if local(root.tag) != "esfdoc":
         raise EsfInvalid(local(root.tag) or "?", "the root element must be esfdoc")
     check(root, schema(version), "esfdoc")
-    payors: list[EsfPayor] = []
+    payors: list[Payer] = []
     first: tuple[str, date, tuple[LineDraft, ...], tuple[str, ...]] | None = None
     has_attachments = False
     for position, payor in enumerate(_children(root, "payor_orgs", "payor_org"), start=1):
         path = f"esfdoc/payor_orgs/payor_org[{position}]"
-        entry = EsfPayor(
-            org_id=str(payor.get("id")).strip(), ebilling_id=str(payor.get("ebilling_id")).strip()
-        )
+        entry = Payer(org_id=str(payor.get("id")).strip(), ebilling_id=str(payor.get("ebilling_id")).strip())
         if any(p.org_id == entry.org_id for p in payors):
             raise EsfInvalid(f"{path}/@id", "each payor org may appear once in a submission")
         payors.append(entry)
