@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from invoice_hub_local.stack import LocalStack
-from tests.conftest import PASSWORD, Practice
+from tests.conftest import EVENTS, PASSWORD, Practice
 from tests.edge.contract import verdicts
 from tests.edge.document import OPERATIONS, SCHEME_HEADERS, Operation, body_schema, example, path_values
 from tests.edge.edges import Base, Edge
@@ -57,6 +57,10 @@ def base_body(operation: Operation, practice: Practice) -> object:
         return None
     if operation.takes_form:
         return {"username": practice.email, "password": PASSWORD}
+    if operation.takes_xml:  # eBillingHub's eSF invoice, with an invoice id of the suite's own
+        sample = EVENTS / "ebh_submission_request" / "esf_2_0_2_two_payors.xml"
+        invoice_id = f"EDGE-{uuid.uuid4().hex[:12]}"
+        return sample.read_text(encoding="utf-8").replace("RC-2026-11-0042", invoice_id)
     value = example(body_schema(operation))
     if operation.operation_id.startswith("submit_ebh"):
         value = {**value, "InvoiceId": f"EDGE-{uuid.uuid4().hex[:12]}"}
@@ -77,8 +81,9 @@ def bases(edge_practice: Practice, scheme_credentials: dict[str, str]) -> dict[s
         credentials = tuple(
             (SCHEME_HEADERS[scheme], scheme_credentials[scheme].encode()) for scheme in operation.schemes
         )
+        headers = (("InvoiceType", b"ESF"),) if operation.takes_xml else ()
         found[operation.label] = Base(
-            operation, values, query, credentials, base_body(operation, edge_practice)
+            operation, values, query, credentials, base_body(operation, edge_practice), headers
         )
     return found
 

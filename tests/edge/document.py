@@ -17,6 +17,7 @@ SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+XML = "application/xml"
 #: the document's security schemes and the headers each one sets
 SCHEME_HEADERS = {
     "OAuth2PasswordBearer": "Authorization",
@@ -62,6 +63,10 @@ class Operation:
     @property
     def takes_form(self) -> bool:
         return FORM in self.media_types
+
+    @property
+    def takes_xml(self) -> bool:
+        return XML in self.media_types
 
     @property
     def header_names(self) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tests.edge.document import FORM, JSON, SCHEME_HEADERS, Operation
+from tests.edge.document import FORM, JSON, SCHEME_HEADERS, XML, Operation
 from tests.edge.wire import EdgeRequest
 
 KB8 = 8 * 1024
@@ -83,7 +83,8 @@ class Base:
     path_values: tuple[tuple[str, str], ...]  # (name, value) of each path parameter
     query: str
     credentials: tuple[tuple[str, bytes], ...]
-    body_value: Any  # the body before encoding (a JSON value, or the form's fields), or None
+    body_value: Any  # the body before encoding (a JSON value, the form's fields, an XML text), or None
+    headers: tuple[tuple[str, bytes], ...] = ()  # the valid request's own headers (eBillingHub's InvoiceType)
 
     def path_with(self, **values: str) -> bytes:
         """The path with each parameter's value (UTF-8 bytes, as given: escapes are not added)."""
@@ -106,6 +107,8 @@ class Base:
             return None
         if self.operation.takes_form:
             return urlencode(self.body_value).encode()
+        if self.operation.takes_xml:
+            return str(self.body_value).encode()
         return json.dumps(self.body_value).encode()
 
     def request(
@@ -132,7 +135,7 @@ class Base:
         all_headers = list(self.credentials if credentials is None else credentials)
         if isinstance(sent_type, bytes):
             all_headers.append(("Content-Type", sent_type))
-        all_headers += headers
+        all_headers += [*self.headers, *headers]
         return EdgeRequest(
             kind=kind,
             method=method or self.operation.method,
@@ -355,8 +358,8 @@ def wrong_media_types(base: Base) -> list[tuple[str, bytes, bytes]]:
     """(kind, Content-Type, body): every media type the operation does not take, each with a body a client
     of that type would send (JSON in text/plain and octet-stream, as a misconfigured client does)."""
     json_text = json.dumps(base.body_value if base.operation.takes_body else {"edge": 1}).encode()
-    if base.operation.takes_form:
-        json_text = json.dumps(base.body_value).encode()
+    if base.operation.takes_form or base.operation.takes_xml:
+        json_text = json.dumps({"edge": 1}).encode()
     form = urlencode({"edge": "1", "json": json_text.decode()}).encode()
     boundary = b"edgeboundary"
     multipart = (
@@ -377,15 +380,16 @@ def wrong_media_types(base: Base) -> list[tuple[str, bytes, bytes]]:
 
 def no_content_type(base: Base) -> Edge:
     """The valid body without a Content-Type: read as JSON, as the contracts' FastAPI servers read it
-    (decision 007): the token's form refuses it with 415 naming the form; a JSON operation answers it as
-    it answers the same body sent as JSON (the test compares the two)."""
+    (decision 007): the token's form refuses it with 415 naming the form, and so does eBillingHub's XML
+    (its Content-Type is required); a JSON operation answers it as it answers the same body sent as JSON
+    (the test compares the two)."""
     operation = base.operation
     body = base.body if operation.takes_body else json.dumps({"edge": 1}).encode()
     if operation.takes_form:
         body = json.dumps(base.body_value).encode()
     return Edge(
         base.request("media type: no Content-Type", content_type=None, body=body),
-        Expect.UNSUPPORTED if operation.takes_form else Expect.ANY,
+        Expect.UNSUPPORTED if operation.takes_form or operation.takes_xml else Expect.ANY,
     )
 
 
@@ -396,7 +400,9 @@ def body_edges(base: Base) -> Iterator[Edge]:
     operation = base.operation
     ignored = not operation.takes_body
     json_type = JSON.encode()
-    if operation.takes_form:
+    if operation.takes_xml:
+        yield from xml_edges(base)
+    elif operation.takes_form:
         form_type = FORM.encode()
         fields = dict(base.body_value)
         for kind, text in NESTINGS:
@@ -499,6 +505,49 @@ def body_edges(base: Base) -> Iterator[Edge]:
             base.request(f"media type: {kind}, empty body", content_type=content_type, body=b""),
             Expect.BASELINE if ignored else Expect.ANY,
         )
+
+
+XML_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE esfdoc [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(
+        f'<!ENTITY {name} "{("&" + previous + ";") * 10}">'.encode()
+        for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + b"]><esfdoc>&i;</esfdoc>"
+)
+XML_EXTERNAL = (
+    b'<?xml version="1.0"?><!DOCTYPE esfdoc [<!ENTITY x SYSTEM "file:///etc/passwd">]><esfdoc>&x;</esfdoc>'
+)
+XML_DTD = b'<?xml version="1.0"?><!DOCTYPE esfdoc SYSTEM "http://127.0.0.1:9/x.dtd"><esfdoc/>'
+
+
+def xml_edges(base: Base) -> Iterator[Edge]:
+    """XML the operation cannot read (nested 1,000 and 5,000 deep, an entity bomb, an external entity, a
+    DTD, bytes that are not UTF-8, cut short, empty) and odd text in each of its text elements."""
+    xml_type = XML.encode()
+    text = base.body or b""
+    for depth in (1000, 5000):
+        for closed in (True, False):
+            nested_xml = b"<a>" * depth + (b"</a>" * depth if closed else b"")
+            kind = f"{depth:,} levels of <a>{'' if closed else ' (unclosed)'}"
+            yield Edge(base.request(f"body: XML {kind}", body=nested_xml), Expect.UNREADABLE)
+    for kind, raw in (
+        ("an entity bomb", XML_BOMB),
+        ("an external entity", XML_EXTERNAL),
+        ("an external DTD", XML_DTD),
+        ("invalid UTF-8 bytes only", INVALID_UTF8),
+        ("invalid UTF-8 in a text", text.replace(b"<name>", b"<name>" + INVALID_UTF8, 1)),
+        ("control characters in a text", text.replace(b"<name>", b"<name>\x01\x1b", 1)),
+        ("cut short", text[:-20]),
+        ("empty", b""),
+        ("JSON", json.dumps({"edge": 1}).encode()),
+    ):
+        yield Edge(base.request(f"body: XML {kind}", content_type=xml_type, body=raw), Expect.UNREADABLE)
+    yield Edge(base.request("body: XML after a UTF-8 byte order mark", body=b"\xef\xbb\xbf" + text))
+    for kind, inserted in (("unicode", UNICODE.encode()), ("8 KB", b"a" * KB8)):
+        odd = text.replace(b"<name>", b"<name>" + inserted, 1)
+        yield Edge(base.request(f"body: XML with {kind} in a text", body=odd))
+    yield Edge(base.request("body: 1 MiB + 1 byte of XML", body=text + b" " * MIB), Expect.ANY)
 
 
 def over_limit(base: Base) -> Edge:

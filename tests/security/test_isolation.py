@@ -324,6 +324,8 @@ NO_IDS = frozenset(
         "GET /billing/invoice/table",
         "GET /billing/invoice/select-all",
         "POST /ebh/submissions/{version}",
+        "POST /ebh/submissions/{version}/SubmissionRequests",
+        "POST /submissions/api/{version}/SubmissionRequests",
         "GET /api/v1/billing/invoices/failed",
         "GET /api/v1/billing/invoices/aborted",
         "POST /api/v1/billing/invoices/retryallfailed",

@@ -28,6 +28,7 @@ IdempotencyKey = Annotated[
 ]
 
 JSON = "application/json"
+XML = "application/xml"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 #: the largest body an operation reads (its own contract's bodies are a few KB; API Gateway passes 10 MB)
@@ -134,7 +135,8 @@ def body_problem(event: Mapping[str, Any], takes: str | None) -> BodyProblem | N
     this order: its size, its media type (JSON, or a form: `takes`), then its content (UTF-8 JSON of
     bounded depth that is an object; a multipart form with its boundary). An operation that takes no body
     ignores one, as API Gateway and FastAPI do. An empty body in a media type the operation takes is left
-    to the operation (a missing body); one in another media type is refused as such."""
+    to the operation (a missing body); one in another media type is refused as such. An XML body (which an
+    operation reads itself, with its own parser) is checked here for its size and media type only."""
     raw = event.get("body") or ""
     if takes is None:
         return None
@@ -145,7 +147,7 @@ def body_problem(event: Mapping[str, Any], takes: str | None) -> BodyProblem | N
     if not raw and not content_type:
         return None
     kind, parameters = media_type(content_type)
-    if kind not in ((JSON,) if takes == JSON else (FORM, MULTIPART)):
+    if kind not in {JSON: (JSON,), XML: (XML,)}.get(takes, (FORM, MULTIPART)):
         return BodyProblem("unsupported_media_type", takes, unsupported_media_type(takes))
     if kind == MULTIPART:
         has_boundary = any(p.startswith("boundary=") and len(p) > len("boundary=") for p in parameters)
@@ -157,7 +159,7 @@ def body_problem(event: Mapping[str, Any], takes: str | None) -> BodyProblem | N
             pass
         return BodyProblem("multipart_invalid", takes, "There was an error parsing the body")
     if kind != JSON or not raw:
-        return None
+        return None  # a form (Powertools reads it) or XML (its operation reads it)
     try:
         parsed = read_json(body_bytes(event).decode("utf-8"))
     except (UnicodeError, binascii.Error, ValueError):

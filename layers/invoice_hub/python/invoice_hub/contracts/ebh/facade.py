@@ -3,8 +3,10 @@ errors, an `OperationId` header on every response (the same id is the logs' corr
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,17 +15,26 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.contracts import responses
-from invoice_hub.contracts.ebh.models import InvoiceStatuses, Submission, SubmissionCreated
+from invoice_hub.contracts.ebh import esf
+from invoice_hub.contracts.ebh.models import (
+    InvoiceStatuses,
+    Submission,
+    SubmissionCreated,
+    SubmissionRequestCreated,
+)
 from invoice_hub.contracts.ebh.statuses import status_of
 from invoice_hub.contracts.error_bodies import ErrorMessage
 from invoice_hub.contracts.http import (
     MAX_BODY_BYTES,
+    XML,
     BodyProblem,
+    IdempotencyKey,
+    body_bytes,
     body_media_type,
     body_problem,
     header,
@@ -141,12 +152,15 @@ def accepts_json(accept: str | None) -> bool:
     return False
 
 
-def entry_point(app: APIGatewayRestResolver, *, successor: str | None = None) -> Handler:
+def entry_point(
+    app: APIGatewayRestResolver, *, successor: str | None = None, takes: str | None = None
+) -> Handler:
     """Logging with the OperationId as correlation id; the producer's key, `Accept` and the API version
     checked before routing; `OperationId` (and, on a deprecated URL, `Deprecation` and `Link` to
-    `successor` — a format string taking the version) on every response."""
+    `successor` — a format string taking the version) on every response. `takes` names the media type of
+    a body the operation reads itself (XML); else it is the one its model is read from."""
 
-    takes = body_media_type(app)
+    takes = takes or body_media_type(app)
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         operation_id = str(uuid.uuid4())
@@ -261,18 +275,22 @@ HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
-#: the deprecated URL's answers also say so (when the version is one of the API's)
-DEPRECATED_HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
-    status_code: {
-        **response,
-        "headers": {
-            **response.get("headers", {}),
-            "Deprecation": responses.header("true: this URL is deprecated", required=False),
-            "Link": responses.header("The successor URL, rel=successor-version", required=False),
-        },
+def deprecated(answers: dict[int, OpenAPIResponse]) -> dict[int, OpenAPIResponse]:
+    """A deprecated URL's answers, which also say so (when the version is one of the API's)."""
+    return {
+        status_code: {
+            **response,
+            "headers": {
+                **response.get("headers", {}),
+                "Deprecation": responses.header("true: this URL is deprecated", required=False),
+                "Link": responses.header("The successor URL, rel=successor-version", required=False),
+            },
+        }
+        for status_code, response in answers.items()
     }
-    for status_code, response in HISTORY_RESPONSES.items()
-}
+
+
+DEPRECATED_HISTORY_RESPONSES = deprecated(HISTORY_RESPONSES)
 
 
 def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]:
@@ -296,3 +314,100 @@ def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]
         return InvoiceStatuses(InvoiceStatuses=[status_of(d) for d in sends])
 
     return history
+
+
+# -- SubmissionRequests: an eSF invoice in XML --------------------------------------------------------
+ESF_OPERATION = "ebh:submission-request"
+UBF_UNPUBLISHED = (
+    "This service takes eSF invoices only (InvoiceType: ESF); UBF's structure is not published, and UBF "
+    "is the default when InvoiceType is not sent."
+)
+PROFORMA_NOT_YET = "InvoiceState Proforma is not accepted yet: submit the invoice as FinalInvoice."
+ATTACHMENTS_NOT_YET = 'invoices with attachments are not accepted yet: submit with has_attachments="false"'
+
+InvoiceTypeHeader = Annotated[
+    Literal["ESF", "UBF"] | None,
+    Header(alias="InvoiceType", description="The invoice's format: ESF, or UBF (the default; not accepted)"),
+]
+InvoiceStateHeader = Annotated[
+    Literal["FinalInvoice", "Proforma"] | None,
+    Header(alias="InvoiceState", description="FinalInvoice (the default), or Proforma (not accepted yet)"),
+]
+
+
+def submission_request_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
+    answers: dict[int, OpenAPIResponse] = {
+        201: responses.body(
+            SubmissionRequestCreated,
+            "The request was created successfully.",
+            with_headers={
+                **OPERATION_ID,
+                "Location": responses.header("The URL of the created submission's status history."),
+            },
+        ),
+        409: error("The invoice is with the payor org already and may not be resubmitted"),
+        **ERROR_RESPONSES,
+        413: error(f"Too large payload size (over {MAX_BODY_BYTES} bytes)."),
+        415: error("Provided Content-Type HTTP Header is not supported (only application/xml), or UBF."),
+    }
+    return deprecated(answers) if deprecated_url else answers
+
+
+#: the request body, for the OpenAPI document (the operation reads it itself: Powertools reads JSON and forms)
+SUBMISSION_REQUEST_BODY = {
+    "x-request-body": {
+        "description": "An eSF invoice: v2.0.2 on v1, v3.1.2 on v2 (docs/ebh.md lists its elements)",
+        "required": True,
+        "content": {XML: {"schema": {"type": "string", "format": "xml", "maxLength": MAX_BODY_BYTES}}},
+    }
+}
+
+
+def submission_request_route(app: APIGatewayRestResolver) -> Callable[..., Response[Any]]:
+    """POST SubmissionRequests, for the current URL and the deprecated one alike."""
+
+    def submission_request(
+        version: Version,
+        invoice_type: InvoiceTypeHeader = None,
+        invoice_state: InvoiceStateHeader = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        if (invoice_type or "UBF") != "ESF":
+            return message(415, UBF_UNPUBLISHED)
+        if invoice_state == "Proforma":
+            return message(400, PROFORMA_NOT_YET)
+        body = body_bytes(app.current_event.raw_event)
+        try:
+            invoice = esf.read(body, version)
+        except esf.EsfInvalid as problem:
+            return message(400, f"The invoice is invalid: {problem}.")
+        if invoice.has_attachments:
+            return message(400, f"The invoice is invalid: {ATTACHMENTS_NOT_YET}.")
+        tenant_id = tenant(app)
+        request = IssueRequest(
+            tenant_id,
+            ESF_OPERATION,
+            idempotency_key,
+            fingerprint({"version": version, "esf": hashlib.sha256(body).hexdigest()}),
+        )
+        submission = PayerSubmission(
+            invoice_id=invoice.invoice_id,
+            lines=invoice.lines,
+            payers=tuple(Payer(org_id=p.org_id, ebilling_id=p.ebilling_id) for p in invoice.payors),
+            invoice_date=invoice.invoice_date,
+        )
+        issued = wiring.submissions().submit(
+            request, submission, username(app), partial(_request_created, invoice_id=invoice.invoice_id)
+        )
+        created = SubmissionRequestCreated.model_validate_json(issued.body)
+        headers = {"Location": f"/ebh/statuses/{version}/history?SubmissionId={created.SubmissionId}"}
+        if issued.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return json_response(201, issued.body, headers)
+
+    return submission_request
+
+
+def _request_created(plan: Plan, invoice_id: str) -> tuple[int, str]:
+    created = SubmissionRequestCreated(SubmissionId=plan.deliveries[0].submission_id, InvoiceId=invoice_id)
+    return 201, created.model_dump_json()

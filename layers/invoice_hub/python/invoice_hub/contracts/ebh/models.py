@@ -73,6 +73,15 @@ class SubmissionCreated(BaseModel):
     SubmissionId: UUID
 
 
+class SubmissionRequestCreated(BaseModel):
+    """201 of SubmissionRequests: "the response provides us with a generated Submission id and Invoice ID"
+    (the Submission API's use cases; the portal's example body is not public, so the names are the ones
+    the status API uses for the same values)."""
+
+    SubmissionId: UUID = Field(description="The submission's id, which the status API takes")
+    InvoiceId: str = Field(description="The billing organisation's invoice id (the eSF invoice/id)")
+
+
 class StatusEntry(BaseModel):
     Status: str
     StatusDate: EbhTime
