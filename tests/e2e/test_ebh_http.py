@@ -136,7 +136,8 @@ def check_entries(entries: list[dict[str, Any]]) -> None:
             dates.append(datetime.strptime(step["StatusDate"], "%Y-%m-%dT%H:%M:%S"))
         assert dates == sorted(dates), f"StatusHistory is not oldest first: {entry['StatusHistory']}"
         assert all(abs(now - date) < timedelta(minutes=15) for date in dates), (now, entry["StatusHistory"])
-        assert entry["StatusHistory"][0]["Status"] == "received", entry
+        # the first step: received, or new (held for attachments to come, or a proforma)
+        assert entry["StatusHistory"][0]["Status"] in ("received", "new"), entry
 
 
 def statuses(ebh: httpx.Client, headers: dict[str, str], **params: str) -> list[dict[str, Any]]:

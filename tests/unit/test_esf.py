@@ -33,7 +33,10 @@ def test_the_samples_read_as_the_invoice_they_bill() -> None:
         ("E124", Decimal(2), Decimal("95.00")),
     ]
     assert sum(line.quantity * line.unit_price for line in two.lines) == Decimal("1845.00")
-    assert (two.matter_ids, two.has_attachments) == (("RC-M-0042",), False)
+    assert [matter.id for matter in two.matters] == ["RC-M-0042"]
+    assert two.has_attachments is False
+    assert (str(two.period_start), str(two.period_end)) == ("2026-11-01", "2026-11-30")
+    assert two.payors[0].name == "Northwind Health Plan"
 
     one = esf.read(ONE_PAYOR, "v2")
     fixed = one.lines[1]  # 0 hours at 0, amount 130: one unit of its amount

@@ -2,8 +2,9 @@
 
 Indexes a delivery appears in:
 - GSI1, the invoice's deliveries (by creation), or a webhook's events;
-- GSI3 and GSI4, for payer submissions (eBillingHub): by SubmissionId and by the billing
-  organisation's InvoiceId; GSI3 also holds a practice's sends to patients (Decoda's invoice table);
+- GSI3 and GSI4, for payer submissions (eBillingHub): the tenant's, by SubmissionId (the status
+  search reads the whole partition), and by the billing organisation's InvoiceId; GSI3 also holds a
+  practice's sends to patients (Decoda's invoice table);
 - GSI2, by status, only while FAILED, CANCELLED or SENT (sparse: these are the lists the Healthbridge
   contract serves, so listing failures costs what is returned, not what is stored), sorted by when
   the delivery reached that status; an event to a webhook only while FAILED (a failed event is re-driven
@@ -76,8 +77,8 @@ class DeliveryRepository:
             values["GSI1PK"] = keys.events_of_webhook(tid, delivery.event.webhook_id)
             values["GSI1SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
         if delivery.payor_org_id is not None:  # a submission to a payer (eBillingHub)
-            values["GSI3PK"] = keys.deliveries_of_submission(tid, delivery.submission_id)
-            values["GSI3SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
+            values["GSI3PK"] = keys.payer_sends_of_tenant(tid)
+            values["GSI3SK"] = f"{delivery.submission_id}#{delivery.created_at.isoformat()}#{delivery.id}"
         elif delivery.destination.kind == "patient_channel":  # the practice's sends to patients (Decoda's)
             values["GSI3PK"] = keys.patient_sends_of_tenant(tid)
             values["GSI3SK"] = f"{delivery.created_at.isoformat()}#{delivery.id}"
@@ -176,18 +177,31 @@ class DeliveryRepository:
         return self._by_index("GSI3", keys.patient_sends_of_tenant(tenant_id))
 
     def of_submission(self, tenant_id: UUID, submission_id: UUID) -> list[Delivery]:
-        return self._by_index("GSI3", keys.deliveries_of_submission(tenant_id, submission_id))
+        return self._by_index("GSI3", keys.payer_sends_of_tenant(tenant_id), f"{submission_id}#")
+
+    def to_payers(self, tenant_id: UUID) -> list[Delivery]:
+        """The tenant's sends to payers, by submission (eBillingHub's status search)."""
+        return self._by_index("GSI3", keys.payer_sends_of_tenant(tenant_id))
 
     def of_external_invoice(self, tenant_id: UUID, external_invoice_id: str) -> list[Delivery]:
         return self._by_index("GSI4", keys.deliveries_of_external_invoice(tenant_id, external_invoice_id))
 
-    def _by_index(self, index: str, partition: str) -> list[Delivery]:
+    def _by_index(self, index: str, partition: str, prefix: str = "") -> list[Delivery]:
+        """The deliveries of one partition of `index`, in its sort order (those whose sort key begins
+        with `prefix`, when given)."""
+        names = {"#pk": f"{index}PK"}
+        values = {":pk": partition}
+        condition = "#pk = :pk"
+        if prefix:
+            names["#sk"] = f"{index}SK"
+            values[":prefix"] = prefix
+            condition += " AND begins_with(#sk, :prefix)"
         request = {
             "TableName": self.table,
             "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
-            "ExpressionAttributeValues": to_item({":pk": partition}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
         }
         return [self.from_item(item) for item in query_pages(self.client, request)]
 

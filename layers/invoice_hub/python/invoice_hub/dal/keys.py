@@ -74,8 +74,9 @@ def credential_key(kind: str, key_hash: str) -> dict[str, str]:
     return {"PK": f"CRED#{kind}#{key_hash}", "SK": "CREDENTIAL"}
 
 
-def deliveries_of_submission(tenant_id: UUID, submission_id: UUID) -> str:
-    return f"{tenant_prefix(tenant_id)}#SUB#{submission_id}"
+def payer_sends_of_tenant(tenant_id: UUID) -> str:
+    """GSI3 partition of a tenant's sends to payers (eBillingHub), sorted by submission, then creation."""
+    return f"{tenant_prefix(tenant_id)}#PAYSEND"
 
 
 def deliveries_of_external_invoice(tenant_id: UUID, external_invoice_id: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -72,6 +72,32 @@ class WebhookEvent(BaseModel):
     notify_failure: bool = True  # the webhook's notificationEmail is told when it fails for good
 
 
+class Matter(BaseModel):
+    """A matter (a case) an invoice to a payer bills, by the billing organisation's id for it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    description: str | None = None
+
+
+class PayerInvoice(BaseModel):
+    """What a submission to a payer says of its invoice beyond the lines (eBillingHub's details): the
+    reference the hub gave it, the period and matters it bills, the payer's name; and whether it is held
+    (`new`: waiting for its attachments, or a proforma that is never forwarded)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hub_reference: int
+    invoice_date: date | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    matters: tuple[Matter, ...] = ()
+    payer_name: str | None = None
+    proforma: bool = False
+    awaits_attachments: bool = False
+
+
 class Plan(BaseModel):
     """A sending rule's escalation: its methods in order, the time between sends, and where it stands.
     The delivery's `method` is the current step's (a retry with another method changes the method, not
@@ -128,6 +154,7 @@ class Delivery(BaseModel):
     channel_statuses: dict[str, str] = Field(default_factory=dict)
     plan: Plan | None = None  # the sending rule's escalation, while it has methods left
     event: WebhookEvent | None = None  # a send to a webhook: the event it carries
+    payer_invoice: PayerInvoice | None = None  # a submission to a payer: what it says of the invoice
     #: ids of the channel and payment events applied to it (each applied once; the last few kept)
     events_applied: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()

@@ -184,6 +184,10 @@ def resumed(delivery: Delivery, now: datetime) -> Delivery:
     """Back to work where it stood: a send planned for later (the rule's next step) waits for its time."""
     if delivery.status is not S.PAUSED:
         raise IllegalTransition(f"a {delivery.status} delivery cannot be resumed")
+    if held_as_new(delivery):
+        raise IllegalTransition(
+            "an invoice submitted to a payer as new is sent when the Submission API makes it ready"
+        )
     check_at = max(now, delivery.send_time) if delivery.send_time else now
     return _next(delivery, now, "queued", "resumed", status=S.PENDING, resumed_at=now, check_at=check_at)
 
@@ -340,3 +344,81 @@ def following(
         failure_kind=None,
         dlq_until=None,
     )
+
+
+def held_as_new(delivery: Delivery) -> bool:
+    """A send to a payer held as `new`: waiting for its attachments, or a proforma (never sent)."""
+    held = delivery.payer_invoice
+    return held is not None and (held.proforma or held.awaits_attachments)
+
+
+def held(delivery: Delivery, now: datetime, detail: str) -> Delivery:
+    """A send to a payer just made, held as `new` (it is not sent until made ready; a proforma never)."""
+    return delivery.model_copy(
+        update={
+            "status": S.PAUSED,
+            "paused_at": now,
+            "check_at": None,
+            "history": (HistoryEntry(status="new", at=now, detail=detail),),
+        }
+    )
+
+
+def made_ready(delivery: Delivery, now: datetime, by: str | None) -> Delivery:
+    """A send held as `new` for its attachments is received and sent now."""
+    invoice = delivery.payer_invoice
+    if invoice is not None and invoice.proforma and delivery.status is S.PAUSED:
+        raise IllegalTransition("a proforma invoice is not sent; submit it as FinalInvoice")
+    if delivery.status is not S.PAUSED or invoice is None or not invoice.awaits_attachments:
+        raise IllegalTransition("the invoice was already sent to the payer")
+    ready = _next(
+        delivery,
+        now,
+        "received",
+        f"made ready by {by}" if by else "made ready",
+        status=S.PENDING,
+        payer_invoice=invoice.model_copy(update={"awaits_attachments": False}),
+        resumed_at=now,
+        send_time=now,
+        check_at=now,
+    )
+    return one_change(delivery, _next(ready, now, "queued"))
+
+
+def payer_status_set(delivery: Delivery, now: datetime, status: str, note: str, source: str) -> Delivery:
+    """A status the billing organisation sets for a send to a payer (eBillingHub's status update), in the
+    payer's vocabulary. `received` sends it again (a resubmission); `dead` stops one not yet sent; any
+    other status is only said of a send the payer has."""
+    note = note[:MAX_REASON]
+    if status == "received":
+        if delivery.status not in (S.SENT, S.FAILED) or in_flight(delivery, now):
+            raise IllegalTransition(f"a {delivery.status} send is not resubmitted")
+        return _next(
+            delivery,
+            now,
+            status,
+            note,
+            source,
+            status=S.PENDING,
+            send_time=now,
+            check_at=now,
+            dlq_until=None,
+            failed_reason=None,
+            failure_kind=None,
+            claimed_until=None,
+        )
+    if delivery.status is S.SENT:
+        return _next(delivery, now, status, note, source)
+    if status == "dead" and delivery.status is not S.CANCELLED and not in_flight(delivery, now):
+        return _next(
+            delivery,
+            now,
+            status,
+            note,
+            source,
+            status=S.CANCELLED,
+            check_at=None,
+            dlq_until=None,
+            claimed_until=None,
+        )
+    raise IllegalTransition("the invoice has not reached the payer yet; it may only be made dead")

@@ -12,10 +12,13 @@ Sender and DLQ as every other send. Its history is told in the payer's vocabular
 | failed, retries exhausted | hold               |
 | paused                    | hold               |
 | cancelled                 | dead               |
+| new (held)                | new                |
+| set by a status update    | as it was set      |
 
-(queued and retrying are internal steps and are not shown.) Only an invoice that a payer rejected,
-asked more information for, or that is under appeal may be submitted to that payer again; nothing
-leaves dead.
+(queued and retrying are internal steps and are not shown.) A send held as `new` waits for its
+attachments until it is made ready (then received and sent), or is a proforma, which is never sent.
+Only an invoice that a payer rejected, asked more information for, or that is under appeal may be
+submitted (or set received) again; nothing leaves dead.
 """
 
 from __future__ import annotations
@@ -27,16 +30,36 @@ from functools import partial
 from uuid import UUID
 
 from invoice_hub.dal.invoices import InvoiceRepository
-from invoice_hub.domain.delivery import Delivery, HistoryEntry, Method
-from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
+from invoice_hub.domain.delivery import Delivery, HistoryEntry, Matter, Method, PayerInvoice
+from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition, NotFound
 from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineDraft, LineItem
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivery_actions import apply
-from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issue, reg_number
-from invoice_hub.logic.outbox import Outbox, new_delivery
+from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issue, reg_number, utcnow
+from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
 
 RESUBMITTABLE = frozenset({"rejected", "more info required", "appealed"})
+#: the statuses a status update may set (eBillingHub's vocabulary; `new` is the Submission API's)
+SETTABLE = (
+    "received",
+    "forwarded",
+    "hold",
+    "ebilled",
+    "in review",
+    "approved",
+    "reduced",
+    "payment sent",
+    "paid",
+    "rejected",
+    "appealed",
+    "more info required",
+    "dead",
+)
+#: statuses of an invoice that is no longer active (the status search's IsActive)
+INACTIVE = frozenset({"paid", "dead"})
+#: the history entries a status update writes carry this source (and `: <Username>` when given)
+STATUS_UPDATE = "status update"
 PATIENT_NAMESPACE = uuid.UUID("0f6f6f55-77d4-4f8e-9f1c-2f3b9b1d7c10")
 _SIMPLE = {
     "received": "received",
@@ -45,6 +68,7 @@ _SIMPLE = {
     "sent": "ebilled",
     "paused": "hold",
     "cancelled": "dead",
+    "new": "new",
 }
 
 
@@ -52,11 +76,13 @@ _SIMPLE = {
 class Payer:
     org_id: str
     ebilling_id: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
 class PayerSubmission:
-    """An invoice the billing organisation submits to payers, by its own invoice number."""
+    """An invoice the billing organisation submits to payers, by its own invoice number; a proforma is
+    kept and never sent, and one awaiting attachments is sent when made ready."""
 
     invoice_id: str
     lines: tuple[LineDraft, ...]
@@ -64,9 +90,31 @@ class PayerSubmission:
     invoice_date: date | None = None
     patient_id: UUID | None = None
     encounter_id: UUID | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    matters: tuple[Matter, ...] = ()
+    proforma: bool = False
+    awaits_attachments: bool = False
+
+
+@dataclass(frozen=True)
+class StatusSearch:
+    """The status search's filters (each empty one filters nothing); `since` and `until` bound the time
+    of the last status change; `active_only`: neither paid nor dead."""
+
+    submission_ids: tuple[UUID, ...] = ()
+    invoice_ids: tuple[str, ...] = ()
+    matter_ids: tuple[str, ...] = ()
+    payor_org_id: str | None = None
+    payor_org_ebilling_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    active_only: bool = False
 
 
 def payer_status_of(entry: HistoryEntry) -> str | None:
+    if _is_status_update(entry):
+        return entry.status
     if entry.status == "failed":
         return "rejected" if (entry.detail or "").startswith("rejected") else "hold"
     return _SIMPLE.get(entry.status)
@@ -82,6 +130,33 @@ def payer_history(delivery: Delivery) -> list[tuple[str, datetime]]:
 def current_status(delivery: Delivery) -> str:
     history = payer_history(delivery)
     return history[-1][0] if history else "received"
+
+
+def last_change(delivery: Delivery) -> datetime:
+    history = payer_history(delivery)
+    return history[-1][1] if history else delivery.created_at
+
+
+def first_time(delivery: Delivery, status: str) -> datetime | None:
+    """When the send first took `status` (in the payer's vocabulary), if it did."""
+    return next((at for said, at in payer_history(delivery) if said == status), None)
+
+
+def status_note(delivery: Delivery) -> str | None:
+    """The comment of the last status update."""
+    return next((e.detail for e in reversed(delivery.history) if _is_status_update(e)), None)
+
+
+def _is_status_update(entry: HistoryEntry) -> bool:
+    return entry.source is not None and entry.source.split(":", 1)[0] == STATUS_UPDATE
+
+
+def _latest_per_payer(sends: list[Delivery]) -> list[Delivery]:
+    """Of each invoice's sends to each payer, the latest (a resubmission replaces the one before)."""
+    latest: dict[tuple[str | None, str | None], Delivery] = {}
+    for send in sorted(sends, key=lambda d: d.created_at):
+        latest[(send.external_invoice_id, send.payor_org_id)] = send
+    return sorted(latest.values(), key=lambda d: (d.created_at, d.payor_org_id or ""))
 
 
 @dataclass(frozen=True)
@@ -124,9 +199,22 @@ class Submissions:
                     payor_org_id=payer.org_id,
                     payor_org_ebilling_id=payer.ebilling_id,
                     external_invoice_id=data.invoice_id,
+                    payer_invoice=PayerInvoice(
+                        hub_reference=sequence,
+                        invoice_date=invoice.issue_date.date(),
+                        period_start=data.period_start,
+                        period_end=data.period_end,
+                        matters=data.matters,
+                        payer_name=payer.name,
+                        proforma=data.proforma,
+                        awaits_attachments=data.awaits_attachments,
+                    ),
                 )
                 for payer in data.payers
             ]
+            if data.proforma or data.awaits_attachments:
+                why = "proforma: not sent" if data.proforma else "waiting for attachments"
+                created = [states.held(d, now, why) for d in created]
             if username:
                 created = [_with_first_detail(d, f"submitted by {username}") for d in created]
 
@@ -152,12 +240,10 @@ class Submissions:
             status = current_status(delivery)
             if status == "dead":
                 continue  # closed for good; a new submission starts afresh
-            if status not in RESUBMITTABLE:
-                raise IllegalTransition(
-                    f"invoice {data.invoice_id} is {status} with payer {delivery.payor_org_id}; only a "
-                    "rejected invoice, one the payer needs more information for, or one under appeal "
-                    "may be submitted again"
-                )
+            if delivery.payer_invoice is not None and delivery.payer_invoice.proforma:
+                superseded.append(delivery)  # a proforma gives way to the invoice it announced
+                continue
+            _resubmittable(delivery, status)
             superseded.append(delivery)
         return superseded
 
@@ -206,6 +292,115 @@ class Submissions:
             (d for d in found if d.payor_org_id is not None),
             key=lambda d: (d.created_at, d.payor_org_id or ""),
         )
+
+    def ready(self, tenant_id: UUID, submission_id: UUID, invoice_id: str, by: str | None) -> list[Delivery]:
+        """The submission's sends of the invoice, held as `new` for attachments, received and sent now."""
+        sends = [
+            d
+            for d in self.history(tenant_id, submission_id, invoice_id)
+            if d.external_invoice_id == invoice_id
+        ]
+        if not sends:
+            raise NotFound("A submission request or invoice was not found.")
+        now = utcnow()
+        for send in sends:
+            states.made_ready(send, now, by)  # raises before any write
+        changed = [
+            apply(self.outbox.deliveries, d, partial(states.made_ready, now=now, by=by)) for d in sends
+        ]
+        dispatch(self.outbox.queue, changed, now)
+        return changed
+
+    def set_status(
+        self,
+        tenant_id: UUID,
+        submission_id: UUID | None,
+        invoice_id: str | None,
+        payers: tuple[frozenset[str], frozenset[str]],
+        status: str,
+        comment: str,
+        by: str | None,
+    ) -> list[Delivery]:
+        """Sets the status of an invoice's current send to each named payer (by PayorOrgId, by its e-billing
+        id, or both), all or none: nothing leaves dead, and only a rejected invoice, one the payer needs
+        more information for, or one under appeal is received again."""
+        org_ids, ebilling_ids = payers
+        sends = [
+            d
+            for d in _latest_per_payer(self.history(tenant_id, submission_id, invoice_id))
+            if (not org_ids or d.payor_org_id in org_ids)
+            and (not ebilling_ids or d.payor_org_ebilling_id in ebilling_ids)
+        ]
+        if not sends:
+            raise NotFound("No submitted invoice matches the request.")
+        for send in sends:
+            now_status = current_status(send)
+            if now_status == "dead":
+                raise IllegalTransition(
+                    f"invoice {send.external_invoice_id} is dead with payer {send.payor_org_id}"
+                )
+            if status == "received":
+                _resubmittable(send, now_status)
+        now = utcnow()
+        source = f"{STATUS_UPDATE}: {by}" if by else STATUS_UPDATE
+        note = comment
+        for send in sends:
+            states.payer_status_set(send, now, status, note, source)  # raises before any write
+        changed = [
+            apply(
+                self.outbox.deliveries,
+                d,
+                partial(states.payer_status_set, now=now, status=status, note=note, source=source),
+            )
+            for d in sends
+        ]
+        dispatch(self.outbox.queue, changed, now)
+        return changed
+
+    def details(self, tenant_id: UUID, invoice_ids: tuple[str, ...]) -> list[Delivery]:
+        """The current send of each named invoice to each of its payers."""
+        found: list[Delivery] = []
+        for invoice_id in dict.fromkeys(invoice_ids):
+            found.extend(_latest_per_payer(self.history(tenant_id, None, invoice_id)))
+        return found
+
+    def search(self, tenant_id: UUID, search: StatusSearch) -> list[Delivery]:
+        """The current sends to payers that pass every filter, by submission then payer."""
+        if search.submission_ids:
+            sends = [
+                d for s in dict.fromkeys(search.submission_ids) for d in self.history(tenant_id, s, None)
+            ]
+        elif search.invoice_ids:
+            sends = [d for i in dict.fromkeys(search.invoice_ids) for d in self.history(tenant_id, None, i)]
+        else:
+            sends = self.outbox.deliveries.to_payers(tenant_id)
+        return [d for d in _latest_per_payer(sends) if _passes(d, search)]
+
+
+def _resubmittable(send: Delivery, status: str) -> None:
+    if status not in RESUBMITTABLE:
+        raise IllegalTransition(
+            f"invoice {send.external_invoice_id} is {status} with payer {send.payor_org_id}; only a "
+            "rejected invoice, one the payer needs more information for, or one under appeal may be "
+            "submitted again"
+        )
+
+
+def _passes(send: Delivery, search: StatusSearch) -> bool:
+    matters = {m.id for m in send.payer_invoice.matters} if send.payer_invoice else set()
+    changed = last_change(send)
+    return (
+        (not search.submission_ids or send.submission_id in search.submission_ids)
+        and (not search.invoice_ids or send.external_invoice_id in search.invoice_ids)
+        and (not search.matter_ids or bool(matters & set(search.matter_ids)))
+        and (search.payor_org_id is None or send.payor_org_id == search.payor_org_id)
+        and (
+            search.payor_org_ebilling_id is None or send.payor_org_ebilling_id == search.payor_org_ebilling_id
+        )
+        and (search.since is None or changed >= search.since)
+        and (search.until is None or changed <= search.until)
+        and (not search.active_only or current_status(send) not in INACTIVE)
+    )
 
 
 def _with_first_detail(delivery: Delivery, detail: str) -> Delivery:

@@ -25,6 +25,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from invoice_hub.domain.delivery import Matter
 from invoice_hub.domain.invoice import LineDraft
 from invoice_hub.domain.money import to_cents
 from invoice_hub.logic.payer_submissions import Payer
@@ -273,8 +274,10 @@ class EsfInvoice:
     invoice_date: date
     lines: tuple[LineDraft, ...]
     payors: tuple[Payer, ...]
-    matter_ids: tuple[str, ...]
+    matters: tuple[Matter, ...]
     has_attachments: bool
+    period_start: date | None
+    period_end: date | None
     billing_org_id: str
     billing_org_ebilling_id: str
 
@@ -323,18 +326,37 @@ def _line(item: Element, kind: Literal["fee", "expense"]) -> LineDraft:
     )
 
 
-def _invoice_content(invoice: Element) -> tuple[str, date, tuple[LineDraft, ...], tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Content:
+    """What one payor org's invoice bills (each payor org's must be the same)."""
+
+    invoice_id: str
+    invoice_date: date
+    lines: tuple[LineDraft, ...]
+    matters: tuple[Matter, ...]
+    period: tuple[date | None, date | None]
+
+
+def _optional_date(element: Element, name: str) -> date | None:
+    text = _text(element, name)
+    return _date(text) if text else None
+
+
+def _invoice_content(invoice: Element) -> _Content:
     lines: list[LineDraft] = []
-    matters: list[str] = []
+    matters: list[Matter] = []
     for matter in _children(invoice, "matters", "matter"):
-        matters.append(_text(matter, "biller_org_matter_id") or "")
+        matters.append(
+            Matter(id=_text(matter, "biller_org_matter_id") or "", description=_text(matter, "description"))
+        )
         lines.extend(_line(fee, "fee") for fee in _children(matter, "fees", "fee"))
         lines.extend(_line(expense, "expense") for expense in _children(matter, "expenses", "expense"))
-    return (
-        _text(invoice, "id") or "",
-        _date(_text(invoice, "date") or ""),
-        tuple(lines),
-        tuple(matters),
+    return _Content(
+        invoice_id=_text(invoice, "id") or "",
+        invoice_date=_date(_text(invoice, "date") or ""),
+        lines=tuple(lines),
+        matters=tuple(matters),
+        period=(_optional_date(invoice, "start_date"), _optional_date(invoice, "end_date")),
     )
 
 
@@ -350,11 +372,15 @@ def read(body: bytes, version: str) -> EsfInvoice:
         raise EsfInvalid(local(root.tag) or "?", "the root element must be esfdoc")
     check(root, schema(version), "esfdoc")
     payors: list[Payer] = []
-    first: tuple[str, date, tuple[LineDraft, ...], tuple[str, ...]] | None = None
+    first: _Content | None = None
     has_attachments = False
     for position, payor in enumerate(_children(root, "payor_orgs", "payor_org"), start=1):
         path = f"esfdoc/payor_orgs/payor_org[{position}]"
-        entry = Payer(org_id=str(payor.get("id")).strip(), ebilling_id=str(payor.get("ebilling_id")).strip())
+        entry = Payer(
+            org_id=str(payor.get("id")).strip(),
+            ebilling_id=str(payor.get("ebilling_id")).strip(),
+            name=_text(payor, "name") or None,
+        )
         if any(p.org_id == entry.org_id for p in payors):
             raise EsfInvalid(f"{path}/@id", "each payor org may appear once in a submission")
         payors.append(entry)
@@ -372,14 +398,15 @@ def read(body: bytes, version: str) -> EsfInvoice:
     if first is None:
         raise EsfInvalid("esfdoc/payor_orgs/payor_org", "required element missing")
     billing = _required(root, "billing_org", "esfdoc")
-    invoice_id, invoice_date, lines, matters = first
     return EsfInvoice(
-        invoice_id=invoice_id,
-        invoice_date=invoice_date,
-        lines=lines,
+        invoice_id=first.invoice_id,
+        invoice_date=first.invoice_date,
+        lines=first.lines,
         payors=tuple(payors),
-        matter_ids=matters,
+        matters=first.matters,
         has_attachments=has_attachments,
+        period_start=first.period[0],
+        period_end=first.period[1],
         billing_org_id=str(billing.get("id")).strip(),
         billing_org_ebilling_id=str(billing.get("ebilling_id")).strip(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from urllib.parse import quote
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -18,16 +19,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import StringConstraints
 
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.ebh import esf
 from invoice_hub.contracts.ebh.models import (
+    FoundInvoices,
+    InvoiceDetails,
+    InvoiceList,
     InvoiceStatuses,
+    StatusSearchRequest,
+    StatusUpdate,
     Submission,
     SubmissionCreated,
     SubmissionRequestCreated,
 )
-from invoice_hub.contracts.ebh.statuses import status_of
+from invoice_hub.contracts.ebh.statuses import detail_of, status_of
 from invoice_hub.contracts.error_bodies import ErrorMessage
 from invoice_hub.contracts.http import (
     MAX_BODY_BYTES,
@@ -48,7 +55,7 @@ from invoice_hub.domain.invoice import LineDraft
 from invoice_hub.entry import wiring
 from invoice_hub.logic.idempotency import fingerprint
 from invoice_hub.logic.issuing import IssueRequest, Plan
-from invoice_hub.logic.payer_submissions import Payer, PayerSubmission
+from invoice_hub.logic.payer_submissions import Payer, PayerSubmission, StatusSearch
 from invoice_hub.observability import logger
 
 IDEMPOTENCY_OPERATION = "ebh:submission"
@@ -119,6 +126,10 @@ def resolver() -> APIGatewayRestResolver:
     def _bad(error: errors.InvoiceHubError) -> Response[Any]:
         return message(400, error.message)
 
+    @app.exception_handler(errors.NotFound)
+    def _not_found(error: errors.NotFound) -> Response[Any]:
+        return message(404, error.message)
+
     @app.exception_handler(errors.IllegalTransition)
     def _conflict(error: errors.IllegalTransition) -> Response[Any]:
         return message(409, error.message)
@@ -157,7 +168,7 @@ def entry_point(
 ) -> Handler:
     """Logging with the OperationId as correlation id; the producer's key, `Accept` and the API version
     checked before routing; `OperationId` (and, on a deprecated URL, `Deprecation` and `Link` to
-    `successor` — a format string taking the version) on every response. `takes` names the media type of
+    `successor` — a format string taking the path's parameters) on every response. `takes` names the media type of
     a body the operation reads itself (XML); else it is the one its model is read from."""
 
     takes = takes or body_media_type(app)
@@ -165,11 +176,13 @@ def entry_point(
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         operation_id = str(uuid.uuid4())
         logger.set_correlation_id(operation_id)
-        version = str((event.get("pathParameters") or {}).get("version", ""))
+        path = {name: str(value) for name, value in (event.get("pathParameters") or {}).items()}
+        version = path.get("version", "")
         extra = {"OperationId": operation_id}
         if successor and version in VERSIONS:
             extra["Deprecation"] = "true"
-            extra["Link"] = f'<{successor.format(version=version)}>; rel="successor-version"'
+            url = successor.format_map({name: quote(value, safe="") for name, value in path.items()})
+            extra["Link"] = f'<{url}>; rel="successor-version"'
         try:
             response = _checked(app, event, context, version, takes)
         except errors.ServiceBusy as error:  # the key check met a throttled store
@@ -322,8 +335,6 @@ UBF_UNPUBLISHED = (
     "This service takes eSF invoices only (InvoiceType: ESF); UBF's structure is not published, and UBF "
     "is the default when InvoiceType is not sent."
 )
-PROFORMA_NOT_YET = "InvoiceState Proforma is not accepted yet: submit the invoice as FinalInvoice."
-ATTACHMENTS_NOT_YET = 'invoices with attachments are not accepted yet: submit with has_attachments="false"'
 
 InvoiceTypeHeader = Annotated[
     Literal["ESF", "UBF"] | None,
@@ -331,7 +342,10 @@ InvoiceTypeHeader = Annotated[
 ]
 InvoiceStateHeader = Annotated[
     Literal["FinalInvoice", "Proforma"] | None,
-    Header(alias="InvoiceState", description="FinalInvoice (the default), or Proforma (not accepted yet)"),
+    Header(
+        alias="InvoiceState",
+        description="FinalInvoice (the default), or Proforma: validated and kept as new, never forwarded",
+    ),
 ]
 
 
@@ -374,27 +388,34 @@ def submission_request_route(app: APIGatewayRestResolver) -> Callable[..., Respo
     ) -> Response[Any]:
         if (invoice_type or "UBF") != "ESF":
             return message(415, UBF_UNPUBLISHED)
-        if invoice_state == "Proforma":
-            return message(400, PROFORMA_NOT_YET)
         body = body_bytes(app.current_event.raw_event)
         try:
             invoice = esf.read(body, version)
         except esf.EsfInvalid as problem:
             return message(400, f"The invoice is invalid: {problem}.")
-        if invoice.has_attachments:
-            return message(400, f"The invoice is invalid: {ATTACHMENTS_NOT_YET}.")
         tenant_id = tenant(app)
         request = IssueRequest(
             tenant_id,
             ESF_OPERATION,
             idempotency_key,
-            fingerprint({"version": version, "esf": hashlib.sha256(body).hexdigest()}),
+            fingerprint(
+                {
+                    "version": version,
+                    "state": invoice_state or "FinalInvoice",
+                    "esf": hashlib.sha256(body).hexdigest(),
+                }
+            ),
         )
         submission = PayerSubmission(
             invoice_id=invoice.invoice_id,
             lines=invoice.lines,
-            payers=tuple(Payer(org_id=p.org_id, ebilling_id=p.ebilling_id) for p in invoice.payors),
+            payers=invoice.payors,
             invoice_date=invoice.invoice_date,
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
+            matters=invoice.matters,
+            proforma=invoice_state == "Proforma",
+            awaits_attachments=invoice.has_attachments,
         )
         issued = wiring.submissions().submit(
             request, submission, username(app), partial(_request_created, invoice_id=invoice.invoice_id)
@@ -411,3 +432,172 @@ def submission_request_route(app: APIGatewayRestResolver) -> Callable[..., Respo
 def _request_created(plan: Plan, invoice_id: str) -> tuple[int, str]:
     created = SubmissionRequestCreated(SubmissionId=plan.deliveries[0].submission_id, InvoiceId=invoice_id)
     return 201, created.model_dump_json()
+
+
+# -- the Submission API's ready, and the Status API's details, search and update -----------------------
+def ready_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
+    answers: dict[int, OpenAPIResponse] = {
+        204: {"description": "The request was successful.", "headers": OPERATION_ID},
+        404: error("A submission request or invoice was not found."),
+        409: error("A submitted invoice was already sent to a vendor (or is a proforma, which is not)."),
+        **ERROR_RESPONSES,
+    }
+    return deprecated(answers) if deprecated_url else answers
+
+
+def ready_route(app: APIGatewayRestResolver) -> Callable[..., Response[Any]]:
+    """PUT .../SubmissionRequests/{SubmissionId}/invoices/{Id}: an invoice submitted as new (waiting for
+    its attachments) is received and forwarded."""
+
+    def ready(
+        version: Version,
+        SubmissionId: Annotated[UUID, Path(description="The SubmissionId the Submission API returned")],
+        Id: Annotated[
+            str,
+            Path(min_length=1, max_length=60, description="The InvoiceId the Submission API returned"),
+        ],
+    ) -> Response[Any]:
+        wiring.submissions().ready(tenant(app), SubmissionId, Id, username(app))
+        return Response(status_code=204, body="")
+
+    return ready
+
+
+def details_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
+    answers: dict[int, OpenAPIResponse] = {
+        200: responses.body(
+            InvoiceDetails,
+            "The request was successful: one entry per payor of each invoice (none for unknown ids).",
+            with_headers=OPERATION_ID,
+        ),
+        **ERROR_RESPONSES,
+    }
+    return deprecated(answers) if deprecated_url else answers
+
+
+def _ids(values: list[str]) -> tuple[str, ...]:
+    """Repeated values, each of which may also be a comma-separated list."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def details_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceDetails]:
+    def details(
+        version: Version,
+        InvoiceId: Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=640)]],
+            Query(
+                min_length=1,
+                max_length=100,
+                description="The billing organisation's invoice numbers (repeated, or separated by commas)",
+            ),
+        ],
+    ) -> InvoiceDetails:
+        ids = _ids(InvoiceId)
+        if not ids or len(ids) > MAX_IDS or any(len(one) > ID_LENGTH for one in ids):
+            raise errors.BusinessRuleViolation(
+                f"InvoiceId takes 1 to {MAX_IDS} invoice numbers of at most {ID_LENGTH} characters.",
+                "InvoiceId",
+            )
+        sends = wiring.submissions().details(tenant(app), ids)
+        return InvoiceDetails(InvoiceList=InvoiceList(ListOfInvoices=[detail_of(d) for d in sends]))
+
+    return details
+
+
+MAX_IDS = 100
+ID_LENGTH = 64
+
+
+def search_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
+    answers: dict[int, OpenAPIResponse] = {
+        200: responses.body(
+            FoundInvoices, "The request was successful: a page of the matches.", with_headers=OPERATION_ID
+        ),
+        **ERROR_RESPONSES,
+        **BODY_ERRORS,
+    }
+    return deprecated(answers) if deprecated_url else answers
+
+
+def search_route(app: APIGatewayRestResolver) -> Callable[..., FoundInvoices]:
+    def search(version: Version, body: StatusSearchRequest) -> FoundInvoices:
+        found = wiring.submissions().search(
+            tenant(app),
+            StatusSearch(
+                submission_ids=tuple(body.SubmissionId),
+                invoice_ids=tuple(body.InvoiceId),
+                matter_ids=tuple(body.MatterId),
+                payor_org_id=body.PayorOrgId,
+                payor_org_ebilling_id=body.PayorOrgEBillingId,
+                since=body.StartDate,
+                until=body.EndDate,
+                active_only=body.IsActive,
+            ),
+        )
+        first = (body.Page - 1) * body.PageSize
+        page = found[first : first + body.PageSize]
+        return FoundInvoices(
+            InvoiceList=InvoiceList(ListOfInvoices=[detail_of(d) for d in page]),
+            Page=body.Page,
+            PageSize=body.PageSize,
+            TotalCount=len(found),
+        )
+
+    return search
+
+
+def status_update_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
+    answers: dict[int, OpenAPIResponse] = {
+        200: responses.body(
+            InvoiceStatuses,
+            "The status was updated: the history of each payor's invoice it was set for.",
+            with_headers=OPERATION_ID,
+        ),
+        404: error("No submitted invoice matches the request."),
+        409: error("The invoice may not take that status now (it is dead, or may not be received again)."),
+        **ERROR_RESPONSES,
+        **BODY_ERRORS,
+    }
+    return deprecated(answers) if deprecated_url else answers
+
+
+PayorIds = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None,
+    Query(max_length=20, description="Either PayorOrgId or PayorOrgEBillingId or both (several allowed)"),
+]
+
+
+def status_update_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]:
+    def update(
+        version: Version,
+        body: StatusUpdate,
+        SubmissionId: Annotated[
+            UUID | None, Query(description="The id the Submission API returned (either this or InvoiceId)")
+        ] = None,
+        InvoiceId: Annotated[
+            str | None,
+            Query(min_length=1, max_length=64, description="The billing organisation's invoice number"),
+        ] = None,
+        PayorOrgId: PayorIds = None,
+        PayorOrgEBillingId: PayorIds = None,
+    ) -> InvoiceStatuses:
+        if SubmissionId is None and InvoiceId is None:
+            raise errors.BusinessRuleViolation(
+                "Either 'SubmissionId' or 'InvoiceId' should be specified.", "query"
+            )
+        if not PayorOrgId and not PayorOrgEBillingId:
+            raise errors.BusinessRuleViolation(
+                "Either 'PayorOrgId' or 'PayorOrgEBillingId' or both should be specified.", "query"
+            )
+        changed = wiring.submissions().set_status(
+            tenant(app),
+            SubmissionId,
+            InvoiceId,
+            (frozenset(PayorOrgId or ()), frozenset(PayorOrgEBillingId or ())),
+            body.Status,
+            body.Comment,
+            username(app),
+        )
+        return InvoiceStatuses(InvoiceStatuses=[status_of(d) for d in changed])
+
+    return update

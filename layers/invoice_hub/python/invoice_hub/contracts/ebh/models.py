@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from invoice_hub.contracts.wire import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate
 
@@ -100,3 +110,140 @@ class PayorInvoiceStatus(BaseModel):
 
 class InvoiceStatuses(BaseModel):
     InvoiceStatuses: list[PayorInvoiceStatus]
+
+
+# -- the Status API's details, search and update -------------------------------------------------------
+def us_date(value: date | None) -> str:
+    """`5/15/2020` (M/D/YYYY), as the details' example shows; "" when there is none."""
+    return f"{value.month}/{value.day}/{value.year}" if value else ""
+
+
+def ebh_time_or_empty(value: datetime | None) -> str:
+    """A moment as the history gives it; "" when there is none (the details' TransmitDateTime example)."""
+    return ebh_time(value) if value else ""
+
+
+class InvoiceDetail(BaseModel):
+    """One payor's invoice in the status details: the published names (InvoiceId to ApprovedDateTime,
+    EBHRecipient, Vendor, ClientName, ClientId) and the use case's list in PascalCase for the rest; the
+    submission and payor ids are this service's additions."""
+
+    InvoiceId: str
+    HubReferenceNumber: int = Field(description="The reference the hub gave the invoice's submission")
+    InvoiceDate: str = Field(description="M/D/YYYY")
+    StartDate: str = Field(description='M/D/YYYY; "" when the invoice gives no billing period')
+    EndDate: str = Field(description='M/D/YYYY; "" when the invoice gives no billing period')
+    TransmitDateTime: str = Field(description='When it was last forwarded to the payor; "" if never')
+    ApprovedDateTime: str = Field(description='When the payor approved it; "" if it has not')
+    CurrentHubStatus: str
+    ChangedDateTime: str = Field(description="When its status last changed")
+    MatterId: str = Field(description="The billing organisation's matter id (several: joined by ', ')")
+    MatterDescription: str
+    StatusNote: str = Field(description="The comment of the last status update")
+    EBHRecipient: str
+    Vendor: str
+    ClientName: str
+    ClientId: str = Field(description="The payor org's e-billing id")
+    SubmissionId: UUID
+    PayorOrgId: str
+    PayorOrgEBillingId: str
+
+
+class InvoiceList(BaseModel):
+    ListOfInvoices: list[InvoiceDetail]
+
+
+class InvoiceDetails(BaseModel):
+    InvoiceList: InvoiceList
+
+
+class FoundInvoices(BaseModel):
+    """The status search's answer: the details of each match, a page of them."""
+
+    InvoiceList: InvoiceList
+    Page: int = Field(description="This page (1 for the first)")
+    PageSize: int
+    TotalCount: int = Field(description="How many invoices match, on every page")
+
+
+def moment_text(value: Any) -> Any:
+    """`5/16/2018`, `2018-05-16` or `2018-05-16T05:50:06` (UTC when no zone is given)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    us = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if us:
+        month, day, year = (int(part) for part in us.groups())
+        return datetime(year, month, day, tzinfo=UTC)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?", text):
+        raise ValueError("a date like 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcMoment = Annotated[
+    datetime,
+    BeforeValidator(moment_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "UTC: 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06",
+            "maxLength": 40,
+        }
+    ),
+]
+IdList = Annotated[list[Id], Field(max_length=100)]
+
+
+class StatusSearchRequest(BaseModel):
+    """POST search's body. Property names are matched whatever their case (eBillingHub's own example
+    writes `submissionid`); PageSize and Page are this service's (the contract has no paging)."""
+
+    PayorOrgId: Id | None = None
+    PayorOrgEBillingId: Id | None = None
+    SubmissionId: Annotated[list[UUID], Field(max_length=100)] = Field(default_factory=list)
+    InvoiceId: IdList = Field(default_factory=list)
+    MatterId: IdList = Field(default_factory=list)
+    StartDate: UtcMoment | None = None
+    EndDate: UtcMoment | None = None
+    IsActive: bool = False
+    PageSize: int = Field(default=100, ge=1, le=500)
+    Page: int = Field(default=1, ge=1, le=100_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _any_case(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        names = {name.lower(): name for name in cls.model_fields}
+        return {names.get(str(key).lower(), key): value for key, value in data.items()}
+
+
+PayerStatus = Literal[
+    "received",
+    "forwarded",
+    "hold",
+    "ebilled",
+    "in review",
+    "approved",
+    "reduced",
+    "payment sent",
+    "paid",
+    "rejected",
+    "appealed",
+    "more info required",
+    "dead",
+]
+
+
+def lower_text(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class StatusUpdate(BaseModel):
+    """PUT invoice's body: the status to set (eBillingHub's, any case) and why."""
+
+    Status: Annotated[PayerStatus, BeforeValidator(lower_text)]
+    Comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NOT_BLANK]
