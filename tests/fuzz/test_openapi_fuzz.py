@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -34,9 +35,11 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.wfc.escalation import EscalatingAuthProvider
 
+from invoice_hub.contracts.http import XML
 from invoice_hub_local.openapi import DOCUMENT
 from invoice_hub_local.stack import LocalStack
 from tests.fuzz.conftest import Tally
+from tests.fuzz.esf_documents import esf_documents
 
 pytestmark = pytest.mark.e2e
 
@@ -68,14 +71,19 @@ PROVIDER_SIGNED = (
     "at most five minutes old, which no generator can make: every generated request is refused 400 (the "
     "e2e suites send signed ones)"
 )
+#: eBillingHub's operations: those its ProducerId + ProviderKey authenticate
+EBH_OPERATIONS = frozenset(
+    f"{method.upper()} {path}"
+    for path, methods in json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"].items()
+    for method, operation in methods.items()
+    if {"EbhProducerId": [], "EbhProviderKey": []} in operation.get("security", [])
+)
 EXCLUDED_FOR: dict[tuple[str, str], str] = {
     **{
         ("positive_data_acceptance", f"POST /webhooks/{provider}"): PROVIDER_SIGNED
         for provider in ("stripe", "voice", "print-mail")
     },
-    ("ignored_auth", "GET /ebh/statuses/{version}/history"): EBH_MISSING_HEADER,
-    ("ignored_auth", "GET /statuses/api/{version}/history"): EBH_MISSING_HEADER,
-    ("ignored_auth", "POST /ebh/submissions/{version}"): EBH_MISSING_HEADER,
+    **{("ignored_auth", operation): EBH_MISSING_HEADER for operation in EBH_OPERATIONS},
 }
 
 
@@ -103,6 +111,22 @@ def repeated_payer(case: schemathesis.Case) -> bool:
     return len(set(ids)) < len(ids)
 
 
+def not_a_calendar_date(value: object) -> bool:
+    """A date in one of the search's forms that names no day (2/31/2018, 2018-13-01)."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    text = value.strip()
+    try:
+        if "/" in text:
+            month, day, year = (int(part) for part in text.split("/"))
+            datetime(year, month, day)
+        else:
+            datetime.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule of a contract that OpenAPI cannot state (it relates two values, or a value and what is
@@ -115,6 +139,15 @@ class Rule:
 
 INVOICE_WRITES = frozenset({"POST /invoice/", "PUT /invoice/{id}"})
 EBH_HISTORY = frozenset({"GET /ebh/statuses/{version}/history", "GET /statuses/api/{version}/history"})
+EBH_STATUS_UPDATE = frozenset({"PUT /ebh/statuses/{version}/invoice", "PUT /statuses/api/{version}/invoice"})
+EBH_SEARCH = frozenset({"POST /ebh/statuses/{version}/search", "POST /statuses/api/{version}/search"})
+EBH_DETAILS = frozenset({"GET /ebh/statuses/{version}/details", "GET /statuses/api/{version}/details"})
+EBH_SUBMISSION_REQUESTS = frozenset(
+    {
+        "POST /ebh/submissions/{version}/SubmissionRequests",
+        "POST /submissions/api/{version}/SubmissionRequests",
+    }
+)
 RULES_OPENAPI_CANNOT_STATE = (
     Rule(
         INVOICE_WRITES,
@@ -163,6 +196,12 @@ RULES_OPENAPI_CANNOT_STATE = (
         "which depends on what its host resolves to, not on its text (422 at body.url)",
     ),
     Rule(
+        frozenset({"PUT /billing/rule-set/edit/{rule_set_id}"}),
+        lambda case, response: refused_field(response, "rules", "a new rule needs delayInDays and methods"),
+        "Decoda's rule set edit: a rule without an id is a new one, and a new rule needs delayInDays and "
+        "methods (an existing one keeps its own): fields required by another's absence (422 at body.rules)",
+    ),
+    Rule(
         frozenset({"PUT /billing/invoice/execute-action"}),
         lambda case, response: (
             response.status_code == 422
@@ -181,12 +220,45 @@ RULES_OPENAPI_CANNOT_STATE = (
         "uniqueItems compares whole entries, not one field of them",
     ),
     Rule(
-        EBH_HISTORY,
+        EBH_HISTORY | EBH_STATUS_UPDATE,
         lambda case, response: (
             response.status_code == 400 and not {"SubmissionId", "InvoiceId"} & set(case.query or {})
         ),
         'seed 002 requires SubmissionId or InvoiceId ("either ... should be specified"; 400 without both), '
         "which OpenAPI cannot say of two query parameters",
+    ),
+    Rule(
+        EBH_STATUS_UPDATE,
+        lambda case, response: (
+            response.status_code == 400
+            and not {"PayorOrgId", "PayorOrgEBillingId"} & {k for k, v in (case.query or {}).items() if v}
+        ),
+        "the Status API's update requires PayorOrgId or PayorOrgEBillingId or both (400 without either), "
+        "which OpenAPI cannot say of two query parameters",
+    ),
+    Rule(
+        EBH_SUBMISSION_REQUESTS,
+        lambda case, response: (
+            response.status_code == 415
+            and {k.lower(): v for k, v in (case.headers or {}).items()}.get("invoicetype") != "ESF"
+        ),
+        "the Submission API's InvoiceType is ESF or UBF, UBF when not sent; UBF's structure is not "
+        "published, so a UBF invoice is refused 415 (a header's documented value the service cannot take)",
+    ),
+    Rule(
+        EBH_SEARCH,
+        lambda case, response: (
+            response.status_code == 400
+            and any(not_a_calendar_date(body_of(case).get(name)) for name in ("StartDate", "EndDate"))
+        ),
+        "the status search's dates are in a form the document's pattern gives (5/16/2018, 2018-05-16, "
+        "2018-05-16T05:50:06) and on the calendar: 2/31/2018 has the form, not the day (400)",
+    ),
+    Rule(
+        EBH_DETAILS,
+        lambda case, response: response.status_code == 400 and "InvoiceId takes" in response.text,
+        "the details take up to 100 invoice numbers of up to 64 characters, given repeated or separated by "
+        "commas: a bound on the values a comma-separated list holds, which OpenAPI cannot state",
     ),
 )
 
@@ -239,6 +311,9 @@ DETERMINISTIC = settings(
 )
 
 schema = schemathesis.openapi.from_path(str(DOCUMENT))
+# eBillingHub's XML invoices: the document gives their body as an opaque payload, so valid ones are made
+# from the eSF field tables (schemathesis' negative cases still send any bytes)
+schemathesis.openapi.media_type(XML, esf_documents())
 
 
 #: the document's security schemes and the headers each sets

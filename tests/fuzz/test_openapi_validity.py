@@ -36,7 +36,14 @@ def test_the_served_document_is_the_committed_one(http: httpx.Client) -> None:
     validate(served.json())
 
 
+#: the generator reads no XML: eBillingHub's XML invoices (an opaque payload in the document) are bytes
+#: to it, as its documented `content_type_overrides` lets a client's team say
+GENERATOR_CONFIG = "content_type_overrides:\n  application/xml: application/octet-stream\n"
+
+
 def test_a_client_is_generated_from_the_document_without_a_warning(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(GENERATOR_CONFIG, encoding="utf-8")
     # when openapi-python-client generates a client (its ruff post-hooks run the venv's ruff)
     generated = subprocess.run(  # noqa: S603 - the venv's own tool, on the committed document
         [
@@ -46,6 +53,8 @@ def test_a_client_is_generated_from_the_document_without_a_warning(tmp_path: Pat
             DOCUMENT,
             "--meta",
             "none",
+            "--config",
+            config,
             "--output-path",
             tmp_path / "client",
         ],
@@ -64,3 +73,8 @@ def test_a_client_is_generated_from_the_document_without_a_warning(tmp_path: Pat
     modules = [path for path in (tmp_path / "client/api").rglob("*.py") if path.name != "__init__.py"]
     operations = [operation for methods in COMMITTED["paths"].values() for operation in methods.values()]
     assert len(modules) == len(operations)
+    # and an XML invoice goes as the bytes given
+    submit = (tmp_path / "client/api/e_billing_hub").glob("submission_request_ebh_submissions_*.py")
+    code = next(submit).read_text(encoding="utf-8")
+    assert "body: File," in code
+    assert 'headers["Content-Type"] = "application/xml"' in code

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from urllib.parse import quote
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -24,11 +24,11 @@ from pydantic import StringConstraints
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.ebh import esf
 from invoice_hub.contracts.ebh.models import (
-    FoundInvoices,
-    InvoiceDetails,
-    InvoiceList,
     InvoiceStatuses,
+    PayorInvoiceList,
+    StatusDetails,
     StatusSearchRequest,
+    StatusSearchResult,
     StatusUpdate,
     Submission,
     SubmissionCreated,
@@ -168,8 +168,8 @@ def entry_point(
 ) -> Handler:
     """Logging with the OperationId as correlation id; the producer's key, `Accept` and the API version
     checked before routing; `OperationId` (and, on a deprecated URL, `Deprecation` and `Link` to
-    `successor` — a format string taking the path's parameters) on every response. `takes` names the media type of
-    a body the operation reads itself (XML); else it is the one its model is read from."""
+    `successor` — a format string taking the path's parameters) on every response. `takes` names the
+    media type of a body the operation reads itself (XML); else it is the one its model is read from."""
 
     takes = takes or body_media_type(app)
 
@@ -372,7 +372,8 @@ SUBMISSION_REQUEST_BODY = {
     "x-request-body": {
         "description": "An eSF invoice: v2.0.2 on v1, v3.1.2 on v2 (docs/ebh.md lists its elements)",
         "required": True,
-        "content": {XML: {"schema": {"type": "string", "format": "xml", "maxLength": MAX_BODY_BYTES}}},
+        # an opaque payload to OpenAPI (`format: binary`): its structure is the eSF field tables'
+        "content": {XML: {"schema": {"type": "string", "format": "binary", "maxLength": MAX_BODY_BYTES}}},
     }
 }
 
@@ -445,6 +446,11 @@ def ready_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
     return deprecated(answers) if deprecated_url else answers
 
 
+#: the characters a path parameter may hold for the route to match it (Powertools' route pattern: RFC
+#: 3986's unreserved and sub-delimiters, a few unsafe ones, and word characters; no space or slash)
+ROUTABLE = r"^[-._~()'!*:@,;=+&$%<>\[\]{}|^\w]+$"
+
+
 def ready_route(app: APIGatewayRestResolver) -> Callable[..., Response[Any]]:
     """PUT .../SubmissionRequests/{SubmissionId}/invoices/{Id}: an invoice submitted as new (waiting for
     its attachments) is received and forwarded."""
@@ -454,7 +460,12 @@ def ready_route(app: APIGatewayRestResolver) -> Callable[..., Response[Any]]:
         SubmissionId: Annotated[UUID, Path(description="The SubmissionId the Submission API returned")],
         Id: Annotated[
             str,
-            Path(min_length=1, max_length=60, description="The InvoiceId the Submission API returned"),
+            Path(
+                min_length=1,
+                max_length=60,
+                pattern=ROUTABLE,
+                description="The InvoiceId the Submission API returned",
+            ),
         ],
     ) -> Response[Any]:
         wiring.submissions().ready(tenant(app), SubmissionId, Id, username(app))
@@ -466,7 +477,7 @@ def ready_route(app: APIGatewayRestResolver) -> Callable[..., Response[Any]]:
 def details_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
     answers: dict[int, OpenAPIResponse] = {
         200: responses.body(
-            InvoiceDetails,
+            StatusDetails,
             "The request was successful: one entry per payor of each invoice (none for unknown ids).",
             with_headers=OPERATION_ID,
         ),
@@ -480,7 +491,7 @@ def _ids(values: list[str]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def details_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceDetails]:
+def details_route(app: APIGatewayRestResolver) -> Callable[..., StatusDetails]:
     def details(
         version: Version,
         InvoiceId: Annotated[
@@ -491,7 +502,7 @@ def details_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceDetails]:
                 description="The billing organisation's invoice numbers (repeated, or separated by commas)",
             ),
         ],
-    ) -> InvoiceDetails:
+    ) -> StatusDetails:
         ids = _ids(InvoiceId)
         if not ids or len(ids) > MAX_IDS or any(len(one) > ID_LENGTH for one in ids):
             raise errors.BusinessRuleViolation(
@@ -499,7 +510,7 @@ def details_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceDetails]:
                 "InvoiceId",
             )
         sends = wiring.submissions().details(tenant(app), ids)
-        return InvoiceDetails(InvoiceList=InvoiceList(ListOfInvoices=[detail_of(d) for d in sends]))
+        return StatusDetails(InvoiceList=PayorInvoiceList(ListOfInvoices=[detail_of(d) for d in sends]))
 
     return details
 
@@ -511,7 +522,9 @@ ID_LENGTH = 64
 def search_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
     answers: dict[int, OpenAPIResponse] = {
         200: responses.body(
-            FoundInvoices, "The request was successful: a page of the matches.", with_headers=OPERATION_ID
+            StatusSearchResult,
+            "The request was successful: a page of the matches.",
+            with_headers=OPERATION_ID,
         ),
         **ERROR_RESPONSES,
         **BODY_ERRORS,
@@ -519,8 +532,8 @@ def search_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]
     return deprecated(answers) if deprecated_url else answers
 
 
-def search_route(app: APIGatewayRestResolver) -> Callable[..., FoundInvoices]:
-    def search(version: Version, body: StatusSearchRequest) -> FoundInvoices:
+def search_route(app: APIGatewayRestResolver) -> Callable[..., StatusSearchResult]:
+    def search(version: Version, body: StatusSearchRequest) -> StatusSearchResult:
         found = wiring.submissions().search(
             tenant(app),
             StatusSearch(
@@ -536,8 +549,8 @@ def search_route(app: APIGatewayRestResolver) -> Callable[..., FoundInvoices]:
         )
         first = (body.Page - 1) * body.PageSize
         page = found[first : first + body.PageSize]
-        return FoundInvoices(
-            InvoiceList=InvoiceList(ListOfInvoices=[detail_of(d) for d in page]),
+        return StatusSearchResult(
+            InvoiceList=PayorInvoiceList(ListOfInvoices=[detail_of(d) for d in page]),
             Page=body.Page,
             PageSize=body.PageSize,
             TotalCount=len(found),

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -123,7 +124,7 @@ def ebh_time_or_empty(value: datetime | None) -> str:
     return ebh_time(value) if value else ""
 
 
-class InvoiceDetail(BaseModel):
+class PayorInvoiceDetail(BaseModel):
     """One payor's invoice in the status details: the published names (InvoiceId to ApprovedDateTime,
     EBHRecipient, Vendor, ClientName, ClientId) and the use case's list in PascalCase for the rest; the
     submission and payor ids are this service's additions."""
@@ -149,48 +150,56 @@ class InvoiceDetail(BaseModel):
     PayorOrgEBillingId: str
 
 
-class InvoiceList(BaseModel):
-    ListOfInvoices: list[InvoiceDetail]
+class PayorInvoiceList(BaseModel):
+    ListOfInvoices: list[PayorInvoiceDetail]
 
 
-class InvoiceDetails(BaseModel):
-    InvoiceList: InvoiceList
+class StatusDetails(BaseModel):
+    InvoiceList: PayorInvoiceList
 
 
-class FoundInvoices(BaseModel):
+class StatusSearchResult(BaseModel):
     """The status search's answer: the details of each match, a page of them."""
 
-    InvoiceList: InvoiceList
+    InvoiceList: PayorInvoiceList
     Page: int = Field(description="This page (1 for the first)")
     PageSize: int
     TotalCount: int = Field(description="How many invoices match, on every page")
 
 
+#: the forms of a date the search takes, for the document (a date the calendar lacks is refused too)
+MOMENT_PATTERN = (
+    r"^(|\d{1,2}/\d{1,2}/\d{4}"
+    r"|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?)$"
+)
+
+
 def moment_text(value: Any) -> Any:
-    """`5/16/2018`, `2018-05-16` or `2018-05-16T05:50:06` (UTC when no zone is given)."""
+    """`5/16/2018`, `2018-05-16` or `2018-05-16T05:50:06` (UTC when no zone is given); blank is none."""
+    if value is None:
+        return None
     if not isinstance(value, str):
-        return value
+        raise ValueError("a date is given as text")  # not a number of seconds, as lax reading would take it
     text = value.strip()
+    if not text:
+        return None
+    if not re.fullmatch(MOMENT_PATTERN, text):
+        raise ValueError("a date like 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06")
     us = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
     if us:
         month, day, year = (int(part) for part in us.groups())
         return datetime(year, month, day, tzinfo=UTC)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?", text):
-        raise ValueError("a date like 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06")
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 UtcMoment = Annotated[
-    datetime,
+    datetime | None,
     BeforeValidator(moment_text),
     WithJsonSchema(
         {
-            "type": "string",
-            "description": "UTC: 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06",
-            "maxLength": 40,
+            "anyOf": [{"type": "string", "pattern": MOMENT_PATTERN}, {"type": "null"}],
+            "description": 'UTC: 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06 ("" or null for none)',
         }
     ),
 ]
@@ -206,9 +215,9 @@ class StatusSearchRequest(BaseModel):
     SubmissionId: Annotated[list[UUID], Field(max_length=100)] = Field(default_factory=list)
     InvoiceId: IdList = Field(default_factory=list)
     MatterId: IdList = Field(default_factory=list)
-    StartDate: UtcMoment | None = None
-    EndDate: UtcMoment | None = None
-    IsActive: bool = False
+    StartDate: UtcMoment = None
+    EndDate: UtcMoment = None
+    IsActive: StrictBool = False
     PageSize: int = Field(default=100, ge=1, le=500)
     Page: int = Field(default=1, ge=1, le=100_000)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invoice_hub.contracts.ebh.models import (
-    InvoiceDetail,
+    PayorInvoiceDetail,
     PayorInvoiceStatus,
     StatusEntry,
     ebh_time,
@@ -34,11 +34,11 @@ def status_of(delivery: Delivery) -> PayorInvoiceStatus:
     )
 
 
-def detail_of(delivery: Delivery) -> InvoiceDetail:
+def detail_of(delivery: Delivery) -> PayorInvoiceDetail:
     """A payor's invoice as the status details give it."""
     invoice = delivery.payer_invoice or PayerInvoice(hub_reference=0)
     matters = invoice.matters
-    return InvoiceDetail(
+    return PayorInvoiceDetail(
         InvoiceId=delivery.external_invoice_id or "",
         HubReferenceNumber=invoice.hub_reference,
         InvoiceDate=us_date(invoice.invoice_date or delivery.created_at.date()),
