@@ -30,6 +30,7 @@ from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, call, calls_per_re
 from bench_cost import Usage
 from bench_cost import report as cost_report
 from bench_documents import documents
+from bench_esf import esf_costs
 from bench_schedule import schedule_round
 from bench_sending import RETRY_ALL, pipeline, retry_all, sender_batch
 from packaging.requirements import Requirement
@@ -48,7 +49,7 @@ RUNS = 5
 PYC_RUNS = 3  # runs of the without-.pyc figure (each compiles the whole layer)
 GOAL = 1.5  # the goal: cold init at most 1.5x the floor
 FLOOR = 'import boto3; boto3.client("dynamodb", region_name="us-east-1")'
-PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents", "schedule")
+PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents", "schedule", "esf")
 # One cold start in a fresh interpreter: import the handler's module ("init"); create the layer's DynamoDB
 # client, which the module defers to first use, when the template lets the function use DynamoDB
 # ("client"); then call the handler twice with a real proxy event (stdin) against the local stack. The
@@ -397,6 +398,10 @@ def sign_in(http: httpx.Client, user: dict[str, str]) -> str:
     return str(signed_in.json()["access_token"])
 
 
+#: the demo producer's eBillingHub credentials (local seed data)
+EBH_HEADERS = {"ProducerId": "demo-producer", "ProviderKey": "demo-provider-key"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
@@ -446,6 +451,8 @@ def main() -> int:
                 found["retryall"] = retry_all(http, log, tokens["admin"], args.retry_all)
             if "schedule" in parts:
                 found["schedule"] = schedule_round(log)
+            if "esf" in parts:
+                found["esf"] = esf_costs(http, EBH_HEADERS)
             if "documents" in parts:
                 with tempfile.TemporaryDirectory() as pycache:
                     found["documents"] = documents(
@@ -556,6 +563,16 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
             f"{r[1]['p95_ms']:.0f} / {r[50]['p95_ms']:.0f} ms, {r[1]['bytes']:,} / {r[50]['bytes']:,} bytes; "
             f"Sender cold init with every connector {sender['channels']:.2f}x the floor "
             f"({sender['render']:.2f}x with a first render)"
+        )
+    if "esf" in found:
+        hostile = {k: v for k, v in found["esf"].items() if v["status"] == [400]}
+        print(
+            "8. eSF: the sample read in {:.2f} ms; the bomb, the external entity and the deep document "
+            "refused in at most {:.2f} ms by the reader, {:.0f} ms over HTTP".format(
+                found["esf"]["the two-payor sample"]["reader"][0],
+                max(row["reader"][1] for row in hostile.values()),
+                max(row["http"][1] for row in hostile.values()),
+            )
         )
     print(f"Scan calls in the whole run: {log.total['dynamodb:Scan']}")
     print(f"bench time: {seconds / 60:.1f} min")

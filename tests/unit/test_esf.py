@@ -213,6 +213,14 @@ def test_an_external_entity_is_refused_and_reads_nothing(tmp_path: Path) -> None
         esf.read(bare, "v1")
 
 
+def test_a_document_nested_deeper_than_any_esf_is_refused_as_it_is_read() -> None:
+    deep = b"<esfdoc>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</esfdoc>"
+    with pytest.raises(esf.EsfInvalid, match="deeper than 32 levels"):
+        esf.read(deep, "v1")
+    # the deepest eSF element is well within the bound
+    assert esf.read(TWO_PAYORS, "v1").lines
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

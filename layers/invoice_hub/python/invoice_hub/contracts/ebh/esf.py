@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from invoice_hub.domain.delivery import Matter
 from invoice_hub.domain.invoice import LineDraft
@@ -221,16 +221,45 @@ def local(tag: Any) -> str:
     return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+#: no eSF element is nested deeper than this (esfdoc/payor_orgs/payor_org/invoice/matters/matter/fees/
+#: fee/... is 9): a document nested deeper is refused as it is read, before a deep tree is built
+MAX_DEPTH = 32
+
+
 def parse(body: bytes) -> Element:
-    """The document's root, read with DTDs, entities and external references refused."""
+    """The document's root, read with DTDs, entities and external references refused, and no deeper than
+    MAX_DEPTH."""
     try:
-        root: Element = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser = DefusedXMLParser(
+            target=_Bounded(MAX_DEPTH), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        parser.feed(body)
+        root: Element = parser.close()
     except DefusedXmlException as error:
         raise EsfInvalid("", "the invoice may not declare a DTD, entities or external references") from error
     except ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise EsfInvalid("", f"the invoice is not well-formed XML (line {line}, column {column})") from error
     return root
+
+
+class _Bounded(TreeBuilder):
+    """The tree of a document, refused as soon as it nests deeper than `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.depth = 0
+
+    def start(self, tag: Any, attrs: dict[Any, Any], /) -> Element:
+        self.depth += 1
+        if self.depth > self.limit:
+            raise EsfInvalid("", f"the invoice nests elements deeper than {self.limit} levels")
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any, /) -> Element:
+        self.depth -= 1
+        return super().end(tag)
 
 
 def check(element: Element, node: Node, path: str) -> None:
