@@ -53,7 +53,7 @@ def timed(action: Callable[[], Any], runs: int = RUNS) -> tuple[float, float]:
 def read(document: bytes) -> str:
     try:
         esf.read(document, "v1")
-    except esf.EsfInvalid as problem:
+    except esf.EsfInvalid:
         return "refused"
     return "read"
 
