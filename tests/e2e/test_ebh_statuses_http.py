@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import Practice
 from tests.e2e.test_ebh_http import ebh, settled, statuses, trail
 from tests.e2e.test_ebh_submission_requests_http import ONE_PAYOR, TWO_PAYORS, fresh, post
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 __all__ = ["ebh"]  # the module's fixture: every answer carries a fresh OperationId
@@ -302,3 +303,47 @@ def test_the_search_filters_as_the_status_api_documents(ebh: httpx.Client, pract
     assert "StartDate" in wrong.json()["Message"]
     too_big = ebh.post(statuses_url("search"), json={"PageSize": 501}, headers=practice.ebh_headers)
     assert too_big.status_code == 400
+
+
+def test_a_resubmission_after_the_payor_rejected_it_ends_the_earlier_send(
+    ebh: httpx.Client, practice: Practice
+) -> None:
+    document, invoice_id = fresh(ONE_PAYOR, "LPT-88310")
+    first = submitted(ebh, practice, document, "v2")
+    settled(ebh, practice.ebh_headers, "ebilled", 1, SubmissionId=first)
+    assert (
+        set_status(ebh, practice, "rejected", "wrong code", SubmissionId=first, PayorOrgId="311").status_code
+        == 200
+    )
+
+    second = submitted(ebh, practice, document, "v2")
+    settled(ebh, practice.ebh_headers, "ebilled", 1, SubmissionId=second)
+    [earlier] = statuses(ebh, practice.ebh_headers, SubmissionId=first)
+    assert trail(earlier)[-2:] == ["rejected", "dead"]
+    # the earlier send is over: it is not sent again
+    again = set_status(ebh, practice, "received", SubmissionId=first, PayorOrgId="311")
+    assert again.status_code == 409
+    assert "dead" in again.json()["Message"]
+    assert [d["SubmissionId"] for d in details(ebh, practice, invoice_id)] == [second]
+
+
+def test_a_payor_made_dead_while_the_invoice_waits_is_left_out_when_it_is_made_ready(
+    ebh: httpx.Client, practice: Practice
+) -> None:
+    document, invoice_id = fresh(invoice_with_attachments(TWO_PAYORS), "RC-2026-11-0042")
+    submission_id = submitted(ebh, practice, document)
+    withdrawn = set_status(ebh, practice, "dead", "withdrawn", SubmissionId=submission_id, PayorOrgId="111")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert ready(ebh, practice, submission_id, invoice_id).status_code == 204
+    entries = {
+        e["PayorOrgId"]: trail(e) for e in statuses(ebh, practice.ebh_headers, SubmissionId=submission_id)
+    }
+    assert entries["111"] == ["new", "dead"]
+
+    def payor_222_ebilled() -> bool:
+        found = {
+            e["PayorOrgId"]: trail(e) for e in statuses(ebh, practice.ebh_headers, SubmissionId=submission_id)
+        }
+        return found["222"][-1] == "ebilled" and found["111"] == ["new", "dead"]
+
+    wait_for(payor_222_ebilled, "payor 222's send, and payor 111's left dead")

@@ -258,3 +258,35 @@ def test_the_sample_with_any_text_in_any_element_is_read_or_refused_naming_the_e
         problem = refused
     # read, or refused at the element at fault (or, for a character XML cannot carry, the document)
     assert problem is None or problem.path.startswith("esfdoc") or "not well-formed" in problem.problem
+
+
+def test_an_encoding_it_cannot_read_and_more_than_its_bounds_are_refused() -> None:
+    for declared in (
+        b'<?xml version="1.0" encoding="bogus"?><esfdoc/>',
+        b'<?xml version="1.0" encoding="utf-32"?><esfdoc/>',
+    ):
+        with pytest.raises(esf.EsfInvalid, match=r"encoding|well-formed"):
+            esf.read(declared, "v1")
+    root = fromstring(TWO_PAYORS)
+    payors = root.find("payor_orgs")
+    assert payors is not None
+    template = payors.findall("payor_org")[0]
+    for n in range(3, esf.MAX_PAYORS + 2):
+        extra = fromstring(tostring(template))
+        extra.set("id", f"P{n}")
+        payors.append(extra)
+    with pytest.raises(
+        esf.EsfInvalid, match=f"payor_org\\[{esf.MAX_PAYORS + 1}\\]: a submission goes to at most"
+    ):
+        esf.read(tostring(root), "v1")
+    many = fromstring(ONE_PAYOR)
+    fees = many.find("payor_orgs/payor_org/invoice/matters/matter/fees")
+    assert fees is not None
+    first = fees.findall("fee")[0]
+    for _ in range(esf.MAX_LINES):
+        fees.append(fromstring(tostring(first)))
+    total = many.find("payor_orgs/payor_org/invoice/total_amount")
+    assert total is not None
+    total.text = str(Decimal("610.00") + Decimal("480.00") * esf.MAX_LINES)
+    with pytest.raises(esf.EsfInvalid, match=f"at most {esf.MAX_LINES} fees and expenses"):
+        esf.read(tostring(many), "v2")

@@ -177,7 +177,12 @@ class DeliveryRepository:
         return self._by_index("GSI3", keys.patient_sends_of_tenant(tenant_id))
 
     def of_submission(self, tenant_id: UUID, submission_id: UUID) -> list[Delivery]:
-        return self._by_index("GSI3", keys.payer_sends_of_tenant(tenant_id), f"{submission_id}#")
+        found = self._by_index("GSI3", keys.payer_sends_of_tenant(tenant_id), f"{submission_id}#")
+        # a send written before payer sends shared the tenant's partition (and not changed since) is
+        # still under its submission's own
+        return found or self._by_index(
+            "GSI3", keys.payer_sends_of_submission_before(tenant_id, submission_id)
+        )
 
     def to_payers(self, tenant_id: UUID) -> list[Delivery]:
         """The tenant's sends to payers, by submission (eBillingHub's status search)."""

@@ -74,6 +74,11 @@ def credential_key(kind: str, key_hash: str) -> dict[str, str]:
     return {"PK": f"CRED#{kind}#{key_hash}", "SK": "CREDENTIAL"}
 
 
+def payer_sends_of_submission_before(tenant_id: UUID, submission_id: UUID) -> str:
+    """GSI3 partition of a submission's payer sends as issue 13 wrote them (read, never written)."""
+    return f"{tenant_prefix(tenant_id)}#SUB#{submission_id}"
+
+
 def payer_sends_of_tenant(tenant_id: UUID) -> str:
     """GSI3 partition of a tenant's sends to payers (eBillingHub), sorted by submission, then creation."""
     return f"{tenant_prefix(tenant_id)}#PAYSEND"

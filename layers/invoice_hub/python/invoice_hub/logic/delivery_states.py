@@ -422,3 +422,21 @@ def payer_status_set(delivery: Delivery, now: datetime, status: str, note: str, 
             claimed_until=None,
         )
     raise IllegalTransition("the invoice has not reached the payer yet; it may only be made dead")
+
+
+def superseded(delivery: Delivery, now: datetime) -> Delivery:
+    """A send to a payer that a resubmission of its invoice replaces: it ends (`dead` in the payer's
+    words); one that went out stays SENT, one that did not is CANCELLED. Never refused: the resubmission
+    is written already."""
+    if delivery.status in (S.SENT, S.CANCELLED):
+        return _next(delivery, now, "cancelled", "superseded by a resubmission")
+    return _next(
+        delivery,
+        now,
+        "cancelled",
+        "superseded by a resubmission",
+        status=S.CANCELLED,
+        check_at=None,
+        dlq_until=None,
+        claimed_until=None,
+    )

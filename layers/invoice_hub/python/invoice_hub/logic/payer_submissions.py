@@ -30,7 +30,7 @@ from functools import partial
 from uuid import UUID
 
 from invoice_hub.dal.invoices import InvoiceRepository
-from invoice_hub.domain.delivery import Delivery, HistoryEntry, Matter, Method, PayerInvoice
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, HistoryEntry, Matter, Method, PayerInvoice
 from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition, NotFound
 from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineDraft, LineItem
 from invoice_hub.domain.money import as_integer_cents
@@ -142,6 +142,11 @@ def first_time(delivery: Delivery, status: str) -> datetime | None:
     return next((at for said, at in payer_history(delivery) if said == status), None)
 
 
+def last_time(delivery: Delivery, status: str) -> datetime | None:
+    """When the send last took `status` (in the payer's vocabulary), if it did."""
+    return next((at for said, at in reversed(payer_history(delivery)) if said == status), None)
+
+
 def status_note(delivery: Delivery) -> str | None:
     """The comment of the last status update."""
     return next((e.detail for e in reversed(delivery.history) if _is_status_update(e)), None)
@@ -218,9 +223,9 @@ class Submissions:
             if username:
                 created = [_with_first_detail(d, f"submitted by {username}") for d in created]
 
-            def take_over() -> None:  # the payer rejected it: the new submission takes over
+            def take_over() -> None:  # the payer rejected it (or it was a proforma): the new one takes over
                 for old in superseded:
-                    apply(self.outbox.deliveries, old, partial(states.cancelled, now=now))
+                    apply(self.outbox.deliveries, old, partial(states.superseded, now=now))
 
             return Plan(invoice, created, then=take_over)
 
@@ -295,14 +300,16 @@ class Submissions:
 
     def ready(self, tenant_id: UUID, submission_id: UUID, invoice_id: str, by: str | None) -> list[Delivery]:
         """The submission's sends of the invoice, held as `new` for attachments, received and sent now."""
-        sends = [
+        found = [
             d
             for d in self.history(tenant_id, submission_id, invoice_id)
             if d.external_invoice_id == invoice_id
         ]
-        if not sends:
+        if not found:
             raise NotFound("A submission request or invoice was not found.")
         now = utcnow()
+        # a payor's send made dead meanwhile is left as it is; the others still wait for this
+        sends = [d for d in found if d.status is not DeliveryStatus.CANCELLED] or found
         for send in sends:
             states.made_ready(send, now, by)  # raises before any write
         changed = [
@@ -334,26 +341,18 @@ class Submissions:
         if not sends:
             raise NotFound("No submitted invoice matches the request.")
         for send in sends:
-            now_status = current_status(send)
-            if now_status == "dead":
-                raise IllegalTransition(
-                    f"invoice {send.external_invoice_id} is dead with payer {send.payor_org_id}"
-                )
-            if status == "received":
-                _resubmittable(send, now_status)
+            _may_take(send, status)  # raises before any write
         now = utcnow()
         source = f"{STATUS_UPDATE}: {by}" if by else STATUS_UPDATE
         note = comment
+
+        def change(send: Delivery) -> Delivery:  # checked again on the send as it is when written
+            _may_take(send, status)
+            return states.payer_status_set(send, now, status, note, source)
+
         for send in sends:
-            states.payer_status_set(send, now, status, note, source)  # raises before any write
-        changed = [
-            apply(
-                self.outbox.deliveries,
-                d,
-                partial(states.payer_status_set, now=now, status=status, note=note, source=source),
-            )
-            for d in sends
-        ]
+            change(send)  # raises before any write
+        changed = [apply(self.outbox.deliveries, d, change) for d in sends]
         dispatch(self.outbox.queue, changed, now)
         return changed
 
@@ -375,6 +374,16 @@ class Submissions:
         else:
             sends = self.outbox.deliveries.to_payers(tenant_id)
         return [d for d in _latest_per_payer(sends) if _passes(d, search)]
+
+
+def _may_take(send: Delivery, status: str) -> None:
+    """Nothing leaves dead; only a rejected invoice, one the payor needs more information for, or one under
+    appeal is received again."""
+    now_status = current_status(send)
+    if now_status == "dead":
+        raise IllegalTransition(f"invoice {send.external_invoice_id} is dead with payer {send.payor_org_id}")
+    if status == "received":
+        _resubmittable(send, now_status)
 
 
 def _resubmittable(send: Delivery, status: str) -> None:

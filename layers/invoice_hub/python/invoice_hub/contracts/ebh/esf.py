@@ -221,6 +221,10 @@ def local(tag: Any) -> str:
     return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+#: this service's bounds, the JSON submission's too (one transaction writes a send per payor; the invoice
+#: item holds its lines)
+MAX_PAYORS = 20
+MAX_LINES = 200
 #: no eSF element is nested deeper than this (esfdoc/payor_orgs/payor_org/invoice/matters/matter/fees/
 #: fee/... is 9): a document nested deeper is refused as it is read, before a deep tree is built
 MAX_DEPTH = 32
@@ -235,8 +239,12 @@ def parse(body: bytes) -> Element:
         )
         parser.feed(body)
         root: Element = parser.close()
+    except EsfInvalid:
+        raise  # too deep
     except DefusedXmlException as error:
         raise EsfInvalid("", "the invoice may not declare a DTD, entities or external references") from error
+    except (LookupError, ValueError) as error:  # an encoding the declaration names that cannot be read
+        raise EsfInvalid("", "the invoice's encoding is not one this service reads (use UTF-8)") from error
     except ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise EsfInvalid("", f"the invoice is not well-formed XML (line {line}, column {column})") from error
@@ -412,6 +420,8 @@ def read(body: bytes, version: str) -> EsfInvoice:
         )
         if any(p.org_id == entry.org_id for p in payors):
             raise EsfInvalid(f"{path}/@id", "each payor org may appear once in a submission")
+        if position > MAX_PAYORS:
+            raise EsfInvalid(path, f"a submission goes to at most {MAX_PAYORS} payor orgs")
         payors.append(entry)
         invoice = _required(payor, "invoice", path)
         _check_amounts(invoice, f"{path}/invoice")
@@ -426,6 +436,11 @@ def read(body: bytes, version: str) -> EsfInvoice:
         has_attachments = has_attachments or _boolean(invoice.get("has_attachments") or "false")
     if first is None:
         raise EsfInvalid("esfdoc/payor_orgs/payor_org", "required element missing")
+    if len(first.lines) > MAX_LINES:
+        raise EsfInvalid(
+            "esfdoc/payor_orgs/payor_org[1]/invoice/matters",
+            f"an invoice bills at most {MAX_LINES} fees and expenses",
+        )
     billing = _required(root, "billing_org", "esfdoc")
     return EsfInvoice(
         invoice_id=first.invoice_id,

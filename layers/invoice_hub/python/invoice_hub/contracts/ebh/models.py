@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -193,16 +193,22 @@ def moment_text(value: Any) -> Any:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-UtcMoment = Annotated[
-    datetime | None,
-    BeforeValidator(moment_text),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "string", "pattern": MOMENT_PATTERN}, {"type": "null"}],
-            "description": 'UTC: 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06 ("" or null for none)',
-        }
-    ),
-]
+def day_end_text(value: Any) -> Any:
+    """As moment_text; a date alone is the end of that day (an end date includes its day)."""
+    moment = moment_text(value)
+    if isinstance(moment, datetime) and "T" not in str(value):
+        return moment + timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+MOMENT_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [{"type": "string", "pattern": MOMENT_PATTERN}, {"type": "null"}],
+        "description": 'UTC: 5/16/2018, 2018-05-16 or 2018-05-16T05:50:06 ("" or null for none)',
+    }
+)
+UtcDayEnd = Annotated[datetime | None, BeforeValidator(day_end_text), MOMENT_SCHEMA]
+UtcMoment = Annotated[datetime | None, BeforeValidator(moment_text), MOMENT_SCHEMA]
 IdList = Annotated[list[Id], Field(max_length=100)]
 
 
@@ -216,7 +222,7 @@ class StatusSearchRequest(BaseModel):
     InvoiceId: IdList = Field(default_factory=list)
     MatterId: IdList = Field(default_factory=list)
     StartDate: UtcMoment = None
-    EndDate: UtcMoment = None
+    EndDate: UtcDayEnd = None
     IsActive: StrictBool = False
     PageSize: int = Field(default=100, ge=1, le=500)
     Page: int = Field(default=1, ge=1, le=100_000)

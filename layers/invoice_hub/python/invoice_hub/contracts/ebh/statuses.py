@@ -15,6 +15,7 @@ from invoice_hub.logic.payer_submissions import (
     current_status,
     first_time,
     last_change,
+    last_time,
     payer_history,
     status_note,
 )
@@ -44,7 +45,7 @@ def detail_of(delivery: Delivery) -> PayorInvoiceDetail:
         InvoiceDate=us_date(invoice.invoice_date or delivery.created_at.date()),
         StartDate=us_date(invoice.period_start),
         EndDate=us_date(invoice.period_end),
-        TransmitDateTime=ebh_time_or_empty(delivery.sent_at),
+        TransmitDateTime=ebh_time_or_empty(last_time(delivery, "forwarded")),
         ApprovedDateTime=ebh_time_or_empty(first_time(delivery, "approved")),
         CurrentHubStatus=current_status(delivery),
         ChangedDateTime=ebh_time(last_change(delivery)),
