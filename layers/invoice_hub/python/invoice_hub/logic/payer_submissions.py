@@ -56,6 +56,9 @@ SETTABLE = (
     "more info required",
     "dead",
 )
+#: a search names at most this many ids to be read one query each; more are found in one read of the
+#: tenant's payer sends (a query per id would cost a request per id, up to 200)
+FEW_IDS = 3
 #: statuses of an invoice that is no longer active (the status search's IsActive)
 INACTIVE = frozenset({"paid", "dead"})
 #: the history entries a status update writes carry this source (and `: <Username>` when given)
@@ -365,13 +368,12 @@ class Submissions:
 
     def search(self, tenant_id: UUID, search: StatusSearch) -> list[Delivery]:
         """The current sends to payers that pass every filter, by submission then payer."""
-        if search.submission_ids:
-            sends = [
-                d for s in dict.fromkeys(search.submission_ids) for d in self.history(tenant_id, s, None)
-            ]
-        elif search.invoice_ids:
-            sends = [d for i in dict.fromkeys(search.invoice_ids) for d in self.history(tenant_id, None, i)]
-        else:
+        submissions, invoices = dict.fromkeys(search.submission_ids), dict.fromkeys(search.invoice_ids)
+        if submissions and len(submissions) <= FEW_IDS:
+            sends = [d for s in submissions for d in self.history(tenant_id, s, None)]
+        elif invoices and len(invoices) <= FEW_IDS and not submissions:
+            sends = [d for i in invoices for d in self.history(tenant_id, None, i)]
+        else:  # one read of the partition, not a query per id
             sends = self.outbox.deliveries.to_payers(tenant_id)
         return [d for d in _latest_per_payer(sends) if _passes(d, search)]
 
