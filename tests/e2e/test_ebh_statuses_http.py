@@ -5,6 +5,7 @@ rejected invoice, one the payor needs more information for, or one under appeal 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -270,6 +271,10 @@ def test_the_search_filters_as_the_status_api_documents(ebh: httpx.Client, pract
         invoice_id,
         other_id,
     ]
+    # more ids than are read one query each: the same matches, from one read of the practice's sends
+    unknown = [str(uuid.uuid4()), str(uuid.uuid4())]
+    many = search(ebh, practice, {"SubmissionId": [submission_id, other_submission, *unknown]})
+    assert many["InvoiceList"] == both["InvoiceList"]
     by_matter = search(ebh, practice, {"MatterId": [matter]})
     assert {(d["InvoiceId"], d["MatterId"]) for d in by_matter["InvoiceList"]["ListOfInvoices"]} == {
         (invoice_id, matter)
