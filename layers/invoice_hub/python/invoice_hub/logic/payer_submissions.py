@@ -40,22 +40,6 @@ from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issu
 from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
 
 RESUBMITTABLE = frozenset({"rejected", "more info required", "appealed"})
-#: the statuses a status update may set (eBillingHub's vocabulary; `new` is the Submission API's)
-SETTABLE = (
-    "received",
-    "forwarded",
-    "hold",
-    "ebilled",
-    "in review",
-    "approved",
-    "reduced",
-    "payment sent",
-    "paid",
-    "rejected",
-    "appealed",
-    "more info required",
-    "dead",
-)
 #: a search names at most this many ids to be read one query each; more are found in one read of the
 #: tenant's payer sends (a query per id would cost a request per id, up to 200)
 FEW_IDS = 3

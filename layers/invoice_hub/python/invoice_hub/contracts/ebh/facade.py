@@ -288,8 +288,13 @@ HISTORY_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
-def deprecated(answers: dict[int, OpenAPIResponse]) -> dict[int, OpenAPIResponse]:
-    """A deprecated URL's answers, which also say so (when the version is one of the API's)."""
+def deprecated(
+    answers: dict[int, OpenAPIResponse], at_deprecated_url: bool = True
+) -> dict[int, OpenAPIResponse]:
+    """A deprecated URL's answers, which also say so (when the version is one of the API's); at the current
+    URL (`at_deprecated_url` false), the answers as they are."""
+    if not at_deprecated_url:
+        return answers
     return {
         status_code: {
             **response,
@@ -364,7 +369,7 @@ def submission_request_responses(deprecated_url: bool = False) -> dict[int, Open
         413: error(f"Too large payload size (over {MAX_BODY_BYTES} bytes)."),
         415: error("Provided Content-Type HTTP Header is not supported (only application/xml), or UBF."),
     }
-    return deprecated(answers) if deprecated_url else answers
+    return deprecated(answers, deprecated_url)
 
 
 #: the request body, for the OpenAPI document (the operation reads it itself: Powertools reads JSON and forms)
@@ -443,7 +448,7 @@ def ready_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]:
         409: error("A submitted invoice was already sent to a vendor (or is a proforma, which is not)."),
         **ERROR_RESPONSES,
     }
-    return deprecated(answers) if deprecated_url else answers
+    return deprecated(answers, deprecated_url)
 
 
 #: the characters a path parameter may hold for the route to match it (Powertools' route pattern: RFC
@@ -483,7 +488,7 @@ def details_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse
         ),
         **ERROR_RESPONSES,
     }
-    return deprecated(answers) if deprecated_url else answers
+    return deprecated(answers, deprecated_url)
 
 
 def _ids(values: list[str]) -> tuple[str, ...]:
@@ -529,7 +534,7 @@ def search_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]
         **ERROR_RESPONSES,
         **BODY_ERRORS,
     }
-    return deprecated(answers) if deprecated_url else answers
+    return deprecated(answers, deprecated_url)
 
 
 def search_route(app: APIGatewayRestResolver) -> Callable[..., StatusSearchResult]:
@@ -571,7 +576,7 @@ def status_update_responses(deprecated_url: bool = False) -> dict[int, OpenAPIRe
         **ERROR_RESPONSES,
         **BODY_ERRORS,
     }
-    return deprecated(answers) if deprecated_url else answers
+    return deprecated(answers, deprecated_url)
 
 
 PayorIds = Annotated[
