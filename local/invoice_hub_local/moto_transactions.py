@@ -28,6 +28,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
+from invoice_hub_local import moto_indexes
+
 _Key = tuple[str, DynamoType, DynamoType | None]
 _install_lock = threading.Lock()
 
@@ -76,6 +78,7 @@ def _put_back(backend: DynamoDBBackend, before: dict[_Key, Item | None]) -> None
             table.items[hash_value][range_value] = item
         else:
             table.items[hash_value] = item  # type: ignore[assignment]  # moto's own annotation is loose
+        moto_indexes.refresh(table, hash_value, range_value)
 
 
 def _stream_lengths(backend: DynamoDBBackend, before: dict[_Key, Item | None]) -> dict[str, int]:
