@@ -1,0 +1,52 @@
+"""The local stack's SQS SendMessage (moto with moto_queues) takes a message without walking the queue,
+as SQS does; the queue's depths are still counted where they are asked for (GetQueueAttributes).
+
+Against the session's moto server over HTTP, on a queue of the test's own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.sqs.models import Message
+
+from invoice_hub_local.provision import REGION
+from invoice_hub_local.stack import LocalStack
+
+WAITING = 300
+
+
+@pytest.fixture
+def queue(stack: LocalStack) -> Iterator[tuple[Any, str]]:
+    client = boto3.client("sqs", endpoint_url=stack.aws_endpoint, region_name=REGION)
+    url = client.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    for start in range(0, WAITING, 10):
+        entries = [{"Id": str(n), "MessageBody": f"m{n}"} for n in range(start, start + 10)]
+        client.send_message_batch(QueueUrl=url, Entries=entries)
+    yield client, url
+    client.delete_queue(QueueUrl=url)
+
+
+def test_a_send_does_not_walk_the_queue_and_the_depth_is_still_counted(
+    queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, url = queue
+    looked_at: list[str] = []
+    visible = Message.visible
+
+    def watched(message: Message) -> bool:
+        looked_at.append(message.id)
+        return bool(visible.fget(message))  # type: ignore[misc]
+
+    monkeypatch.setattr(Message, "visible", property(watched))
+    client.send_message(QueueUrl=url, MessageBody="one more")
+    client.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "a"}, {"Id": "b", "MessageBody": "b"}]
+    )
+    assert looked_at == []
+    depth = client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == str(WAITING + 3)
+    assert len(looked_at) >= WAITING + 3
