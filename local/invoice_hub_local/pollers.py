@@ -18,8 +18,9 @@ Sender would never run and a failure could never reach the DLQ. The rules are AW
 
 Why WaitTimeSeconds defaults to 0 here: aws.py serves moto one request at a time, and moto's long poll
 waits inside the request, so a waiting ReceiveMessage would hold every other AWS call of the stack
-(and the SendMessage that would end the wait). The poller short-polls instead and sleeps between
-empty receives, which costs at most `idle_seconds` of latency.
+(and the SendMessage that would end the wait). The poller short-polls instead and, between empty
+receives, waits as a long poll would: until moto takes a message for the queue or one becomes visible
+again (arrivals.py), or, for a poller given no `arrivals`, `idle_seconds`.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from invoice_hub_local import arrivals
+from invoice_hub_local.arrivals import Arrivals
 from invoice_hub_local.lambda_runtime import LambdaContext, handler_of
 from invoice_hub_local.provision import Resolved
 from invoice_hub_local.template import FunctionSpec, Stack
@@ -147,6 +151,7 @@ class QueuePoller:
         client: Any | None = None,
         endpoint_url: str | None = None,
         region_name: str | None = None,
+        arrivals: Callable[[], Arrivals] | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
@@ -169,6 +174,9 @@ class QueuePoller:
         self._queue_arn: str | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # a worker with nothing to read waits on its own Arrivals (woken by a send), else idle_seconds
+        self._arrivals = arrivals
+        self._waiting: list[Arrivals] = []
 
     @property
     def queue_arn(self) -> str:
@@ -250,6 +258,8 @@ class QueuePoller:
     def stop(self, timeout: float = 2.0) -> None:
         """Stops the workers; each finishes the batch it is handling (up to `timeout` seconds)."""
         self._stop.set()
+        for waiting in list(self._waiting):
+            waiting.wake()
         for thread in self._threads:
             thread.join(timeout)
         stuck = [thread.name for thread in self._threads if thread.is_alive()]
@@ -258,16 +268,27 @@ class QueuePoller:
         self._threads = []
 
     def _work(self) -> None:
-        while not self._stop.is_set():
-            try:
-                result = self.poll_once()
-            except (BotoCoreError, ClientError) as error:
-                # The queue or moto's server may be gone (a stack stopping): back off, keep polling.
-                log.warning("polling %s failed: %s", self.queue_url, error)
-                self._stop.wait(1.0)
-                continue
-            if result.received == 0:
-                self._stop.wait(self.idle_seconds)
+        arrivals = self._arrivals() if self._arrivals else None
+        if arrivals is not None:
+            self._waiting.append(arrivals)
+        try:
+            while not self._stop.is_set():
+                try:
+                    result = self.poll_once()
+                except (BotoCoreError, ClientError) as error:
+                    # The queue or moto's server may be gone (a stack stopping): back off, keep polling.
+                    log.warning("polling %s failed: %s", self.queue_url, error)
+                    self._stop.wait(1.0)
+                    continue
+                if result.received == 0:
+                    if arrivals is None:
+                        self._stop.wait(self.idle_seconds)
+                    else:
+                        arrivals.wait()
+        finally:
+            if arrivals is not None:
+                arrivals.close()
+                self._waiting.remove(arrivals)
 
     def __enter__(self) -> QueuePoller:
         return self.start()
@@ -288,9 +309,10 @@ def mapping_pollers(
         if queue_arn.split(":")[2] != "sqs" or props.get("Enabled", True) is False:
             continue
         spec = stack.functions[props["FunctionName"]["Ref"]]
+        _, _, _, queue_region, account, queue_name = queue_arn.split(":")
         pollers.append(
             QueuePoller(
-                client.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"],
+                client.get_queue_url(QueueName=queue_name)["QueueUrl"],
                 _lazy_handler(spec),
                 function_name=spec.logical_id,
                 batch_size=min(int(props.get("BatchSize", MAX_BATCH)), MAX_BATCH),
@@ -301,6 +323,7 @@ def mapping_pollers(
                 ),
                 timeout_seconds=spec.timeout,
                 client=client,
+                arrivals=partial(arrivals.queue, account, queue_region, queue_name),
             )
         )
     return pollers

@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern
 
+from invoice_hub_local import arrivals
 from invoice_hub_local.lambda_runtime import LambdaContext, handler_of
 from invoice_hub_local.provision import ACCOUNT, Resolved
 from invoice_hub_local.sqs_move_tasks import BACKEND_LOCK
@@ -87,6 +88,7 @@ class StreamPoller:
         on_failure_queue_arn: str | None = None,
         timeout_seconds: int = 30,
         idle_seconds: float = 0.2,
+        watch_arrivals: bool = False,
     ) -> None:
         self.table_name = table_name
         self.stream_arn = stream_arn
@@ -108,6 +110,8 @@ class StreamPoller:
         self._iterator: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # with nothing to read, wait for moto to write a record to the stream (arrivals.py), else idle_seconds
+        self._arrivals = arrivals.stream(table_name) if watch_arrivals else None
 
     # -- reading ---------------------------------------------------------------------------------------
     def _shard_iterator(self) -> str:
@@ -233,6 +237,8 @@ class StreamPoller:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        if self._arrivals is not None:
+            self._arrivals.wake()
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
@@ -252,7 +258,10 @@ class StreamPoller:
                 self._stop.wait(1.0)
                 continue
             if read == 0:
-                self._stop.wait(self.idle_seconds)
+                if self._arrivals is None:
+                    self._stop.wait(self.idle_seconds)
+                else:
+                    self._arrivals.wait()
 
 
 def _json_default(value: object) -> object:
@@ -290,6 +299,7 @@ def stream_pollers(
                 if destination.get("Destination")
                 else None,
                 timeout_seconds=spec.timeout,
+                watch_arrivals=True,
             )
         )
     return pollers
