@@ -56,8 +56,10 @@ checkov: $(STAMP) $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml --framework cloudformation --skip-download --quiet --compact
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
 
+# pytest-xdist: a worker per core, each with a local stack of its own (tests/conftest.py's `stack`)
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 ## bench: cold init, AWS calls per request, the Sender, retry-all at 10,000, cost per 1M invoices, the invoice document and the channels, one scheduling round (docs/performance.md)
 bench: $(STAMP)

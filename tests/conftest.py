@@ -163,8 +163,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands what its suites tried to the controller, which prints it."""
+    from tests.report import LINES
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["tried"] = json.dumps(LINES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:  # pytest-xdist's, in the controller
+    from tests.report import LINES
+
+    for suite, lines in json.loads(getattr(node, "workeroutput", {}).get("tried", "{}")).items():
+        LINES[suite].extend(lines)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Prints what each hardening suite tried (tests/report.py)."""
+    """Prints what each hardening suite tried (tests/report.py), in every worker of the run."""
     from tests.report import LINES
 
     if not LINES:
