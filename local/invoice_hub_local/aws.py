@@ -8,10 +8,12 @@ happen, as they do on AWS.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from typing import Any
 
+from moto import backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -29,8 +31,19 @@ class _OneAtATime:
             return list(self.app(environ, start_response))
 
 
+@functools.cache
+def _moto_modules() -> tuple[str, ...]:
+    return tuple(_list_of_moto_modules())
+
+
+_list_of_moto_modules = backends.list_of_moto_modules
+
+
 class AwsServer:
     def __init__(self, host: str, port: int) -> None:
+        # moto's dispatcher lists its own package directory (a listdir and a stat per entry) on every
+        # request to find the service; the directory does not change while the server runs
+        backends.list_of_moto_modules = _moto_modules
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
