@@ -2,8 +2,9 @@
 
 Every operation is called as a client of its contract calls it: a practice's admin user (bearer token)
 for the Invoice API and Healthbridge, its TENANT + API-KEY for Decoda, its ProducerId + ProviderKey for
-eBillingHub. The practice is the suite's own, so its invoices meet no other test's; a second practice
-of the suite's own is the peer that must not see the first one's objects.
+eBillingHub. Each test's practice is its own (seeded with an invoice of each contract), so its
+invoices meet no other test's; a second practice of the suite's own is the peer that must not see the
+first one's objects.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
-from tests.conftest import Practice
+from tests.conftest import EVENTS, Practice, invoice_body
 from tests.report import tried
 
 
@@ -28,19 +30,42 @@ def credentials_by_scheme(practice: Practice) -> dict[str, dict[str, str]]:
     }
 
 
-@pytest.fixture(scope="session")
-def fuzz_practice(new_practice: Callable[..., Practice]) -> Practice:
-    return new_practice(admin=True)
+#: what every practice of the suite starts with: a sent-to-patient invoice of each contract that has one,
+#: and an eSF submission to two payor orgs, so each list answers rows to check, not only `[]`
+ESF_SAMPLE = EVENTS / "ebh_submission_request" / "esf_2_0_2_two_payors.xml"
+DECODA_INVOICE = {
+    "patientId": "pat_fuzz",
+    "message": "Your invoice from the practice",
+    "invoiceMethod": "EMAIL",
+    "charges": [
+        {
+            "description": "Consultation",
+            "totalOutstanding": 12000,
+            "patient": {"firstName": "Ann", "lastName": "Lee", "email": "ann.lee@patient.example"},
+        }
+    ],
+}
+
+
+def seeded(http: httpx.Client, practice: Practice) -> Practice:
+    """The practice, with an invoice of each contract (their sends wait: the suite holds the Sender)."""
+    answers = [
+        http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=practice.headers),
+        http.post("/billing/invoice/create", json=DECODA_INVOICE, headers=practice.decoda_headers),
+        http.post(
+            "/ebh/submissions/v1/SubmissionRequests",
+            content=ESF_SAMPLE.read_bytes(),
+            headers={**practice.ebh_headers, "Content-Type": "application/xml", "InvoiceType": "ESF"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.text
+    return practice
 
 
 @pytest.fixture(scope="session")
 def fuzz_peer(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice(admin=True)
-
-
-@pytest.fixture(scope="session")
-def scheme_headers(fuzz_practice: Practice) -> dict[str, dict[str, str]]:
-    return credentials_by_scheme(fuzz_practice)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -39,7 +40,7 @@ from invoice_hub.contracts.http import XML
 from invoice_hub_local.openapi import DOCUMENT
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
-from tests.fuzz.conftest import Tally, credentials_by_scheme
+from tests.fuzz.conftest import Tally, credentials_by_scheme, seeded
 from tests.fuzz.esf_documents import esf_documents
 
 pytestmark = pytest.mark.e2e
@@ -333,11 +334,18 @@ PLACEHOLDER = "credential-of-the-practice-to-come"
 TALLIES: list[Tally] = []
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def credentials(
-    scheme_headers: dict[str, dict[str, str]], peer_scheme_headers: dict[str, dict[str, str]], tally: Tally
+    new_practice: Callable[..., Practice],
+    http: httpx.Client,
+    peer_scheme_headers: dict[str, dict[str, str]],
+    tally: Tally,
 ) -> None:
-    for identity, by_scheme in ((OWNER, scheme_headers), (PEER, peer_scheme_headers)):
+    """Each test's requests go as a practice of its own, which holds what `seeded` gives it and what the
+    test's own requests make: what a list answers is that, never what the other operations' tests left
+    (a practice holding every test's thousands of invoices made each list read them all)."""
+    practice = seeded(http, new_practice(admin=True))
+    for identity, by_scheme in ((OWNER, credentials_by_scheme(practice)), (PEER, peer_scheme_headers)):
         CREDENTIALS[identity].update(
             {name: value for headers in by_scheme.values() for name, value in headers.items()}
         )
