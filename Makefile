@@ -59,7 +59,7 @@ checkov: $(STAMP) $(CHECKOV_STAMP)
 # pytest-xdist: a worker per core, each with a local stack of its own (tests/conftest.py's `stack`)
 PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 --cov --cov-report=term
 
 ## bench: cold init, AWS calls per request, the Sender, retry-all at 10,000, cost per 1M invoices, the invoice document and the channels, one scheduling round (docs/performance.md)
 bench: $(STAMP)

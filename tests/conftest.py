@@ -104,6 +104,39 @@ def new_practice(stack: LocalStack, http: httpx.Client) -> Callable[..., Practic
     return make
 
 
+#: what a practice of the fuzz and edge suites starts with: a patient's invoice of each contract that has
+#: one, and an eSF submission to two payor orgs, so each list answers rows to check, not only `[]`
+ESF_SAMPLE = EVENTS / "ebh_submission_request" / "esf_2_0_2_two_payors.xml"
+DECODA_INVOICE = {
+    "patientId": "pat_fuzz",
+    "message": "Your invoice from the practice",
+    "invoiceMethod": "EMAIL",
+    "charges": [
+        {
+            "description": "Consultation",
+            "totalOutstanding": 12000,
+            "patient": {"firstName": "Ann", "lastName": "Lee", "email": "ann.lee@patient.example"},
+        }
+    ],
+}
+
+
+def seeded(http: httpx.Client, practice: Practice) -> Practice:
+    """The practice, with an invoice of each contract (sent, unless the suite holds the Sender)."""
+    answers = [
+        http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=practice.headers),
+        http.post("/billing/invoice/create", json=DECODA_INVOICE, headers=practice.decoda_headers),
+        http.post(
+            "/ebh/submissions/v1/SubmissionRequests",
+            content=ESF_SAMPLE.read_bytes(),
+            headers={**practice.ebh_headers, "Content-Type": "application/xml", "InvoiceType": "ESF"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.text
+    return practice
+
+
 @pytest.fixture
 def practice(new_practice: Callable[..., Practice]) -> Practice:
     return new_practice()

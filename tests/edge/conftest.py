@@ -1,8 +1,8 @@
-"""The edge suite's practice, client, valid requests and its account of what it sent.
+"""The edge suite's practices, client, valid requests and its account of what it sent.
 
-The practice is the suite's own and an admin (Healthbridge's routes need one), so what it creates meets
-no other test's data. Its credentials are set by the document's security scheme names, as the fuzzing
-suite does.
+Each operation is called as a practice of its own, an admin (Healthbridge's routes need one), seeded with
+an invoice of each contract, so what its edges create meets no other test's data. Its credentials are
+set by the document's security scheme names, as the fuzzing suite does.
 """
 
 from __future__ import annotations
@@ -14,23 +14,38 @@ import httpx
 import pytest
 
 from invoice_hub_local.stack import LocalStack
-from tests.conftest import EVENTS, PASSWORD, Practice
+from tests.conftest import EVENTS, PASSWORD, Practice, seeded
 from tests.edge.contract import verdicts
-from tests.edge.document import OPERATIONS, SCHEME_HEADERS, Operation, body_schema, example, path_values
+from tests.edge.document import (
+    BY_LABEL,
+    SCHEME_HEADERS,
+    Operation,
+    body_schema,
+    example,
+    path_values,
+)
 from tests.edge.edges import Base, Edge
 from tests.edge.wire import TALLY, Answer, EdgeRequest, send
 from tests.report import tried
 
 
 @pytest.fixture(scope="session")
-def edge_practice(new_practice: Callable[..., Practice]) -> Practice:
-    return new_practice(admin=True)
+def practice_of(new_practice: Callable[..., Practice], http: httpx.Client) -> Callable[[str], Practice]:
+    """Each operation's practice (by its label), made on first use and seeded with an invoice of each
+    contract: what the operation's edges create, and what its lists answer, is that operation's alone (one
+    practice holding every operation's edges made each list read thousands of invoices)."""
+    made: dict[str, Practice] = {}
+
+    def of(label: str) -> Practice:
+        if label not in made:
+            made[label] = seeded(http, new_practice(admin=True))
+        return made[label]
+
+    return of
 
 
-@pytest.fixture(scope="session")
-def scheme_credentials(edge_practice: Practice) -> dict[str, str]:
+def scheme_credentials(practice: Practice) -> dict[str, str]:
     """The practice's credential for each of the document's security schemes (components.securitySchemes)."""
-    practice = edge_practice
     values = {
         "OAuth2PasswordBearer": f"Bearer {practice.token}",
         "DecodaTenant": practice.tenant.slug,
@@ -67,25 +82,38 @@ def base_body(operation: Operation, practice: Practice) -> object:
     return value
 
 
+class Bases(dict[str, Base]):
+    """Each operation's valid request, by its label ("GET /invoice/{id}"), made on first use as the
+    operation's own practice."""
+
+    def __init__(self, practice_of: Callable[[str], Practice]) -> None:
+        super().__init__()
+        self.practice_of = practice_of
+
+    def __missing__(self, label: str) -> Base:
+        self[label] = base = base_request(BY_LABEL[label], self.practice_of(label))
+        return base
+
+
 @pytest.fixture(scope="session")
-def bases(edge_practice: Practice, scheme_credentials: dict[str, str]) -> dict[str, Base]:
-    """Each operation's valid request, by its label ("GET /invoice/{id}")."""
-    found = {}
-    for operation in OPERATIONS:
-        values = tuple(path_values(operation, str(edge_practice.tenant.id)).items())
-        query = (
-            f"InvoiceId=EDGE-{uuid.uuid4().hex[:12]}"
-            if operation.family == "ebh" and operation.method == "GET"
-            else ""
-        )
-        credentials = tuple(
-            (SCHEME_HEADERS[scheme], scheme_credentials[scheme].encode()) for scheme in operation.schemes
-        )
-        headers = (("InvoiceType", b"ESF"),) if operation.takes_xml else ()
-        found[operation.label] = Base(
-            operation, values, query, credentials, base_body(operation, edge_practice), headers
-        )
-    return found
+def bases(practice_of: Callable[[str], Practice]) -> dict[str, Base]:
+    return Bases(practice_of)
+
+
+def base_request(operation: Operation, practice: Practice) -> Base:
+    """The operation's valid request, as `practice`."""
+    credentials_by_scheme = scheme_credentials(practice)
+    values = tuple(path_values(operation, str(practice.tenant.id)).items())
+    query = (
+        f"InvoiceId=EDGE-{uuid.uuid4().hex[:12]}"
+        if operation.family == "ebh" and operation.method == "GET"
+        else ""
+    )
+    credentials = tuple(
+        (SCHEME_HEADERS[scheme], credentials_by_scheme[scheme].encode()) for scheme in operation.schemes
+    )
+    headers = (("InvoiceType", b"ESF"),) if operation.takes_xml else ()
+    return Base(operation, values, query, credentials, base_body(operation, practice), headers)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ every kind, non-ASCII ones included: the contract's 401 (eBillingHub without its
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.conftest import Practice
@@ -31,10 +33,10 @@ SECURED = [operation for operation in OPERATIONS if operation.schemes]
 
 @pytest.mark.parametrize("operation", SECURED, ids=[operation.label for operation in SECURED])
 def test_wrong_credentials_of_every_kind_are_the_contracts_401(
-    operation: Operation, bases: dict[str, Base], edge_practice: Practice, exercise: Exercise
+    operation: Operation, bases: dict[str, Base], practice_of: Callable[[str], Practice], exercise: Exercise
 ) -> None:
     # given the operation's valid request with wrong, non-ASCII, control, 8 KB or missing credentials
-    edges = list(credential_edges(bases[operation.label], edge_practice.token))
+    edges = list(credential_edges(bases[operation.label], practice_of(operation.label).token))
     # when each is sent; then each is refused as the contract refuses wrong credentials
     failures = exercise(operation, edges)
     assert not failures, wrong(failures, len(edges))

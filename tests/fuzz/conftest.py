@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
-from tests.conftest import EVENTS, Practice, invoice_body
+from tests.conftest import Practice
 from tests.report import tried
 
 
@@ -28,39 +27,6 @@ def credentials_by_scheme(practice: Practice) -> dict[str, dict[str, str]]:
         "EbhProducerId": {"ProducerId": practice.producer_id},
         "EbhProviderKey": {"ProviderKey": practice.provider_key},
     }
-
-
-#: what every practice of the suite starts with: a sent-to-patient invoice of each contract that has one,
-#: and an eSF submission to two payor orgs, so each list answers rows to check, not only `[]`
-ESF_SAMPLE = EVENTS / "ebh_submission_request" / "esf_2_0_2_two_payors.xml"
-DECODA_INVOICE = {
-    "patientId": "pat_fuzz",
-    "message": "Your invoice from the practice",
-    "invoiceMethod": "EMAIL",
-    "charges": [
-        {
-            "description": "Consultation",
-            "totalOutstanding": 12000,
-            "patient": {"firstName": "Ann", "lastName": "Lee", "email": "ann.lee@patient.example"},
-        }
-    ],
-}
-
-
-def seeded(http: httpx.Client, practice: Practice) -> Practice:
-    """The practice, with an invoice of each contract (their sends wait: the suite holds the Sender)."""
-    answers = [
-        http.post("/invoice/", json=invoice_body(status="ISSUED"), headers=practice.headers),
-        http.post("/billing/invoice/create", json=DECODA_INVOICE, headers=practice.decoda_headers),
-        http.post(
-            "/ebh/submissions/v1/SubmissionRequests",
-            content=ESF_SAMPLE.read_bytes(),
-            headers={**practice.ebh_headers, "Content-Type": "application/xml", "InvoiceType": "ESF"},
-        ),
-    ]
-    for answer in answers:
-        assert answer.status_code in (200, 201), answer.text
-    return practice
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,8 @@ from schemathesis.wfc.escalation import EscalatingAuthProvider
 from invoice_hub.contracts.http import XML
 from invoice_hub_local.openapi import DOCUMENT
 from invoice_hub_local.stack import LocalStack
-from tests.conftest import Practice
-from tests.fuzz.conftest import Tally, credentials_by_scheme, seeded
+from tests.conftest import Practice, seeded
+from tests.fuzz.conftest import Tally, credentials_by_scheme
 from tests.fuzz.esf_documents import esf_documents
 
 pytestmark = pytest.mark.e2e
