@@ -1,14 +1,16 @@
-"""SQS's SendMessage in moto, without counting the queue.
+"""SQS's SendMessage and ReceiveMessage in moto, without counting the queue.
 
-moto's SendMessage reads one attribute of the queue (ContentBasedDeduplication) through the property that
-builds all of them, and three of those (ApproximateNumberOfMessages, ...Delayed, ...NotVisible) walk every
-message of the queue. So each message sent to a queue of 10,000 costs three walks of 10,000, and a
-retry-all that puts 500 sends back on a full queue takes seconds that SQS, which does not count a queue to
-take a message, never takes.
+moto's SendMessage reads one attribute of the queue (ContentBasedDeduplication), and its ReceiveMessage one
+(MessageRetentionPeriod) for every message it hands out, through the property that builds all of them;
+three of those (ApproximateNumberOfMessages, ...Delayed, ...NotVisible) walk every message of the queue.
+So each message sent to or received from a queue of 10,000 costs three walks of 10,000: a retry-all that
+puts 500 sends back on a full queue, or a Sender draining it, takes seconds that SQS, which does not count
+a queue to take or hand out a message, never takes.
 
-Here, inside a SendMessage (and each entry of a SendMessageBatch), those three counts are not computed:
-the attribute moto reads is the same, and the counts were never part of a send's answer. Everywhere else
-(GetQueueAttributes, the console's and the ops command's queue depths) they are counted as before.
+Here, inside a SendMessage (and each entry of a SendMessageBatch) and a ReceiveMessage, those three counts
+are not computed: the attributes moto reads are the same, and the counts were never part of the answer.
+Everywhere else (GetQueueAttributes, the console's and the ops command's queue depths) they are counted
+as before.
 
 `install()` is called by the local stack before moto's server starts; it is idempotent.
 """
@@ -16,6 +18,7 @@ the attribute moto reads is the same, and the counts were never part of a send's
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.sqs.models import Queue, SQSBackend
@@ -32,7 +35,9 @@ _sending = threading.local()
 def _not_counted_while_sending(count: property) -> property:
     def fget(queue: Queue) -> int | None:
         if getattr(_sending, "active", False):
-            return None  # built into the attributes a send reads one other value of, and thrown away
+            return (
+                None  # built into the attributes a send or receive reads one other value of, and thrown away
+            )
         value: int = count.fget(queue)  # type: ignore[misc]  # moto's property always has a getter
         return value
 
@@ -45,18 +50,22 @@ def install() -> None:
             _install()
 
 
-def _install() -> None:
-    moto_send_message = SQSBackend.send_message
-
-    def send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+def _not_counting(action: Callable[..., Any]) -> Callable[..., Any]:
+    def uncounted(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
         outer = getattr(_sending, "active", False)
         _sending.active = True
         try:
-            return moto_send_message(self, *args, **kwargs)
+            return action(self, *args, **kwargs)
         finally:
             _sending.active = outer
 
+    return uncounted
+
+
+def _install() -> None:
+    send_message = _not_counting(SQSBackend.send_message)
     for name in COUNTS:
         setattr(Queue, name, _not_counted_while_sending(getattr(Queue, name)))
     send_message._does_not_count = True  # type: ignore[attr-defined]
     SQSBackend.send_message = send_message  # type: ignore[method-assign]
+    SQSBackend.receive_message = _not_counting(SQSBackend.receive_message)  # type: ignore[method-assign]

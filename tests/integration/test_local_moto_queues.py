@@ -1,5 +1,6 @@
-"""The local stack's SQS SendMessage (moto with moto_queues) takes a message without walking the queue,
-as SQS does; the queue's depths are still counted where they are asked for (GetQueueAttributes).
+"""The local stack's SQS SendMessage and ReceiveMessage (moto with moto_queues) take and hand out a
+message without counting the queue, as SQS does; the queue's depths are still counted where they are
+asked for (GetQueueAttributes).
 
 Against the session's moto server over HTTP, on a queue of the test's own."""
 
@@ -30,7 +31,7 @@ def queue(stack: LocalStack) -> Iterator[tuple[Any, str]]:
     client.delete_queue(QueueUrl=url)
 
 
-def test_a_send_does_not_walk_the_queue_and_the_depth_is_still_counted(
+def test_a_send_or_receive_does_not_count_the_queue_and_its_depth_is_still_counted(
     queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, url = queue
@@ -47,6 +48,12 @@ def test_a_send_does_not_walk_the_queue_and_the_depth_is_still_counted(
         QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "a"}, {"Id": "b", "MessageBody": "b"}]
     )
     assert looked_at == []
+    # a receive walks the queue once for its visible messages (moto keeps no index of them), and no more:
+    # it counts none of the queue for each message it hands out (three walks each, before)
+    received = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 10
+    assert len(looked_at) < 2 * (WAITING + 3), len(looked_at)
+    looked_at.clear()
     depth = client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    assert depth["Attributes"]["ApproximateNumberOfMessages"] == str(WAITING + 3)
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == str(WAITING + 3 - 10)
     assert len(looked_at) >= WAITING + 3
