@@ -29,15 +29,13 @@ COUNTS = (
     "approximate_number_of_messages_not_visible",
 )
 _install_lock = threading.Lock()
-_sending = threading.local()
+_uncounted = threading.local()  # `active` inside a send or receive
 
 
-def _not_counted_while_sending(count: property) -> property:
+def _not_counted_in_a_send_or_receive(count: property) -> property:
     def fget(queue: Queue) -> int | None:
-        if getattr(_sending, "active", False):
-            return (
-                None  # built into the attributes a send or receive reads one other value of, and thrown away
-            )
+        if getattr(_uncounted, "active", False):
+            return None  # built into attributes of which a send or receive reads one other value
         value: int = count.fget(queue)  # type: ignore[misc]  # moto's property always has a getter
         return value
 
@@ -52,12 +50,12 @@ def install() -> None:
 
 def _not_counting(action: Callable[..., Any]) -> Callable[..., Any]:
     def uncounted(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
-        outer = getattr(_sending, "active", False)
-        _sending.active = True
+        outer = getattr(_uncounted, "active", False)
+        _uncounted.active = True
         try:
             return action(self, *args, **kwargs)
         finally:
-            _sending.active = outer
+            _uncounted.active = outer
 
     return uncounted
 
@@ -65,7 +63,7 @@ def _not_counting(action: Callable[..., Any]) -> Callable[..., Any]:
 def _install() -> None:
     send_message = _not_counting(SQSBackend.send_message)
     for name in COUNTS:
-        setattr(Queue, name, _not_counted_while_sending(getattr(Queue, name)))
+        setattr(Queue, name, _not_counted_in_a_send_or_receive(getattr(Queue, name)))
     send_message._does_not_count = True  # type: ignore[attr-defined]
     SQSBackend.send_message = send_message  # type: ignore[method-assign]
     SQSBackend.receive_message = _not_counting(SQSBackend.receive_message)  # type: ignore[method-assign]
