@@ -21,6 +21,13 @@ The fix, in this process only (`_isolate_logger_context`, the layer is untouched
 - a thread started during an invocation (the Sender's pool) runs in a copy of the invocation's context
   (what Python 3.14's `thread_inherit_context` does), so its lines are the invocation's too;
 - `cold_start` is true on each container's first invocation.
+
+Powertools' event handler has the same kind of state: `resolve` writes the event and the context to
+`BaseRouter.current_event` and `BaseRouter.lambda_context`, class attributes that every resolver of the
+process reads (aws_lambda_powertools/event_handler/api_gateway.py). Here two concurrent requests, of
+one function or of two, each read the one that started last: a route parsed another request's body
+and answered it to the wrong client. `_isolate_router_event` makes both attributes the running
+invocation's own (outside invocations, one value for the process, as before).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.logging import logger as powertools_logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
@@ -201,8 +209,55 @@ def _isolate_logger_context() -> None:
 _isolate_logger_context()
 
 
+#: `BaseRouter`'s event and context, of the invocation running in this context (None outside invocations)
+_router_state: ContextVar[dict[str, Any] | None] = ContextVar("invoice_hub_local_router", default=None)
+#: and outside invocations, the process's one value (as Powertools keeps it)
+_process_router_state: dict[str, Any] = {}
+
+
+def _router_values() -> dict[str, Any]:
+    own = _router_state.get()
+    return _process_router_state if own is None else own
+
+
+class _InvocationAttribute:
+    """One of `BaseRouter`'s class-wide attributes, read and written as the running invocation's own:
+    through a resolver (`app.current_event`) and, set on the metaclass, through the class itself
+    (`BaseRouter.current_event = ...`, which Powertools' `resolve` does)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        try:
+            return _router_values()[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        _router_values()[self.name] = value
+
+
+def _isolate_router_event() -> None:
+    """Gives each invocation its own `BaseRouter.current_event` and `lambda_context` (see the module's
+    docstring)."""
+    if isinstance(BaseRouter.__dict__.get("current_event"), _InvocationAttribute):
+        return
+    names = ("current_event", "lambda_context")
+    per_invocation = type(
+        "_PerInvocationRouterMeta", (type(BaseRouter),), {name: _InvocationAttribute(name) for name in names}
+    )
+    for name in names:
+        type.__setattr__(BaseRouter, name, _InvocationAttribute(name))
+    BaseRouter.__class__ = per_invocation  # type: ignore[method-assign]
+
+
+_isolate_router_event()
+
+
 def _run_in(container: _Container, handler: Handler, event: dict[str, Any], context: Any) -> Any:
     _current.set(container)
+    _router_state.set({})
     container.cold, container.served = not container.served, True
     return handler(event, context)
 
