@@ -12,7 +12,15 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from invoice_hub_local import arrivals, moto_indexes, moto_queues, moto_transactions, seed, sqs_move_tasks
+from invoice_hub_local import (
+    arrivals,
+    moto_indexes,
+    moto_items,
+    moto_queues,
+    moto_transactions,
+    seed,
+    sqs_move_tasks,
+)
 from invoice_hub_local.aws import AwsServer
 from invoice_hub_local.fake_external import FakeExternal
 from invoice_hub_local.fake_providers import moto_clear, ses_outbox
@@ -103,6 +111,7 @@ class LocalStack:
         sqs_move_tasks.install()
         moto_transactions.install()
         moto_indexes.install()
+        moto_items.install()
         moto_queues.install()
         arrivals.install()
         self._aws = AwsServer(HOST, self.aws_port).start()
