@@ -207,7 +207,7 @@ def count_status(client: Any, tenant_id: UUID, status: DeliveryStatus = Delivery
     """The practice's deliveries in `status` (the sparse status index), read with the bench's client."""
     request: dict[str, Any] = {
         "TableName": get_settings().table_name,
-        "IndexName": "GSI2",
+        "IndexName": keys.index_name("GSI2"),
         "KeyConditionExpression": "GSI2PK = :pk",
         "ExpressionAttributeValues": {":pk": {"S": keys.deliveries_by_status(tenant_id, status)}},
         "Select": "COUNT",
