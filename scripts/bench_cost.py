@@ -116,7 +116,9 @@ def messages_per_batch(sends_a_month: float) -> float:
 
 def sqs_idle_month(queues: int = 2, pollers: int = 5) -> float:
     """Requests a month of the event source mappings' long polls that find nothing (20 s each), whatever the
-    volume: `pollers` per queue (UNCONFIRMED: AWS's documented starting number of pollers)."""
+    volume: `pollers` per queue. AWS (Lambda, "SQS event source mapping scaling"): at low traffic Lambda
+    keeps 5 concurrent batches, and only without a maximum concurrency may it go down to 2; both mappings
+    here set one."""
     return queues * pollers * MONTH_SECONDS / 20
 
 
