@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, call, calls_per_request
-from bench_cost import Usage
+from bench_cost import Usage, traces
 from bench_cost import report as cost_report
 from bench_documents import documents
 from bench_esf import esf_costs
@@ -507,7 +507,7 @@ def create_usage(
         rru=statistics.median(rru),
         sqs_requests=statistics.median(sqs),
         log_bytes=statistics.median(logged),
-        traces=1,
+        traces=traces(1),  # the API stage samples (ApiSamplingRule), the function passes it on
     )
     print(
         f"\nPOST /invoice/ ISSUED, median of {n}: {usage.lambda_ms:.0f} ms locally, "

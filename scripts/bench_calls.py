@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,7 @@ from invoice_hub.dal.identity import cognito_client
 from invoice_hub.dal.queue_client import sqs_client
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry, Method
 from invoice_hub_local.seed import demo_tenant_id
+from invoice_hub_local.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI = ROOT / "layers/invoice_hub/python/invoice_hub/contracts/openapi.json"
@@ -62,13 +64,50 @@ def item_size(item: dict[str, Any]) -> int:
     return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
 
 
-def index_units(item: dict[str, Any]) -> float:
-    """Write units an item costs in the GSIs it is written to: GSI1-4 project ALL (the item's size),
-    GSI5 keys only (1). Index writes are not doubled by a transaction; a change that moves an item
-    out of an index (a delete there) is not counted."""
-    size = max(1, math.ceil(item_size(item) / 1024))
-    names = [name[:-2] for name in item if name.startswith("GSI") and name.endswith("PK")]
-    return float(sum(1 if name == "GSI5" else size for name in names))
+@lru_cache(maxsize=1)
+def projections() -> dict[str, frozenset[str] | None]:
+    """The table's indexes, from template.yaml, by the attribute prefix they key on (GSI1 for GSI1PK /
+    GSI1SK): the non-key attributes each projects (None for ALL)."""
+    table = load_yaml(ROOT / "template.yaml")["Resources"]["Table"]["Properties"]
+    found: dict[str, frozenset[str] | None] = {}
+    for index in table["GlobalSecondaryIndexes"]:
+        prefix = index["KeySchema"][0]["AttributeName"][:-2]
+        projection = index["Projection"]
+        kind = projection["ProjectionType"]
+        found[prefix] = None if kind == "ALL" else frozenset(projection.get("NonKeyAttributes", ()))
+    return found
+
+
+def index_entry(item: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    """What the index keyed on `<prefix>PK` holds of an item (None when the item is not in it)."""
+    if f"{prefix}PK" not in item:
+        return None
+    projected = projections()[prefix]
+    if projected is None:
+        return item
+    names = {"PK", "SK", f"{prefix}PK", f"{prefix}SK", *projected}
+    return {name: value for name, value in item.items() if name in names}
+
+
+def index_units(old: dict[str, Any] | None, new: dict[str, Any] | None) -> float:
+    """Write units a table write costs in the GSIs, from the item before and after it (DynamoDB's rules,
+    GSI.html#GSI.Writes): an entry put where the item enters an index; a delete where it leaves one; a
+    delete and a put where an index key changes; a put where a projected attribute changes; nothing where
+    the index's entry stays the same. Each as many units as the entry has KB (1 at least). Index writes
+    are not doubled by a transaction."""
+    units = 0.0
+    for prefix in projections():
+        before = index_entry(old, prefix) if old else None
+        after = index_entry(new, prefix) if new else None
+        if before == after:
+            continue
+        key = (f"{prefix}PK", f"{prefix}SK")
+        moved = before is not None and after is not None and any(before[k] != after[k] for k in key)
+        if before is not None and (after is None or moved):
+            units += max(1, math.ceil(item_size(before) / 1024))
+        if after is not None:
+            units += max(1, math.ceil(item_size(after) / 1024))
+    return units
 
 
 def patient_read(context: dict[str, Any], **_: Any) -> None:
@@ -82,8 +121,10 @@ class CallLog:
     """Every AWS call the functions make through the layer's clients, by service and operation; and the
     DynamoDB capacity units they would consume on AWS, estimated from item sizes (DynamoDB's sizing and
     pricing rules: 1 WRU per KB written, twice in a transaction, plus each GSI written; 1 RRU per 4 KB
-    read strongly consistent, half that eventually consistent). An UpdateItem or DeleteItem, whose item
-    the hook does not see, counts as one small item."""
+    read strongly consistent, half that eventually consistent). The index writes follow the template's
+    projections and what the item was before the write (the last item this log saw under its key). An
+    UpdateItem or DeleteItem, whose item the hook does not see, counts as one small item with no index
+    write (the sequence's update, the only one on the paths part 5 prices, is in no index)."""
 
     def __init__(self) -> None:
         self.ops: list[str] = []
@@ -92,7 +133,10 @@ class CallLog:
         self.count = 0
         self.queries = 0
         self.wru = 0.0
+        self.index_wru = 0.0
         self.rru = 0.0
+        #: the last item written under each key, so a write's index units know what the item was
+        self.written: dict[tuple[str, str], dict[str, Any]] = {}
 
     def attach(self) -> None:
         for client in (dynamodb_client(), sqs_client(), cognito_client()):
@@ -110,9 +154,16 @@ class CallLog:
     def writes(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         def written(item: dict[str, Any] | None, transactional: bool) -> None:
             size = item_size(item) if item else 100
-            self.wru += capacity_units(size, write=True, transactional=transactional) + index_units(
-                item or {}
-            )
+            self.wru += capacity_units(size, write=True, transactional=transactional)
+            if item is None:
+                return
+            key = (str(item["PK"].get("S")), str(item["SK"].get("S"))) if "SK" in item else None
+            old = self.written.get(key) if key else None
+            indexes = index_units(old, item)
+            self.wru += indexes
+            self.index_wru += indexes
+            if key:
+                self.written[key] = item
 
         name = model.name
         if name == "PutItem":
@@ -150,7 +201,7 @@ class CallLog:
     def reset(self) -> None:
         self.ops.clear()
         self.scanned = self.count = self.queries = 0
-        self.wru = self.rru = 0.0
+        self.wru = self.rru = self.index_wru = 0.0
 
     def summary(self) -> str:
         short = [op.split(":", 1)[1] if op.startswith("dynamodb:") else op for op in self.ops]

@@ -33,6 +33,7 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::Events::Rule",  # served by the local schedule runner
         "AWS::CloudWatch::Alarm",
         "AWS::CloudWatch::Dashboard",  # a console page; tests/template checks its body
+        "AWS::XRay::SamplingRule",  # prod only (decision 022); nothing is traced locally
     }
 )
 _SUB = re.compile(r"\$\{([^}]+)\}")

@@ -30,6 +30,7 @@ from invoice_hub.dal.dynamo import (
     dynamodb_client,
     error_code,
     from_item,
+    full_items,
     query_pages,
     throttling_as_busy,
     to_item,
@@ -120,11 +121,12 @@ class CredentialRepository:
         """The tenant's keys, revoked ones included (one Query on GSI1)."""
         request = {
             "TableName": self.table,
-            "IndexName": "GSI1",
+            "IndexName": keys.index_name("GSI1"),
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": to_item({":pk": keys.credentials_of_tenant(tenant_id)}),
         }
-        return [self._stored(from_item(item)) for item in query_pages(self.client, request)]
+        entries = query_pages(self.client, request)  # keys only: the records are read by BatchGetItem
+        return [self._stored(from_item(item)) for item in full_items(self.client, self.table, entries)]
 
     def locate(self, key: str) -> StoredCredential | None:
         """The record of a key, whatever its kind (read now, not from the cache)."""

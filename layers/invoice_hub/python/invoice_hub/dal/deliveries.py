@@ -16,7 +16,7 @@ Indexes a delivery appears in:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import islice
@@ -31,6 +31,7 @@ from invoice_hub.dal.dynamo import (
     dynamodb_client,
     error_code,
     from_item,
+    full_items,
     query_pages,
     throttling_as_busy,
     to_item,
@@ -145,11 +146,11 @@ class DeliveryRepository:
             values[":prefix"] = prefix
         request = {
             "TableName": self.table,
-            "IndexName": "GSI2",
+            "IndexName": keys.index_name("GSI2"),
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
         }
-        return [self.from_item(item) for item in query_pages(self.client, request)]
+        return self._read(query_pages(self.client, request))
 
     def oldest_by_status(self, tenant_id: UUID, status: DeliveryStatus, limit: int) -> list[Delivery]:
         """At most `limit` FAILED, CANCELLED or SENT deliveries, oldest first: one `Query` page of `limit`
@@ -158,12 +159,12 @@ class DeliveryRepository:
             raise ValueError(f"{status} deliveries are not indexed by status")
         request = {
             "TableName": self.table,
-            "IndexName": "GSI2",
+            "IndexName": keys.index_name("GSI2"),
             "KeyConditionExpression": "GSI2PK = :pk",
             "ExpressionAttributeValues": to_item({":pk": keys.deliveries_by_status(tenant_id, status)}),
             "Limit": limit,
         }
-        return [self.from_item(item) for item in islice(query_pages(self.client, request), limit)]
+        return self._read(islice(query_pages(self.client, request), limit))
 
     def of_invoice(self, tenant_id: UUID, invoice_id: UUID) -> list[Delivery]:
         return self._by_index("GSI1", keys.deliveries_of_invoice(tenant_id, invoice_id))
@@ -203,12 +204,17 @@ class DeliveryRepository:
             condition += " AND begins_with(#sk, :prefix)"
         request = {
             "TableName": self.table,
-            "IndexName": index,
+            "IndexName": keys.index_name(index),
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item(values),
         }
-        return [self.from_item(item) for item in query_pages(self.client, request)]
+        return self._read(query_pages(self.client, request))
+
+    def _read(self, entries: Iterable[dict[str, Any]]) -> list[Delivery]:
+        """The deliveries of these index entries (the indexes project keys and a few attributes, not the
+        item: decision 020), in the index's order."""
+        return [self.from_item(item) for item in full_items(self.client, self.table, entries)]
 
     def due_work(self, now: datetime, limit: int = 500) -> list[tuple[UUID, UUID]]:
         """(tenant id, delivery id) of every delivery whose work is due, across tenants and shards."""
@@ -216,7 +222,7 @@ class DeliveryRepository:
         for shard in keys.work_shards():
             request = {
                 "TableName": self.table,
-                "IndexName": "GSI5",
+                "IndexName": keys.index_name("GSI5"),
                 "KeyConditionExpression": "GSI5PK = :pk AND GSI5SK <= :now",
                 "ExpressionAttributeValues": to_item({":pk": shard, ":now": f"{now.isoformat()}~"}),
             }

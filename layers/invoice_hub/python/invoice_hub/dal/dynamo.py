@@ -13,7 +13,7 @@ is ServiceBusy too: the request may be retried (with its Idempotency-Key, a writ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -158,3 +158,26 @@ def batch_get(
         if pending:
             raise ServiceBusy("the table kept throttling the reads; retry shortly")
     return found
+
+
+def full_items(client: Any, table: str, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The table's items of these index entries, in the entries' order. The indexes project only the keys
+    and what a list filters on (decision 020), so a list reads its items by `BatchGetItem` (100 a request,
+    eventually consistent as the index itself is). An item deleted since its entry was read is left out."""
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        wanted = [{"PK": e["PK"]["S"], "SK": e["SK"]["S"]} for e in pending]
+        found = {(i["PK"]["S"], i["SK"]["S"]): i for i in batch_get(client, table, wanted)}
+        for key in wanted:
+            item = found.get((key["PK"], key["SK"]))
+            if item is not None:
+                yield item
+        pending.clear()
+
+    for entry in entries:
+        pending.append(entry)
+        if len(pending) == BATCH_GET:
+            yield from flush()
+    if pending:
+        yield from flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,6 +18,7 @@ from invoice_hub.dal.dynamo import (
     dynamodb_client,
     error_code,
     from_item,
+    full_items,
     query_pages,
     throttling_as_busy,
     to_item,
@@ -293,13 +294,15 @@ class InvoiceRepository:
         The index is the one made for the most selective equality filter (appointment, patient,
         status, else all), so those filters read only what they return. In creation order the
         query stops after offset + limit matches and counts the rest with Select=COUNT only when
-        there is more; in any other order every match is read once and sorted here.
+        there is more; in any other order every match is read once and sorted here. The indexes carry
+        the keys and the attributes the filters name (decision 020): the invoices themselves are read by
+        `BatchGetItem`, the page's in creation order, every match's in any other.
         """
         index, partition, remaining = self._index_for(tenant_id, query)
         filters, values, names = self._filters(query, remaining)
         request: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": index,
+            "IndexName": keys.index_name(index),
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": f"{index}PK", **names},
             "ExpressionAttributeValues": to_item({":pk": partition, **values}),
@@ -308,7 +311,7 @@ class InvoiceRepository:
             request["FilterExpression"] = " AND ".join(filters)
 
         if query.order_field != "created_at":
-            matches = [invoice_from_item(item) for item in query_pages(self.client, request)]
+            matches = self._read(query_pages(self.client, request))
             ordered = sort_invoices(matches, query.order_field, query.descending)
             return len(ordered), ordered[query.offset : query.offset + query.limit]
 
@@ -322,7 +325,11 @@ class InvoiceRepository:
                 exhausted = False
                 break
         total = len(page) if exhausted else self._count(request)
-        return total, [invoice_from_item(item) for item in page[query.offset :]]
+        return total, self._read(page[query.offset :])
+
+    def _read(self, entries: Iterable[dict[str, Any]]) -> list[Invoice]:
+        """The invoices of these index entries, in their order."""
+        return [invoice_from_item(item) for item in full_items(self.client, self.table, entries)]
 
     def _count(self, request: dict[str, Any]) -> int:
         total, start = 0, None

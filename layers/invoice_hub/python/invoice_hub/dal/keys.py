@@ -146,3 +146,14 @@ def rule_set_key(tenant_id: UUID, rule_set_id: UUID) -> dict[str, str]:
 def patient_sends_of_tenant(tenant_id: UUID) -> str:
     """GSI3 partition of a tenant's sends to patients (Decoda's invoice table), by creation."""
     return f"{tenant_prefix(tenant_id)}#PSEND"
+
+
+#: The indexes' names on AWS, by the attributes they key on (`GSI1` is keyed on GSI1PK / GSI1SK). GSI1-4
+#: project only the keys and what the invoice list filters on since issue 15 (decision 020); AWS cannot
+#: change an index's projection in place, so those are new indexes with new names.
+INDEX_NAMES = {"GSI1": "GSI1v2", "GSI2": "GSI2v2", "GSI3": "GSI3v2", "GSI4": "GSI4v2", "GSI5": "GSI5"}
+
+
+def index_name(index: str) -> str:
+    """The deployed name of the index keyed on `<index>PK` / `<index>SK`."""
+    return INDEX_NAMES[index]

@@ -21,6 +21,7 @@ from invoice_hub.dal.dynamo import (
     dynamodb_client,
     error_code,
     from_item,
+    full_items,
     query_pages,
     throttling_as_busy,
     to_item,
@@ -127,11 +128,12 @@ class TenantRepository:
         """Every tenant, by slug (one Query on the operators' directory)."""
         request = {
             "TableName": self.table,
-            "IndexName": "GSI1",
+            "IndexName": keys.index_name("GSI1"),
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": to_item({":pk": keys.TENANT_DIRECTORY}),
         }
-        return [self._tenant(from_item(item)) for item in query_pages(self.client, request)]
+        entries = query_pages(self.client, request)  # keys only: the tenants are read by BatchGetItem
+        return [self._tenant(from_item(item)) for item in full_items(self.client, self.table, entries)]
 
     @staticmethod
     def _tenant(data: dict[str, Any]) -> Tenant:
