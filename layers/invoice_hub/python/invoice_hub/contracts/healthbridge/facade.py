@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.auth import Principal, principal_from_event
 from invoice_hub.config import get_settings
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.error_bodies import ErrorMessage
@@ -128,7 +128,7 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
-            principal = verifier(get_settings()).verify(bearer_token(header(event, "Authorization")))
+            principal = principal_from_event(event, get_settings().user_pool_client_id)
             principal.require_admin()
             negotiated = negotiate(header(event, "Accept"))
         except errors.Unauthenticated:
