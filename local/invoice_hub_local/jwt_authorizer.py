@@ -4,7 +4,7 @@ What AWS documents ("Control access to HTTP APIs with JWT authorizers", and "Tro
 with HTTP API JWT authorizers"), done in that order:
 1. the identity source (`$request.header.Authorization`) holds the token, alone or after `Bearer `;
 2. the token decodes, its algorithm is RSA, its `kid` names a key of the issuer's JWKS and the signature
-   verifies with it (the keys are fetched once and again for a `kid` not yet seen);
+   verifies with it (the keys are cached; an unknown `kid` fetches them again at most every 5 minutes);
 3. `iss` is the configured issuer; `aud` is one of the audiences, or, only when the token has no `aud`,
    `client_id` is; `exp` is after now, `nbf` and `iat` before it;
 4. the token holds one of the route's scopes (`scope` or `scp`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from urllib.parse import urlsplit
 import jwt
 
 RSA_ALGORITHMS = ["RS256", "RS384", "RS512"]
+#: how often an unknown `kid` may fetch the issuer's keys again (the pool rotated them)
+KEYS_REFETCH_SECONDS = 300
 
 
 class Refused(Exception):
@@ -55,6 +58,7 @@ class JwtAuthorizer:
     jwks_url: str
     identity_header: str = "Authorization"
     _keys: dict[str, Any] = field(default_factory=dict)
+    _fetched_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -76,14 +80,21 @@ class JwtAuthorizer:
             identity_header=source.removeprefix("$request.header."),
         )
 
+    def fetch_keys(self) -> dict[str, Any]:
+        """The issuer's keys by `kid`."""
+        with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:  # noqa: S310 - moto, on loopback
+            keys = json.loads(answer.read())["keys"]
+        return {str(key["kid"]): jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key)) for key in keys}
+
     def _key(self, kid: str) -> Any:
+        """The key named `kid`. Keys are cached, as API Gateway caches them (up to two hours); a `kid` not
+        in the cache fetches them again at most once every KEYS_REFETCH_SECONDS, so a flood of made-up
+        key ids does not fetch them for each."""
         with self._lock:
-            if kid not in self._keys:
-                with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:  # noqa: S310 - moto, loopback
-                    keys = json.loads(answer.read())["keys"]
-                self._keys.update(
-                    {str(key["kid"]): jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key)) for key in keys}
-                )
+            stale = time.monotonic() - self._fetched_at > KEYS_REFETCH_SECONDS
+            if kid not in self._keys and (not self._keys or stale):
+                self._keys.update(self.fetch_keys())
+                self._fetched_at = time.monotonic()
             if kid not in self._keys:
                 raise Refused("the signing key was not found in the issuer's key set")
             return self._keys[kid]

@@ -54,10 +54,7 @@ def error(description: str, headers: responses.Headers | None = None) -> OpenAPI
 
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: error(
-        "Missing or invalid bearer token",
-        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
-    ),
+    401: responses.UNAUTHORIZED_AT_THE_GATEWAY,
     403: error("The user is not an admin"),
     406: error("Accept names no media type this API writes (JSON or XML)"),
     503: error("Busy; retry after Retry-After seconds", responses.RETRY_AFTER),

@@ -38,10 +38,7 @@ TAG = "Invoice API"
 #: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: fastapi_style.error(
-        "Missing or invalid bearer token",
-        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
-    ),
+    401: responses.UNAUTHORIZED_AT_THE_GATEWAY,
     403: fastapi_style.error("The user belongs to no practice"),
     422: fastapi_style.VALIDATION_ERROR,
     503: fastapi_style.BUSY,
