@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -143,7 +144,9 @@ def request_for(
         "version": "v1",
     }
     params = {name: value for name, value in params.items() if f"{{{name}}}" in path}
-    if path.startswith("/billing/"):
+    for name in re.findall(r"\{(\w+)\}", path):  # any other id: one that does not exist (a 404)
+        params.setdefault(name, unknown)
+    if path.startswith(("/billing/", "/v1/webhook/")):
         headers = [("TENANT", "demo-practice"), ("API-KEY", "demo-api-key")]
         bodies: dict[str, dict[str, Any]] = {
             "/billing/invoice/create": {
