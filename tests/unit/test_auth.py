@@ -3,7 +3,9 @@ token's groups in every form a list claim arrives (no network)."""
 
 from __future__ import annotations
 
+import ast
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +120,30 @@ def test_non_admin_is_forbidden_admin_operations() -> None:
     principal = principal_from_claims({"sub": "s", "cognito:groups": [tenant_group(uuid.uuid4())]})
     with pytest.raises(Forbidden):
         principal.require_admin()
+
+
+def test_no_function_or_layer_module_imports_a_jwt_library() -> None:
+    # API Gateway's JWT authorizer verifies the tokens (decision 018): PyJWT and cryptography stay out of
+    # every function's imports, at init and at any request
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        *(root / "layers/invoice_hub/python/invoice_hub").rglob("*.py"),
+        *(root / "functions").rglob("*.py"),
+    ]
+    found = []
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [
+                f"{source.relative_to(root)}: {name}"
+                for name in names
+                if name.split(".")[0] in ("jwt", "cryptography")
+            ]
+    assert len(sources) > 100
+    assert found == []
