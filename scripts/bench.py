@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -54,7 +55,9 @@ PARTS = ("cold", "calls", "sender", "retryall", "cost", "documents", "schedule",
 # client, which the module defers to first use, when the template lets the function use DynamoDB
 # ("client"); then call the handler twice with a real proxy event (stdin) against the local stack. The
 # first call minus the second is what only a first request pays ("extra"): the other clients, deferred
-# imports (jwt), the JWKS fetch, first-use costs of pydantic and Powertools.
+# imports, first-use costs of pydantic and Powertools. A bearer route's event carries the claims the
+# local gateway's JWT authorizer verified, as API Gateway hands them: the token is checked before the
+# function runs, and not in its time (docs/decisions/018-tokens-verified-at-the-gateway.md).
 CHILD = """
 import importlib.util, json, os, sys, time, types
 blocked = frozenset(os.environ.get("BENCH_BLOCKED", "").split(","))
@@ -117,7 +120,10 @@ class Function:
         for name, value in params.items():
             path = path.replace(f"{{{name}}}", value)
         environ = EnvironBuilder(path=path, method=route.method, headers=headers, **payload).get_environ()
-        self.event = json.dumps(proxy_event(Request(environ), route, params))
+        claims = None
+        if route.authorizer is not None:  # API Gateway's work, done before the function runs
+            claims = local.authorizers[route.authorizer].claims(Request(environ).headers, route.scopes)
+        self.event = json.dumps(proxy_event(Request(environ), route, params, claims=claims))
 
     def args(self, code_dir: Path | None = None) -> list[str]:
         module_file = (code_dir or self.code_dir) / f"{self.module.replace('.', '/')}.py"
@@ -138,7 +144,9 @@ def request_for(
         "version": "v1",
     }
     params = {name: value for name, value in params.items() if f"{{{name}}}" in path}
-    if path.startswith("/billing/"):
+    for name in re.findall(r"\{(\w+)\}", path):  # any other id: one that does not exist (a 404)
+        params.setdefault(name, unknown)
+    if path.startswith(("/billing/", "/v1/webhook/")):
         headers = [("TENANT", "demo-practice"), ("API-KEY", "demo-api-key")]
         bodies: dict[str, dict[str, Any]] = {
             "/billing/invoice/create": {
@@ -322,11 +330,11 @@ def cold_init(functions: list[Function], env: dict[str, str], runs: int = RUNS) 
     )
     print(
         f"{'':<36}{'---- init, CPU time ----':>28}   {'-- init, wall --':>16}"
-        f"  {'- 1st request (CPU) -':>22}  wall"
+        f"  {'--- 1st request (CPU) ---':>27}  wall"
     )
     print(
         f"{'function':<36}{'ms':>6}{'x floor':>8}{'spread':>11}{'':>3}  {'x floor':>8}{'spread':>11}"
-        f"  {'ms':>6}{'x floor':>8}{'spread':>11}  {'x':>5}"
+        f"  {'ms':>6}{'x floor':>8}{'spread':>11}{'':>6}{'x':>5}"
     )
     rows: dict[str, dict[str, float]] = {}
     for fn in functions:
@@ -336,8 +344,10 @@ def cold_init(functions: list[Function], env: dict[str, str], runs: int = RUNS) 
         first_ms = statistics.median(x["cpu_first"] for x in raw[fn.name])
         rows[fn.name] = {**median, "cpu_ms": cpu_ms, "first_ms": first_ms, "called": float(bool(fn.event))}
         verdict = "PASS" if median["cpu"] <= GOAL else "over"
+        first_verdict = "PASS" if median["cpu_first"] <= GOAL else "over"
         first = (
-            f"{first_ms:6.0f}{median['cpu_first']:8.2f}{spread(r['cpu_first']):>11}  {median['first']:5.2f}"
+            f"{first_ms:6.0f}{median['cpu_first']:8.2f}{spread(r['cpu_first']):>11} {first_verdict}"
+            f"{median['first']:6.2f}"
         )
         if not fn.event:
             first = f"{'(a queue or schedule consumer: init only)':>40}"
@@ -354,8 +364,13 @@ def cold_init(functions: list[Function], env: dict[str, str], runs: int = RUNS) 
     top, roots = import_breakdown(slowest, env)
     for package, ms in top:
         print(f"  {package:<44}{ms:8.1f} ms")
-    floor_src, first_src = without_pyc(slowest, env, roots)
     print(f"\nWithout .pyc for the layer and app.py (as `sam build` ships them), wall, median of {PYC_RUNS}:")
+    try:
+        floor_src, first_src = without_pyc(slowest, env, roots)
+    except RuntimeError as error:  # the copy lacks what the request needs (a 5xx from the child)
+        failed = str(error).splitlines()[0][-80:]
+        print(f"  not measured: {slowest.name}'s request failed in the copy ({failed})")
+        return {"floor": floor_ms, "floor_cpu": floor_cpu, "rows": rows, "without_pyc": None}
     print(f"  floor, boto3 from that copy too: {floor_src:.0f} ms")
     ratios_src = f"{first_src / floor_src:.2f}x that floor, {first_src / floor_ms:.2f}x the floor with .pyc"
     print(f"  {slowest.name} first request: {first_src:.0f} ms = {ratios_src}")
@@ -524,10 +539,15 @@ def summary(found: dict[str, Any], log: CallLog, seconds: float) -> None:
         passing = sum(row["cpu"] <= GOAL for row in rows.values())
         init = [row["cpu"] for row in rows.values()]
         first = [row["cpu_first"] for row in rows.values() if row["called"]]
+        over = sorted(name for name, row in rows.items() if row["called"] and row["cpu_first"] > GOAL)
         print(
             f"1. cold init (CPU) within {GOAL}x the floor ({found['cold']['floor_cpu']:.0f} ms): "
             f"{passing}/{len(rows)} (medians {min(init):.2f}-{max(init):.2f}); "
             f"first request {min(first):.2f}-{max(first):.2f}x"
+        )
+        print(
+            f"   first request (CPU, median of its pairs) within {GOAL}x the floor: "
+            f"{len(first) - len(over)}/{len(first)} API functions; over: {', '.join(over) or 'none'}"
         )
     if "calls" in found:
         rows, ops = found["calls"]["rows"], found["calls"]["operations"]

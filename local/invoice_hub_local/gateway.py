@@ -1,18 +1,21 @@
-"""A local API Gateway (REST): real HTTP in, Lambda proxy events to the template's functions, responses out.
+"""A local API Gateway (HTTP API, payload format 1.0): real HTTP in, Lambda proxy events to the template's
+functions, responses out.
 
 It behaves as API Gateway does where clients notice:
-- routes come from the template only, as a tree of resources (`/billing/invoice/{id}` is the resource
-  `{id}` under `invoice` under `billing`);
-- a request picks its resource first, from its path alone: the most specific resource that matches, where
-  at each segment a literal child beats a `{param}` child and a greedy `{proxy+}` comes last. Only then is
-  the method looked up on that resource (`ANY` when it has no method of that name). So
-  `GET /billing/invoice/create` is the resource `create` (POST only), not `{id}`;
-- an unknown path, or a method the chosen resource does not have, answers 403
-  `{"message": "Missing Authentication Token"}` (x-amzn-ErrorType: MissingAuthenticationTokenException);
-- a trailing slash matches the same resource;
-- a request body over 10 MB (10,485,760 bytes) answers 413 `{"message": "Request Too Long"}` (the
-  REQUEST_TOO_LARGE gateway response) before any function runs; at most the limit and one byte of a
-  body is read (a larger Content-Length is refused unread; a chunked body is read up to limit + 1);
+- routes come from the template only (docs/decisions/003-local-stack-from-the-template.md);
+- a request picks the most specific route for its path and method: at each segment a literal beats a
+  `{param}`, and a greedy `{proxy+}` comes last; a route's method must be the request's (or `ANY`). So
+  `GET /billing/invoice/create` is the route `GET /billing/invoice/{id}` when no `GET` is at `create`;
+- a path and method no route has answers 404 `{"message":"Not Found"}`;
+- a route with the JWT authorizer verifies the bearer token first, as API Gateway does
+  (jwt_authorizer.py): a refused token is 401 `{"message":"Unauthorized"}` with a `www-authenticate`
+  header, and the function is not invoked; a verified token's claims reach the function, stringified,
+  at `requestContext.authorizer.claims` (docs/decisions/018-tokens-verified-at-the-gateway.md);
+- a trailing slash matches the same route (as REST did; whether an HTTP API does is not confirmed:
+  docs/decisions/017-an-http-api.md);
+- a request body over 10 MB (10,485,760 bytes) answers 413 `{"message": "Request Too Long"}` before any
+  function runs; at most the limit and one byte of a body is read (a larger Content-Length is refused
+  unread; a chunked body is read up to limit + 1);
 - a function that raises or answers a malformed proxy response gives 502 "Internal server error".
 """
 
@@ -30,12 +33,13 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from invoice_hub_local.jwt_authorizer import JwtAuthorizer, Refused, challenge
 from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.template import FunctionSpec, Route, Stack
 
 log = logging.getLogger("invoice_hub_local.gateway")
 STAGE = "local"
-#: API Gateway REST's payload limit: 10 MB (a quota that cannot be raised)
+#: API Gateway's payload limit: 10 MB (a quota that cannot be raised)
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
 
@@ -68,19 +72,26 @@ class Resource:
             raise ValueError(f"{path} and {existing.path}: only one variable path part per resource")
         return existing
 
-    def find(self, segments: list[str]) -> tuple[Resource, dict[str, str]] | None:
-        """The most specific resource under this one that matches the segments, and its path parameters."""
+    def route(self, method: str) -> Route | None:
+        return self.methods.get(method) or self.methods.get("ANY")
+
+    def find(self, segments: list[str], method: str) -> tuple[Route, dict[str, str]] | None:
+        """The most specific route under this resource that matches the segments and the method, and its
+        path parameters."""
         if not segments:
-            return self, {}
+            route = self.route(method)
+            return None if route is None else (route, {})
         head, rest = segments[0], segments[1:]
         literal = self.literals.get(head)
-        found = literal.find(rest) if literal is not None else None
+        found = literal.find(rest, method) if literal is not None else None
         if found is None and self.parameter is not None and head:
-            below = self.parameter.find(rest)
+            below = self.parameter.find(rest, method)
             if below is not None:
                 found = below[0], {self.parameter.name: head, **below[1]}
         if found is None and self.greedy is not None:
-            found = self.greedy, {self.greedy.name: "/".join(segments)}
+            route = self.greedy.route(method)
+            if route is not None:
+                found = route, {self.greedy.name: "/".join(segments)}
         return found
 
 
@@ -96,12 +107,16 @@ def resource_tree(routes: Iterable[Route]) -> Resource:
     return root
 
 
-def _missing_token() -> Response:
+def _not_found() -> Response:
+    return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+
+
+def _unauthorized(route: Route, reason: str) -> Response:
     return Response(
-        json.dumps({"message": "Missing Authentication Token"}),
-        status=403,
+        json.dumps({"message": "Unauthorized"}),
+        status=401,
         content_type="application/json",
-        headers={"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+        headers={"www-authenticate": challenge(route.scopes, reason)},
     )
 
 
@@ -136,28 +151,20 @@ def read_body(request: Request) -> bytes | None:
 class Gateway:
     """A WSGI application serving every API function of the template."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, authorizers: dict[str, JwtAuthorizer] | None = None) -> None:
         self.functions: dict[str, FunctionSpec] = stack.functions
         self.root = resource_tree(stack.routes)
+        self.authorizers = authorizers or {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         response = self.handle(Request(environ))
         return response(environ, start_response)
 
-    def resource(self, path: str) -> tuple[Resource, dict[str, str]] | None:
-        """The resource a request's path selects (a trailing slash selects the same one), and its
-        path parameters; the method plays no part."""
-        normalized = path.rstrip("/")
-        return self.root.find(normalized.split("/")[1:] if normalized else [])
-
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route serving the request: the path's resource first, then its method (or `ANY`)."""
-        found = self.resource(path)
-        if found is None:
-            return None
-        resource, params = found
-        route = resource.methods.get(method) or resource.methods.get("ANY")
-        return None if route is None else (route, params)
+        """The route serving the request (a trailing slash selects the same one), and its path
+        parameters."""
+        normalized = path.rstrip("/")
+        return self.root.find(normalized.split("/")[1:] if normalized else [], method)
 
     def handle(self, request: Request) -> Response:
         body = read_body(request)
@@ -165,9 +172,19 @@ class Gateway:
             return _too_long()
         matched = self.match(request.method, request.path)
         if matched is None:
-            return _missing_token()
+            return _not_found()
         route, params = matched
-        event = proxy_event(request, route, params, body)
+        claims: dict[str, str] | None = None
+        if route.authorizer is not None:
+            try:
+                authorizer = self.authorizers.get(route.authorizer)
+                if authorizer is None:  # a route the gateway cannot authorize is never served open
+                    raise Refused(f"no local authorizer {route.authorizer}")
+                claims = authorizer.claims(request.headers, route.scopes)
+            except Refused as refusal:
+                log.info("%s %s -> 401 (%s)", request.method, request.path, refusal)
+                return _unauthorized(route, str(refusal))
+        event = proxy_event(request, route, params, body, claims)
         started = time.perf_counter()
         try:
             result = invoke(self.functions[route.function], event)
@@ -187,10 +204,14 @@ class Gateway:
 
 
 def proxy_event(
-    request: Request, route: Route, path_params: dict[str, str], raw: bytes | None = None
+    request: Request,
+    route: Route,
+    path_params: dict[str, str],
+    raw: bytes | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The REST API (payload 1.0) proxy event API Gateway would send for this request (`raw`: its body,
-    when already read)."""
+    """The payload format 1.0 proxy event API Gateway would send for this request (`raw`: its body,
+    when already read; `claims`: what the route's JWT authorizer verified)."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
@@ -211,6 +232,7 @@ def proxy_event(
     request_id = str(uuid.uuid4())
     resource = route.path
     return {
+        "version": "1.0",
         "resource": resource,
         "path": request.path,
         "httpMethod": request.method,
@@ -239,6 +261,7 @@ def proxy_event(
             },
             "domainName": request.host,
             "apiId": "local",
+            **({"authorizer": {"claims": claims, "scopes": None}} if claims is not None else {}),
         },
         "body": body,
         "isBase64Encoded": encoded,

@@ -25,10 +25,8 @@ SERVED_ELSEWHERE = frozenset(
         "AWS::Lambda::LayerVersion",  # the layer is the installed invoice_hub package
         "AWS::IAM::Role",
         "AWS::Logs::LogGroup",
-        "AWS::ApiGateway::RestApi",  # served by the local gateway from the same routes
-        "AWS::ApiGateway::Deployment",
-        "AWS::ApiGateway::Stage",
-        "AWS::ApiGateway::Account",  # the account's CloudWatch role for access logs; logs are local output
+        "AWS::ApiGatewayV2::Api",  # served by the local gateway from the same routes and authorizers
+        "AWS::ApiGatewayV2::Stage",
         "AWS::Lambda::EventSourceMapping",  # served by the local queue pollers
         "AWS::Events::Rule",  # served by the local schedule runner
         "AWS::CloudWatch::Alarm",

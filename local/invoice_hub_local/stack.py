@@ -26,6 +26,7 @@ from invoice_hub_local.fake_external import FakeExternal
 from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
+from invoice_hub_local.jwt_authorizer import JwtAuthorizer
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
 from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
 from invoice_hub_local.stream_pollers import StreamPoller, stream_pollers
@@ -82,6 +83,8 @@ class LocalStack:
     stack: Stack = field(init=False)
     resolved: Resolved = field(init=False)
     environment: dict[str, str] = field(init=False, default_factory=dict)
+    #: the API's JWT authorizers by name, as the gateway runs them
+    authorizers: dict[str, JwtAuthorizer] = field(init=False, default_factory=dict)
     _aws: AwsServer | None = field(init=False, default=None)
     _http: BaseWSGIServer | None = field(init=False, default=None)
     _thread: threading.Thread | None = field(init=False, default=None)
@@ -144,9 +147,13 @@ class LocalStack:
             provisioner.email_event_types, lambda entries: events.put_events(Entries=entries), ACCOUNT, REGION
         ).start()
         env = provisioner.function_environment()
-        # Cognito's keys are served by moto locally; the issuer stays the real AWS one (as moto signs it).
-        env["JWKS_URL"] = f"{self.aws_endpoint}/{env['USER_POOL_ID']}/.well-known/jwks.json"
         self.environment = env
+        # the HTTP API's JWT authorizers, verifying tokens as API Gateway does; Cognito's keys are served
+        # by moto locally, the issuer stays the real AWS one (as moto signs it)
+        self.authorizers = {
+            name: JwtAuthorizer.from_template(config, self.aws_endpoint, self.resolved.resolve)
+            for name, config in self.stack.authorizers.items()
+        }
         os.environ.update(env)
         seed.seed(
             self.cognito(),
@@ -156,7 +163,7 @@ class LocalStack:
             self.external.url,
             ses=self.client("ses"),
         )
-        self._http = make_server(HOST, self.port, Gateway(self.stack), threaded=True)
+        self._http = make_server(HOST, self.port, Gateway(self.stack, self.authorizers), threaded=True)
         self.port = self._http.server_port
         self.external.stripe_events.endpoint(f"{self.url}/webhooks/stripe", seed.STRIPE_WEBHOOK_SECRET)
         self.external.call_events.endpoint(f"{self.url}/webhooks/voice", seed.VOICE_WEBHOOK_SECRET)

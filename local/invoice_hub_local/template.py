@@ -57,6 +57,8 @@ class Route:
     method: str
     path: str  # the template's path, e.g. /invoice/{id}
     function: str  # logical id
+    authorizer: str | None = None  # the API's authorizer (a security scheme's name); None: `NONE`
+    scopes: tuple[str, ...] = ()  # the route's authorization scopes (one of them must be in the token)
 
 
 @dataclass
@@ -76,6 +78,9 @@ class Stack:
     parameters: dict[str, str]
     functions: dict[str, FunctionSpec]
     routes: list[Route]
+    #: the HTTP API's authorizers by name: their `x-amazon-apigateway-authorizer` (type, identitySource,
+    #: jwtConfiguration with the template's intrinsics unresolved)
+    authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
@@ -173,21 +178,58 @@ def load_stack(
     routes = _routes(cfn)
     for route in routes:
         functions[route.function].routes.append(route)
-    return Stack(name=name, template=cfn, parameters=params, functions=functions, routes=routes)
+    return Stack(
+        name=name,
+        template=cfn,
+        parameters=params,
+        functions=functions,
+        routes=routes,
+        authorizers=_authorizers(cfn),
+    )
+
+
+def _apis(cfn: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI bodies of the template's HTTP APIs (an AWS::Serverless::HttpApi is one after the
+    transform, its routes and authorizers in the body)."""
+    return [
+        resource["Properties"]["Body"]
+        for resource in cfn["Resources"].values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Api"
+    ]
+
+
+def _authorizers(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for body in _apis(cfn):
+        for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
+            if "x-amazon-apigateway-authorizer" in scheme:
+                found[name] = scheme["x-amazon-apigateway-authorizer"]
+    return found
 
 
 def _routes(cfn: dict[str, Any]) -> list[Route]:
     routes: list[Route] = []
-    for resource in cfn["Resources"].values():
-        if resource["Type"] != "AWS::ApiGateway::RestApi":
-            continue
-        for path, methods in resource["Properties"]["Body"].get("paths", {}).items():
+    for body in _apis(cfn):
+        for path, methods in body.get("paths", {}).items():
             for method, operation in methods.items():
                 uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
                 text = uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri)
                 match = _ARN_IN_URI.search(text if isinstance(text, str) else "")
-                if match:
-                    routes.append(Route(method=method.upper(), path=path, function=match.group(1)))
+                if not match:
+                    continue
+                # `security: [{"NONE": []}]` is SAM's `Authorizer: NONE`; none at all would mean no
+                # default authorizer either
+                (requirement,) = operation.get("security") or [{"NONE": []}]
+                ((scheme, scopes),) = requirement.items()
+                routes.append(
+                    Route(
+                        method="ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
+                        path=path,
+                        function=match.group(1),
+                        authorizer=None if scheme == "NONE" else scheme,
+                        scopes=tuple(scopes),
+                    )
+                )
     return routes
 
 

@@ -155,7 +155,7 @@ def test_healthbridge_routes_need_an_admin(http: httpx.Client, practice: Practic
         assert http.request(method, url, headers=practice.headers).status_code == 403
         anonymous = http.request(method, url)
         assert anonymous.status_code == 401
-        assert anonymous.json() == {"Message": "Authorization has been denied for this request."}
+        assert anonymous.json() == {"message": "Unauthorized"}  # API Gateway's, before the function
 
 
 def test_retry_all_while_a_move_task_runs_says_so(

@@ -7,7 +7,7 @@ empty, so one failure names every problem of its answer.
 - Healthbridge: JSON `{"Message": "..."}`, or `<Error><Message>…</Message></Error>` to a client that
   negotiates XML.
 - eBillingHub: JSON `{"Message": "..."}`, and an `OperationId` header on every answer.
-- API Gateway's own answers, given before any function runs (an unknown path or method: 403; a body over
+- API Gateway's own answers, given before any function runs (an unknown path or method: 404; a body over
   10 MB: 413): `{"message": "..."}`, lowercase m. Only the requests that call for one may get one.
 """
 
@@ -134,7 +134,13 @@ def problems(
     found = []
     if answer.status >= 500:
         found.append("a server error")
-    gateway_answer = answer.status in gateway and not gateway_problems(answer, answer.status)
+    # a 401 on a bearer route is the JWT authorizer's, before any function runs (decision 018)
+    bearer_refusal = "OAuth2PasswordBearer" in operation.schemes and answer.status == 401
+    if bearer_refusal:
+        found += gateway_problems(answer, 401, "Unauthorized")
+    gateway_answer = bearer_refusal or (
+        answer.status in gateway and not gateway_problems(answer, answer.status)
+    )
     if 400 <= answer.status < 600 and not gateway_answer:
         found += error_problems(operation, request, answer)
     if answer.status == 415 and not names_media_type(operation, answer):
@@ -175,9 +181,9 @@ def judge(operation: Operation, edge: Edge, answer: Answer, baseline: Answer) ->
         )
     if expect is Expect.NO_ROUTE:
         return (["a server error"] if answer.status >= 500 else []) + gateway_problems(
-            answer, 403, "Missing Authentication Token"
+            answer, 404, "Not Found"
         )
-    found = problems(operation, request, answer, gateway=(403,) if expect is Expect.ROUTED else ())
+    found = problems(operation, request, answer, gateway=(404,) if expect is Expect.ROUTED else ())
     status = answer.status
     if expect is Expect.BASELINE and status != baseline.status:
         found.append(f"the valid request answers {baseline.status}, and the operation takes no body")

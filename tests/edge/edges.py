@@ -62,11 +62,11 @@ class Expect(enum.Enum):
     UNSUPPORTED = "415 naming the media type the operation takes"
     UNREADABLE = "the contract's client error for a body it cannot read"
     JSON_INVALID = "the contract's client error for JSON that does not parse (json_invalid)"
-    UNAUTHORIZED = "the contract's 401"
+    UNAUTHORIZED = "the contract's 401 (on a bearer route, API Gateway's JWT authorizer's)"
     MISSING_HEADERS = "the contract's 400 for missing headers"
     TOO_LARGE = "API Gateway's 413 Request Too Long"
-    NO_ROUTE = "API Gateway's 403 Missing Authentication Token"
-    ROUTED = "any answer, or API Gateway's 403 where the path is no route's"
+    NO_ROUTE = "API Gateway's 404 Not Found"
+    ROUTED = "any answer, or API Gateway's 404 where the path and method are no route's"
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,8 @@ def header_edges(base: Base) -> Iterator[Edge]:
 
 def credential_edges(base: Base, token: str) -> Iterator[Edge]:
     """Wrong credentials of every kind, each otherwise valid request's: the contract's 401 (eBillingHub
-    without its headers: 400)."""
+    without its headers: 400); a bearer token is refused by API Gateway's JWT authorizer, 401
+    `{"message":"Unauthorized"}`."""
     operation = base.operation
     valid = dict(base.credentials)
     if "OAuth2PasswordBearer" in operation.schemes:
@@ -610,8 +611,8 @@ PATH_VALUES = {
 
 
 def path_edges(base: Base) -> Iterator[Edge]:
-    """Each path parameter at the edge. A value that makes the path another resource's (or none's) may get
-    API Gateway's own 403."""
+    """Each path parameter at the edge. A value that makes the path another route's (or none's) may get
+    API Gateway's own 404."""
     for name, _ in base.path_values:
         for kind, value in PATH_VALUES.items():
             yield Edge(

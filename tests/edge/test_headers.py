@@ -1,7 +1,8 @@
 """Headers at the edge, in every operation's otherwise valid request: UTF-8 text, control characters,
 8 KB and bytes that are not UTF-8 in a header the operation ignores, in Accept, User-Agent, the headers it
 declares (Idempotency-Key, If-Match) and Content-Type; each of them repeated. Then wrong credentials of
-every kind, non-ASCII ones included: the contract's 401 (eBillingHub without its headers: 400)."""
+every kind, non-ASCII ones included: the contract's 401 (eBillingHub without its headers: 400; a bearer
+token API Gateway's JWT authorizer's 401)."""
 
 from __future__ import annotations
 

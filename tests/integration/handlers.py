@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
+
+from invoice_hub_local.jwt_authorizer import stringified
 from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
@@ -34,6 +37,17 @@ def call(stack: LocalStack, function: str, event: dict[str, Any]) -> tuple[int, 
 def authed(event: dict[str, Any], practice: Practice) -> dict[str, Any]:
     event["headers"]["Authorization"] = f"Bearer {practice.token}"
     event["multiValueHeaders"]["Authorization"] = [f"Bearer {practice.token}"]
+    return authorized(event, practice.token)
+
+
+def authorized(event: dict[str, Any], token: str) -> dict[str, Any]:
+    """The event as API Gateway's JWT authorizer hands it on once it verified `token` (a token the local
+    Cognito issued): its claims, stringified, at `requestContext.authorizer.claims` (payload 1.0)."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    event["requestContext"]["authorizer"] = {
+        "claims": {name: stringified(value) for name, value in claims.items()},
+        "scopes": None,
+    }
     return event
 
 

@@ -13,6 +13,7 @@ import pytest
 from invoice_hub_local.lambda_runtime import invoke
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import EVENTS, sign_in
+from tests.integration.handlers import authorized
 
 FUNCTIONS = sorted(path.parent.name for path in (EVENTS.parent / "functions").glob("*/app.py"))
 SAMPLES = sorted(EVENTS.glob("*/*.json"))
@@ -28,10 +29,12 @@ def admin_token(http: httpx.Client) -> str:
 
 
 def with_token(event: dict[str, Any], token: str) -> dict[str, Any]:
-    """The samples carry a placeholder bearer token; Decoda and eBillingHub samples use the demo keys."""
+    """The samples carry a placeholder bearer token and its placeholder claims, which the token's own
+    replace, as API Gateway's JWT authorizer hands them on; Decoda and eBillingHub samples use the demo
+    keys."""
     text = json.dumps(event).replace("REPLACED-BY-TESTS", token)
     loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    return authorized(loaded, token) if "authorizer" in loaded.get("requestContext", {}) else loaded
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: f"{path.parent.name}/{path.stem}")

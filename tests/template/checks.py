@@ -89,9 +89,9 @@ class Template:
     def api_functions(self) -> dict[str, list[str]]:
         """Functions behind the API, with the methods they answer."""
         return {
-            logical: [str(e.get("Method", "")).lower() for e in self.events(logical, "Api")]
+            logical: [str(e.get("Method", "")).lower() for e in self.events(logical, "HttpApi")]
             for logical in self.functions
-            if any(True for _ in self.events(logical, "Api"))
+            if any(True for _ in self.events(logical, "HttpApi"))
         }
 
     def target(self, value: Any) -> str | None:
@@ -308,11 +308,46 @@ def every_log_group_has_retention(t: Template) -> Result:
         target = t.target(t.function_setting(logical, "LoggingConfig", {}).get("LogGroup"))
         if target not in groups:
             result.problems.append(f"{logical}: logs to no log group of the template")
-    for logical, api in t.resources("AWS::Serverless::Api").items():
+    for logical, api in t.resources("AWS::Serverless::HttpApi").items():
         result.checked += 1
-        destination = api["Properties"].get("AccessLogSetting", {}).get("DestinationArn")
+        destination = api["Properties"].get("AccessLogSettings", {}).get("DestinationArn")
         if t.target(destination) not in groups:
             result.problems.append(f"{logical}: no access log to a log group of the template")
+    return result
+
+
+def every_route_declares_its_authentication(t: Template) -> Result:
+    """Every API event is an HttpApi route with payload 1.0 (the event the handlers read) whose
+    authentication is declared: the API's default authorizer (a JWT authorizer), or `Authorizer: NONE`
+    said on the event itself. No route is open by omission, and none names an authorizer the API lacks
+    (docs/decisions/018-tokens-verified-at-the-gateway.md)."""
+    result = Result()
+    apis = t.resources("AWS::Serverless::HttpApi")
+    for logical in t.functions:
+        for kind in ("Api", "HttpApi"):
+            for event in t.events(logical, kind):
+                result.checked += 1
+                if kind == "Api":
+                    result.problems.append(f"{logical}: a REST Api event; the API is an HTTP API")
+                    continue
+                if str(event.get("PayloadFormatVersion")) != "1.0":
+                    result.problems.append(f"{logical}: payload format is not 1.0")
+                api = apis.get(str(t.target(event.get("ApiId"))), {}).get("Properties", {})
+                auth = api.get("Auth", {})
+                authorizers = auth.get("Authorizers", {})
+                named = event.get("Auth", {}).get("Authorizer")
+                if named is None:
+                    default = auth.get("DefaultAuthorizer")
+                    if default not in authorizers:
+                        result.problems.append(
+                            f"{logical}: no authentication declared (no default authorizer)"
+                        )
+                    elif "JwtConfiguration" not in authorizers[default]:
+                        result.problems.append(
+                            f"{logical}: the default authorizer {default} is not a JWT one"
+                        )
+                elif named != "NONE" and named not in authorizers:
+                    result.problems.append(f"{logical}: the authorizer {named} is not the API's")
     return result
 
 
@@ -401,12 +436,9 @@ def dashboard_shows_the_service(t: Template) -> Result:
         need("AWS/Lambda", "Invocations", function)
         need("AWS/Lambda", "Errors", function)
         need("AWS/Lambda", "Duration", function, ("p50", "p99"))
-    (api,) = t.resources("AWS::Serverless::Api").values()
-    api_dims = {
-        "ApiName": _placeholder(api["Properties"]["Name"]),
-        "Stage": _placeholder(api["Properties"]["StageName"]),
-    }
-    for name in ("Count", "4XXError", "5XXError", "Latency"):
+    ((api_logical, api),) = t.resources("AWS::Serverless::HttpApi").items()
+    api_dims = {"ApiId": f"<{api_logical}>", "Stage": _placeholder(api["Properties"]["StageName"])}
+    for name in ("Count", "4xx", "5xx", "Latency"):
         need("AWS/ApiGateway", name, api_dims)
     for logical in t.resources("AWS::SQS::Queue"):
         for name in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
@@ -433,6 +465,7 @@ CHECKS: dict[str, Callable[[Template], Result]] = {
         read_only_functions_only_read,
         encrypted_with_the_customer_managed_key,
         every_log_group_has_retention,
+        every_route_declares_its_authentication,
         api_functions_time_out_before_api_gateway,
         dashboard_shows_the_service,
     )

@@ -66,10 +66,8 @@ def test_every_check_skipped_everywhere_says_why() -> None:
 
 
 def test_translated_form_keeps_the_skips_where_checkov_looks() -> None:
-    """SAM keeps a function's Metadata on the Lambda function but drops the Api's from the Stage it makes;
-    the translation for checkov puts it back, so the Stage's caching skip holds in both runs."""
+    """SAM keeps a function's Metadata on the Lambda function it makes; the translation for checkov
+    gives each generated resource its source's skips (the HTTP API's stage has none to carry)."""
     cfn = translated_for_checks()
-    stages = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
-    assert [s["id"] for s in stages[0]["Metadata"]["checkov"]["skip"]] == ["CKV_AWS_120"]
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert all("CKV_AWS_116" in str(f["Metadata"]["checkov"]) for f in functions)

@@ -182,7 +182,31 @@ FAULTS: list[tuple[str, Fault, str]] = [
         drop_prop("InvoiceCreateFunction", "LoggingConfig"),
         "every_log_group_has_retention",
     ),
-    ("the API without access logs", drop_prop("Api", "AccessLogSetting"), "every_log_group_has_retention"),
+    ("the API without access logs", drop_prop("Api", "AccessLogSettings"), "every_log_group_has_retention"),
+    (
+        "a keyed route that leaves out Authorizer: NONE, with no default authorizer",
+        lambda sam: props(sam, "Api")["Auth"].pop("DefaultAuthorizer"),
+        "every_route_declares_its_authentication",
+    ),
+    (
+        "a route naming an authorizer the API lacks",
+        lambda sam: props(sam, "DecodaCreateFunction")["Events"]["Api"]["Properties"]["Auth"].update(
+            Authorizer="KeyAuthorizer"
+        ),
+        "every_route_declares_its_authentication",
+    ),
+    (
+        "a route on payload format 2.0",
+        lambda sam: props(sam, "InvoiceGetFunction")["Events"]["Api"]["Properties"].update(
+            PayloadFormatVersion="2.0"
+        ),
+        "every_route_declares_its_authentication",
+    ),
+    (
+        "a REST Api event again",
+        lambda sam: props(sam, "InvoiceGetFunction")["Events"]["Api"].update(Type="Api"),
+        "every_route_declares_its_authentication",
+    ),
     (
         "an API function waits 30 s",
         set_prop("InvoiceCreateFunction", "Timeout", 30),

@@ -1,4 +1,5 @@
-"""The local gateway picks a resource, then a method, and refuses large bodies, as API Gateway (REST) does."""
+"""The local gateway picks the most specific route for a path and method, and refuses large bodies, as API
+Gateway (HTTP API) does."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from invoice_hub_local import gateway
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.template import FunctionSpec, Route, Stack, load_stack
 
-#: API Gateway REST's payload quota, 10 MB
+#: API Gateway's payload quota, 10 MB
 MAX_PAYLOAD_BYTES = 10_485_760
 
 
@@ -43,32 +44,34 @@ def request(method: str, path: str, **kwargs: Any) -> Request:
 # --- literal resources before parameters, then the method -----------------------------------------
 
 
-def test_a_literal_resource_without_the_method_is_missing_authentication_token(
-    template_gateway: Gateway,
-) -> None:
+def test_a_path_and_method_no_route_has_is_not_found(template_gateway: Gateway) -> None:
     # given POST /billing/invoice/create and GET /billing/invoice/{id} in the template
-    # when GET asks for create, then create (not {id}) is the resource, and it has no GET
-    assert template_gateway.match("GET", "/billing/invoice/create") is None
-    response = template_gateway.handle(request("GET", "/billing/invoice/create"))
-    assert response.status_code == 403
-    assert json.loads(response.get_data()) == {"message": "Missing Authentication Token"}
-    assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    # when GET asks for create, then the route is GET /billing/invoice/{id} (an HTTP API routes by path
+    # and method together), and DELETE, which no route of the path has, is 404
+    assert served_by(template_gateway, "GET", "/billing/invoice/create") == "DecodaGetFunction"
+    assert template_gateway.match("DELETE", "/billing/invoice/create") is None
+    response = template_gateway.handle(request("DELETE", "/billing/invoice/create"))
+    assert response.status_code == 404
+    assert json.loads(response.get_data()) == {"message": "Not Found"}
     assert served_by(template_gateway, "POST", "/billing/invoice/create") == "DecodaCreateFunction"
     assert served_by(template_gateway, "POST", "/billing/invoice/create/") == "DecodaCreateFunction"
 
 
 def test_template_routes_pick_the_most_specific_resource(template_gateway: Gateway) -> None:
     assert template_gateway.match("GET", "/billing/invoice/abc") == (
-        Route("GET", "/billing/invoice/{id}", "DecodaGetFunction"),
+        Route("GET", "/billing/invoice/{id}", "DecodaGetFunction", None, ()),
         {"id": "abc"},
     )
     assert (
         served_by(template_gateway, "PUT", "/billing/invoice/execute-action") == "DecodaExecuteActionFunction"
     )
     assert served_by(template_gateway, "PUT", "/billing/invoice/retry-method") == "DecodaRetryMethodFunction"
-    # execute-action and retry-method are PUT only: GET is not the invoice with that id
-    assert template_gateway.match("GET", "/billing/invoice/execute-action") is None
-    assert template_gateway.match("GET", "/billing/invoice/retry-method/") is None
+    # execute-action and retry-method are PUT only: a GET of them is the invoice with that id
+    assert template_gateway.match("GET", "/billing/invoice/execute-action") == (
+        Route("GET", "/billing/invoice/{id}", "DecodaGetFunction", None, ()),
+        {"id": "execute-action"},
+    )
+    assert served_by(template_gateway, "GET", "/billing/invoice/retry-method/") == "DecodaGetFunction"
     assert served_by(template_gateway, "PUT", "/billing/invoice/abc/send-now") == "DecodaSendNowFunction"
     assert template_gateway.match("GET", "/billing/invoice/abc/send-now") is None
     # the parent resources exist but have no methods; neither has the root
@@ -81,16 +84,20 @@ def test_template_routes_pick_the_most_specific_resource(template_gateway: Gatew
     assert template_gateway.match("GET", "/api/v1/billing/invoices/retryallfailed") is None
     assert template_gateway.match("POST", "/api/v1/p1/billing/invoices/i1/cancel") == (
         Route(
-            "POST", "/api/v1/{practiceid}/billing/invoices/{invoiceId}/cancel", "HealthbridgeCancelFunction"
+            "POST",
+            "/api/v1/{practiceid}/billing/invoices/{invoiceId}/cancel",
+            "HealthbridgeCancelFunction",
+            "CognitoJwt",
+            ("aws.cognito.signin.user.admin",),
         ),
         {"practiceid": "p1", "invoiceId": "i1"},
     )
 
 
-def test_the_resource_is_chosen_before_the_method() -> None:
+def test_the_path_and_the_method_are_matched_together() -> None:
     gw = synthetic(("POST", "/a/b"), ("GET", "/a/{x}"), ("DELETE", "/a/{x}"))
     assert served_by(gw, "POST", "/a/b") == "POST /a/b"
-    assert served_by(gw, "GET", "/a/b") is None  # not GET /a/{x} with x=b
+    assert gw.match("GET", "/a/b") == (Route("GET", "/a/{x}", "GET /a/{x}"), {"x": "b"})
     assert served_by(gw, "GET", "/a/c") == "GET /a/{x}"
     assert gw.match("DELETE", "/a/c/") == (Route("DELETE", "/a/{x}", "DELETE /a/{x}"), {"x": "c"})
     assert served_by(gw, "GET", "/a/c/d") is None
@@ -107,8 +114,8 @@ def test_a_literal_beats_a_parameter_and_a_greedy_path_comes_last() -> None:
         Route("ANY", "/{proxy+}", "ANY /{proxy+}"),
         {"proxy": "other/path"},
     )
-    # /a/{x} is the resource of /a/z: its missing PUT is not handed to the greedy resource
-    assert served_by(gw, "PUT", "/a/z") is None
+    # no PUT route has /a/{x}'s path: the greedy ANY route serves it
+    assert served_by(gw, "PUT", "/a/z") == "ANY /{proxy+}"
 
 
 def test_when_a_literal_branch_ends_nowhere_a_parameter_sibling_may_still_match() -> None:

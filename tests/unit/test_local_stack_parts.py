@@ -58,13 +58,13 @@ def test_gateway_matches_trailing_slash_and_parameters_like_api_gateway(stack: S
     assert gateway.match("GET", "/invoice/abc/def") is None
 
 
-def test_unknown_route_answers_missing_authentication_token(stack: Stack) -> None:
+def test_unknown_route_answers_not_found_as_an_http_api_does(stack: Stack) -> None:
     response = Gateway(stack).handle(Request(EnvironBuilder(method="GET", path="/nowhere").get_environ()))
-    assert response.status_code == 403
-    assert json.loads(response.get_data()) == {"message": "Missing Authentication Token"}
+    assert response.status_code == 404
+    assert json.loads(response.get_data()) == {"message": "Not Found"}
 
 
-def test_proxy_event_has_the_rest_api_shape() -> None:
+def test_proxy_event_has_the_payload_1_0_shape() -> None:
     builder = EnvironBuilder(
         method="GET", path="/invoice/", query_string="tags=a&tags=b&limit=5", headers=[("X-Trace", "1")]
     )

@@ -1,26 +1,30 @@
-"""Bearer tokens: Cognito access tokens verified in the function (signature, expiry, issuer, client).
+"""Bearer callers: the claims API Gateway's JWT authorizer verified, read from the event.
 
-The tenant comes only from the token: a user belongs to exactly one tenant through the Cognito group
-`tenant_<tenant id>` (groups are in every access token, so no lookup is needed per request).
-See docs/decisions/002-tenant-from-cognito-group.md.
+API Gateway (an HTTP API's JWT authorizer on the user pool) checks the token's signature, issuer,
+expiry and client before the function runs, and hands the token's claims in the event: with payload
+format 1.0 at `requestContext.authorizer.claims` (2.0: `requestContext.authorizer.jwt.claims`), every
+value a string, so a list such as `cognito:groups` arrives as `"[a b]"` (see
+docs/decisions/018-tokens-verified-at-the-gateway.md). No function reads the raw token, imports PyJWT or
+fetches the pool's keys.
+
+The tenant comes only from those claims: a user belongs to exactly one tenant through the Cognito group
+`tenant_<tenant id>` (docs/decisions/002-tenant-from-cognito-group.md). A request on a bearer route
+that arrives with no claims (a route deployed without the authorizer) is refused, never served.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-from invoice_hub.config import Settings
-from invoice_hub.domain.errors import Forbidden, ServiceBusy, Unauthenticated
-
-if TYPE_CHECKING:
-    import jwt
+from invoice_hub.domain.errors import Forbidden, Unauthenticated
 
 TENANT_GROUP_PREFIX = "tenant_"
 ADMIN_GROUP = "admin"
-LEEWAY_SECONDS = 5
+_LIST_SEPARATORS = re.compile(r"[,\s]+")
 
 
 def tenant_group(tenant_id: UUID) -> str:
@@ -43,63 +47,47 @@ class Principal:
             raise Forbidden("this operation needs the admin role")
 
 
-def bearer_token(authorization: str | None) -> str:
-    """The token of an `Authorization: Bearer <token>` header."""
-    if not authorization:
+def claim_values(value: Any) -> list[str]:
+    """A list claim in each form it reaches a function: a JSON list (a decoded token), `"[a b]"` (an
+    HTTP API JWT authorizer), `"a,b"` (a REST Cognito authorizer, as reported) or one value `"a"`.
+    Group names hold neither spaces, commas nor brackets, so splitting on them loses nothing."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(item) for item in value if str(item)]
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [item for item in _LIST_SEPARATORS.split(text) if item]
+
+
+def authorizer_claims(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims the gateway's authorizer verified (payload 1.0, or 2.0's `jwt.claims`); none is
+    Unauthenticated: the route was reached without the authorizer."""
+    context = event.get("requestContext")
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    if not isinstance(authorizer, Mapping):
         raise Unauthenticated("Not authenticated")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-    if not token.isascii():  # a JWT is base64url and dots; anything else is no token (nor a 5xx)
+    claims = authorizer.get("claims")
+    if not claims and isinstance(authorizer.get("jwt"), Mapping):
+        claims = authorizer["jwt"].get("claims")
+    if not isinstance(claims, Mapping) or not claims:
+        raise Unauthenticated("Not authenticated")
+    return dict(claims)
+
+
+def principal_from_event(event: Mapping[str, Any], client_id: str) -> Principal:
+    """The caller of a bearer route. The gateway already refused a bad token; these string checks keep
+    what it cannot: an ID token of the same pool and client (it carries `aud` = the client too) is
+    refused here, and so is a token of another client, should the authorizer's audience ever widen."""
+    claims = authorizer_claims(event)
+    if claims.get("token_use") != "access" or claims.get("client_id") != client_id:
         raise Unauthenticated("Invalid token")
-    return token
+    return principal_from_claims(claims)
 
 
-class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._jwks: jwt.PyJWKClient | None = None
-
-    def _client(self) -> jwt.PyJWKClient:
-        if self._jwks is None:
-            import jwt
-
-            self._jwks = jwt.PyJWKClient(self.settings.jwks_url, cache_keys=True, lifespan=3600, timeout=3)
-        return self._jwks
-
-    def verify(self, token: str) -> Principal:
-        import jwt
-
-        try:
-            key = self._client().get_signing_key_from_jwt(token)
-        except jwt.PyJWKClientConnectionError as error:
-            raise ServiceBusy("the token keys could not be fetched; retry shortly") from error
-        except jwt.PyJWTError as error:
-            raise Unauthenticated("Invalid token") from error
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.key,
-                algorithms=["RS256"],
-                issuer=self.settings.jwt_issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
-            )
-        except jwt.ExpiredSignatureError as error:
-            raise Unauthenticated("Token expired") from error
-        except jwt.PyJWTError as error:
-            raise Unauthenticated("Invalid token") from error
-        if (
-            claims.get("token_use") != "access"
-            or claims.get("client_id") != self.settings.user_pool_client_id
-        ):
-            raise Unauthenticated("Invalid token")
-        return principal_from_claims(claims)
-
-
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    groups = frozenset(str(group) for group in claims.get("cognito:groups") or [])
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    groups = frozenset(claim_values(claims.get("cognito:groups")))
     tenants = [
         group.removeprefix(TENANT_GROUP_PREFIX) for group in groups if group.startswith(TENANT_GROUP_PREFIX)
     ]
@@ -109,15 +97,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         tenant_id = UUID(tenants[0])
     except ValueError as error:
         raise Forbidden("the user's practice is not valid") from error
+    if not claims.get("sub"):
+        raise Unauthenticated("Invalid token")
     return Principal(
         tenant_id=tenant_id,
         subject=str(claims["sub"]),
         username=str(claims.get("username", "")),
         groups=groups,
     )
-
-
-@lru_cache(maxsize=4)
-def verifier(settings: Settings) -> TokenVerifier:
-    """One verifier (and JWKS cache) per container."""
-    return TokenVerifier(settings)

@@ -15,8 +15,6 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(min_length=3)
     user_pool_id: str = Field(min_length=1)
     user_pool_client_id: str = Field(min_length=1)
-    jwt_issuer: str = Field(min_length=1)
-    jwks_url: str = Field(min_length=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     # sending (only the functions that send or re-drive have these set)
     send_queue_url: str | None = None

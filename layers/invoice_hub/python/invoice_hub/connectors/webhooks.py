@@ -25,14 +25,16 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
-from standardwebhooks import Webhook as StandardWebhook
+from typing import TYPE_CHECKING, Any
 
 from invoice_hub.connectors.base import Parcel, SendResult, Unasked
-from invoice_hub.connectors.http import post, retry_after_seconds
 from invoice_hub.domain.delivery import WebhookEvent
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx and standardwebhooks are imported where they are used: the Decoda functions that only read or
+# delete webhooks import this module (through logic/webhooks.py, for the URL check) and never send
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -70,6 +72,8 @@ def _addresses(host: str, port: int) -> list[IpAddress]:
 
 def checked(url: str, allow_loopback: bool = False) -> Target:
     """Where a webhook URL may be called, or UnsafeUrl saying why not."""
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as error:
@@ -99,6 +103,8 @@ def checked(url: str, allow_loopback: bool = False) -> Target:
 
 
 def signed_headers(event: WebhookEvent, event_id: str, secret: str, at: datetime) -> dict[str, str]:
+    from standardwebhooks import Webhook as StandardWebhook
+
     body = event.body
     return {
         "Content-Type": "application/json",
@@ -118,6 +124,8 @@ class WebhookConnector(Unasked):
         self.allow_loopback = allow_loopback
 
     def send(self, parcel: Parcel) -> SendResult:
+        from invoice_hub.connectors.http import post, retry_after_seconds
+
         delivery = parcel.delivery
         event = delivery.event
         if event is None or not parcel.credential:

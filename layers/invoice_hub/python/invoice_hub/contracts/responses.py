@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponseContentSchema,
     OpenAPIResponseHeader,
 )
+from pydantic import BaseModel
 
 JSON = "application/json"
 Headers = dict[str, OpenAPIResponseHeader]
@@ -75,3 +76,23 @@ def body_link(operation_id: str, request_body: dict[str, Any]) -> dict[str, Any]
     """An OpenAPI link to an operation whose request body takes the answer's id (runtime expressions in
     the body's values)."""
     return {operation_id: {"operationId": operation_id, "requestBody": request_body}}
+
+
+class GatewayMessage(BaseModel):
+    """An answer API Gateway gives itself, before any function runs: `{"message": "..."}`."""
+
+    message: str
+
+
+#: a bearer route's 401: API Gateway's JWT authorizer refused the token (missing, malformed, forged,
+#: expired, another issuer, client or scope) before any function ran, in API Gateway's words, whatever
+#: the contract (docs/decisions/018-tokens-verified-at-the-gateway.md)
+UNAUTHORIZED_AT_THE_GATEWAY: OpenAPIResponse = body(
+    GatewayMessage,
+    'Missing or invalid bearer token, refused by API Gateway: {"message": "Unauthorized"}',
+    with_headers={
+        "WWW-Authenticate": header(
+            'Bearer, with the scope and why: Bearer scope="..." error="invalid_token" error_description="..."'
+        )
+    },
+)

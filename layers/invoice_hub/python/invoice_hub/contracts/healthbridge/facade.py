@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.auth import Principal, principal_from_event
 from invoice_hub.config import get_settings
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.error_bodies import ErrorMessage
@@ -54,10 +54,7 @@ def error(description: str, headers: responses.Headers | None = None) -> OpenAPI
 
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: error(
-        "Missing or invalid bearer token",
-        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
-    ),
+    401: responses.UNAUTHORIZED_AT_THE_GATEWAY,
     403: error("The user is not an admin"),
     406: error("Accept names no media type this API writes (JSON or XML)"),
     503: error("Busy; retry after Retry-After seconds", responses.RETRY_AFTER),
@@ -128,7 +125,7 @@ def entry_point(app: APIGatewayRestResolver) -> Handler:
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
-            principal = verifier(get_settings()).verify(bearer_token(header(event, "Authorization")))
+            principal = principal_from_event(event, get_settings().user_pool_client_id)
             principal.require_admin()
             negotiated = negotiate(header(event, "Accept"))
         except errors.Unauthenticated:

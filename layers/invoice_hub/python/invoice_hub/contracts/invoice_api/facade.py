@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoice_hub.auth import Principal, bearer_token, verifier
+from invoice_hub.auth import Principal, principal_from_event
 from invoice_hub.config import get_settings
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.fastapi_style import BEARER_CHALLENGE
@@ -20,7 +20,6 @@ from invoice_hub.contracts.http import (
     as_powertools_reads,
     body_media_type,
     body_problem,
-    header,
     json_response,
     proxy_response,
 )
@@ -39,10 +38,7 @@ TAG = "Invoice API"
 #: the OpenAPI security requirement of every /invoice route (scheme declared in the merged document)
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: fastapi_style.error(
-        "Missing or invalid bearer token",
-        {"WWW-Authenticate": responses.header("The scheme to authenticate with: Bearer")},
-    ),
+    401: responses.UNAUTHORIZED_AT_THE_GATEWAY,
     403: fastapi_style.error("The user belongs to no practice"),
     422: fastapi_style.VALIDATION_ERROR,
     503: fastapi_style.BUSY,
@@ -84,19 +80,17 @@ def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
 
 
 def authenticated(app: APIGatewayRestResolver, takes: str | None) -> Handler:
-    """The bearer token is checked before routing or validation, so an unauthenticated caller learns
-    nothing about the request's shape; then the body (in the media type `takes`)."""
+    """The caller (the claims API Gateway's JWT authorizer verified) is read before routing or
+    validation, so a caller without them learns nothing about the request's shape; then the body (in
+    the media type `takes`)."""
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
-            token = bearer_token(header(event, "Authorization"))
-            principal = verifier(get_settings()).verify(token)
+            principal = principal_from_event(event, get_settings().user_pool_client_id)
         except errors.Unauthenticated as error:
             return proxy_response(401, {"detail": error.message}, BEARER_CHALLENGE)
         except errors.Forbidden as error:
             return proxy_response(403, {"detail": error.message})
-        except errors.ServiceBusy as error:
-            return proxy_response(503, {"detail": error.message}, {"Retry-After": str(error.retry_after)})
         problem = body_problem(event, takes)
         if problem:
             return fastapi_style.body_refusal(problem)
