@@ -32,6 +32,7 @@ from invoice_hub_local.lambda_runtime import LambdaContext, invoke
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, load_event
+from tests.integration.handlers import authorized
 from tests.report import tried
 
 NAMES = {"Sends", "SendFailures", "Redrives"}
@@ -219,6 +220,7 @@ def test_the_schedule_and_retry_all_write_their_redrives(
     event = load_event("healthbridge_retry_all_failed", "retry")
     event["headers"]["Authorization"] = f"Bearer {practice.token}"
     event["multiValueHeaders"]["Authorization"] = [f"Bearer {practice.token}"]
+    authorized(event, practice.token)  # as the JWT authorizer hands it on
     spec = stack.stack.functions["HealthbridgeRetryAllFailedFunction"]
     response = invoke(spec, event)
     assert response["statusCode"] == 200, response.get("body")

@@ -31,6 +31,7 @@ from invoice_hub_local.sqs_move_tasks import BACKEND_LOCK
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body, load_event
 from tests.faults.conftest import CANCELLED, CODES, Throttle, persistent, transient
+from tests.integration.handlers import authorized
 from tests.report import tried
 
 Event = dict[str, Any]
@@ -69,7 +70,7 @@ def bearer(event: Event, practice: Practice) -> Event:
     for name in ("If-Match", "Idempotency-Key"):
         event["headers"].pop(name, None)
         (event.get("multiValueHeaders") or {}).pop(name, None)
-    return with_headers(event, Authorization=f"Bearer {practice.token}")
+    return authorized(with_headers(event, Authorization=f"Bearer {practice.token}"), practice.token)
 
 
 def key() -> str:
