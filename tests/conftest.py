@@ -18,6 +18,7 @@ import pytest
 from invoice_hub.dal.credentials import Credential, CredentialRepository, new_key
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.domain.tenant import Tenant
+from invoice_hub_local.aws import TRACE_MOTO
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
 from invoice_hub_local.stack import LocalStack
@@ -135,6 +136,17 @@ def seeded(http: httpx.Client, practice: Practice) -> Practice:
     for answer in answers:
         assert answer.status_code in (200, 201), answer.text
     return practice
+
+
+@pytest.fixture
+def moto_traced(stack: LocalStack) -> Iterator[None]:
+    """moto's request threads traced while the test runs: the tests of this package's patches to moto
+    use it, so that coverage measures the patches (the threads run untraced otherwise: aws.py)."""
+    TRACE_MOTO.set()
+    try:
+        yield
+    finally:
+        TRACE_MOTO.clear()
 
 
 @pytest.fixture

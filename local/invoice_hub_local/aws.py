@@ -20,6 +20,26 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from invoice_hub_local.sqs_move_tasks import BACKEND_LOCK
 
+#: set while moto's request threads are to be traced (see `_trace_if_asked`)
+TRACE_MOTO = threading.Event()
+_thread_tracer = threading.local()
+
+
+def _trace_if_asked() -> None:
+    """A tracer (coverage's, under the tests) is called for every line moto runs: the edge suite's invoice
+    operations took 93 s of CPU traced, 76 s with these threads untraced. So a request thread runs
+    untraced, unless TRACE_MOTO is set: this package's patches to moto run in these threads, and their
+    own tests set it (tests/conftest.py's `moto_traced`) so that coverage measures them. A thread keeps
+    its own tracer, to be set again on a later request of its connection."""
+    tracer = sys.gettrace()
+    if tracer is not None:
+        _thread_tracer.value = tracer
+    if not TRACE_MOTO.is_set():
+        if tracer is not None:
+            sys.settrace(None)
+    elif tracer is None and getattr(_thread_tracer, "value", None) is not None:
+        sys.settrace(_thread_tracer.value)
+
 
 class _OneAtATime:
     def __init__(self, app: Any) -> None:
@@ -28,10 +48,7 @@ class _OneAtATime:
         self.lock = BACKEND_LOCK
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        # A tracer (coverage's, under the tests) is called for every line moto runs: the edge suite's
-        # invoice operations took 93 s of CPU traced, 76 s with these threads untraced. moto's own code is
-        # not measured, and this package's patches to it are measured by their own tests in-process.
-        sys.settrace(None)
+        _trace_if_asked()
         with self.lock:
             return list(self.app(environ, start_response))
 

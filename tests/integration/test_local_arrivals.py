@@ -24,6 +24,9 @@ from invoice_hub_local.stack import LocalStack
 from invoice_hub_local.stream_pollers import StreamPoller
 from tests.polling import wait_for
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 HOUR = 3600.0
 
 

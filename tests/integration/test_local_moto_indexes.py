@@ -21,6 +21,9 @@ from moto.dynamodb.models.table import Table
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 GROUPS = ("g0", "g1", "g2", "g3")
 
 

@@ -22,6 +22,9 @@ from invoice_hub_local import moto_items
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 #: every AttributeValue type, nested, with values a serializer might treat apart (empty, unicode, bytes)
 ITEM: dict[str, Any] = {
     "s": 'ünïcode \u2028 "quoted" \\',

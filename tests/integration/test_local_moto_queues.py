@@ -17,6 +17,9 @@ from moto.sqs.models import Message
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 WAITING = 300
 
 

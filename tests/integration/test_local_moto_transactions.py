@@ -17,6 +17,9 @@ from botocore.exceptions import ClientError
 from invoice_hub_local.provision import REGION
 from invoice_hub_local.stack import LocalStack
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 
 @dataclass(frozen=True)
 class Tables:

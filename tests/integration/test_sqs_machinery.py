@@ -22,6 +22,9 @@ from invoice_hub_local.pollers import PollResult, QueuePoller, mapping_pollers
 from invoice_hub_local.provision import Resolved
 from invoice_hub_local.template import FunctionSpec, Stack
 
+#: the patches to moto run in moto's request threads: traced here, so that coverage measures them
+pytestmark = pytest.mark.usefixtures("moto_traced")
+
 T = TypeVar("T")
 MAX_RECEIVE_COUNT = 2
 
