@@ -522,7 +522,7 @@ def create_usage(
         rru=statistics.median(rru),
         sqs_requests=statistics.median(sqs),
         log_bytes=statistics.median(logged),
-        traces=traces(1),  # the API stage samples (ApiSamplingRule), the function passes it on
+        traces=traces(1),  # what the API hands on sampled: nothing, from an HTTP API (decision 022)
     )
     print(
         f"\nPOST /invoice/ ISSUED, median of {n}: {usage.lambda_ms:.0f} ms locally, "

@@ -17,7 +17,7 @@ MILLION = 1_000_000
 PROD = {
     "memory_mb": 512,  # Globals MemorySize (every function)
     "tracing": "PassThrough",  # Globals Tracing in prod (IsProd): Lambda traces only what arrives sampled
-    "api_sampling_rate": 0.01,  # ApiSamplingRule (prod): FixedRate 1%, ReservoirSize 0, on the API stage
+    "api_traced": 0.0,  # an HTTP API has no X-Ray of its own: no request arrives sampled (decision 022)
     "kms_reuse_seconds": 86400,  # every queue's KmsDataKeyReusePeriodSeconds
     "billing_mode": "PAY_PER_REQUEST",  # the table's (decision 021)
 }
@@ -123,9 +123,9 @@ def sqs_idle_month(queues: int = 2, pollers: int = 5) -> float:
 
 
 def traces(api_requests: float) -> float:
-    """Traces prod records per unit: the API stage samples at ApiSamplingRule's rate (no reservoir) and the
-    functions pass its decision on (Tracing PassThrough); a send is traced when its create was."""
-    return api_requests * PROD["api_sampling_rate"]
+    """Traces prod records per unit: the functions trace what arrives sampled (Tracing PassThrough), and an
+    HTTP API samples nothing itself (decision 022); a send is traced when its create was."""
+    return api_requests * PROD["api_traced"]
 
 
 def break_even(wru: float, rru: float, indexes: int = 5, tables: int = 2) -> list[str]:

@@ -47,10 +47,14 @@ def test_part_5_prices_what_prod_deploys(bench: dict[str, ModuleType], template:
     # then part 5's figures are the template's for Stage=prod
     assert function["MemorySize"] == prod["memory_mb"]
     assert function["Tracing"] == {"Fn::If": ["IsProd", prod["tracing"], "Active"]}
-    rule = resources["ApiSamplingRule"]
-    assert rule["Condition"] == "IsProd"
-    assert rule["Properties"]["SamplingRule"]["FixedRate"] == prod["api_sampling_rate"]
-    assert rule["Properties"]["SamplingRule"]["ReservoirSize"] == 0
+    # and the API is an HTTP API (no X-Ray of its own), with no sampling rule: nothing arrives sampled
+    assert [
+        r["Type"]
+        for r in resources.values()
+        if r["Type"].startswith("AWS::Serverless::") and "Api" in r["Type"]
+    ] == ["AWS::Serverless::HttpApi"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::XRay::SamplingRule"]
+    assert prod["api_traced"] == 0
     queues = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::Queue"]
     assert queues
     assert all(q["KmsDataKeyReusePeriodSeconds"] == prod["kms_reuse_seconds"] for q in queues)
