@@ -18,10 +18,12 @@ import pytest
 from invoice_hub.dal.credentials import Credential, CredentialRepository, new_key
 from invoice_hub.dal.tenants import TenantRepository
 from invoice_hub.domain.tenant import Tenant
+from invoice_hub_local import gateway
 from invoice_hub_local.aws import TRACE_MOTO
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
 from invoice_hub_local.stack import LocalStack
+from invoice_hub_local.template import FunctionSpec
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 PASSWORD = "Test-Pass-123!"
@@ -136,6 +138,25 @@ def seeded(http: httpx.Client, practice: Practice) -> Practice:
     for answer in answers:
         assert answer.status_code in (200, 201), answer.text
     return practice
+
+
+class Recorder:
+    """Stands in for the Lambda runtime behind the local gateway: keeps the events it gets, answers 200."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, spec: FunctionSpec, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        return {"statusCode": 200, "body": "{}"}
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """The gateway's functions replaced by a Recorder for the test."""
+    recording = Recorder()
+    monkeypatch.setattr(gateway, "invoke", recording)
+    return recording
 
 
 @pytest.fixture

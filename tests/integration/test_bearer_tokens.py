@@ -22,11 +22,9 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from invoice_hub.auth import tenant_group
-from invoice_hub_local import gateway
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.stack import LocalStack
-from invoice_hub_local.template import FunctionSpec
-from tests.conftest import Practice
+from tests.conftest import Practice, Recorder
 
 MOTO_KEY = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
 #: the scope every access token of the pool carries (InitiateAuth's), which the template's authorizer
@@ -78,24 +76,6 @@ def id_token_claims(stack: LocalStack, practice: Practice) -> dict[str, Any]:
 def signed(payload: dict[str, Any], key: Any = None, kid: str | None = None, algorithm: str = "RS256") -> str:
     default_key, default_kid = moto_key()
     return jwt.encode(payload, key or default_key, algorithm=algorithm, headers={"kid": kid or default_kid})
-
-
-class Recorder:
-    """Stands in for the Lambda runtime: keeps the events it is handed, answers 200."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, spec: FunctionSpec, event: dict[str, Any]) -> dict[str, Any]:
-        self.events.append(event)
-        return {"statusCode": 200, "body": "{}"}
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recording = Recorder()
-    monkeypatch.setattr(gateway, "invoke", recording)
-    return recording
 
 
 def list_with(stack: LocalStack, authorization: str | None) -> Any:

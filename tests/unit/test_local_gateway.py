@@ -12,9 +12,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from invoice_hub_local import gateway
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.template import FunctionSpec, Route, Stack, load_stack
+from tests.conftest import Recorder
 
 #: API Gateway's payload quota, 10 MB
 MAX_PAYLOAD_BYTES = 10_485_760
@@ -137,24 +137,6 @@ def test_two_variable_siblings_are_refused_as_api_gateway_refuses_them() -> None
 
 
 # --- the payload limit ---------------------------------------------------------------------------
-
-
-class Recorder:
-    """Stands in for the Lambda runtime: keeps the events, answers 200."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, spec: FunctionSpec, event: dict[str, Any]) -> dict[str, Any]:
-        self.events.append(event)
-        return {"statusCode": 200, "body": "{}"}
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recording = Recorder()
-    monkeypatch.setattr(gateway, "invoke", recording)
-    return recording
 
 
 def test_a_body_of_exactly_10_mb_reaches_the_function(recorder: Recorder) -> None:
