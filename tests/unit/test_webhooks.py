@@ -13,9 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 from standardwebhooks import Webhook as StandardWebhook
 
 from invoice_hub.connectors.webhooks import UnsafeUrl, checked, signed_headers
+from invoice_hub.contracts.decoda.webhooks import WebhookCreate, WebhookUpdate
 from invoice_hub.dal.changes import Change
 from invoice_hub.dal.webhooks import new_secret
 from invoice_hub.domain.delivery import Delivery, Destination, HistoryEntry, Method, WebhookEvent
@@ -260,3 +262,15 @@ def test_a_partial_batch_response_names_where_the_batch_is_read_again() -> None:
     for unreadable in ([], {"batchItemFailures": [{"itemIdentifier": "999"}]}, {"batchItemFailures": "x"}):
         with pytest.raises(ValueError, match=r"."):
             failed_from(unreadable, sequence)
+
+
+@pytest.mark.parametrize("model", [WebhookCreate, WebhookUpdate])
+def test_a_webhook_urls_length_bounds_hold_for_the_text_as_sent(model: type[BaseModel]) -> None:
+    # given URLs whose length is within the document's 8 to 2,048 characters only with their spaces
+    fields = {"subscriptions": ["INVOICE_SENT"]}
+    # when read; then the bounds are the text's as sent (as the document's minLength states them)...
+    assert model.model_validate({**fields, "url": "\nhttp:/x"}).url == "http:/x"  # left to the URL check
+    with pytest.raises(ValidationError, match="at least 8 characters"):
+        model.model_validate({**fields, "url": "http:/x"})
+    # ...and the spaces around it are dropped
+    assert model.model_validate({**fields, "url": "  https://example.com/x  "}).url == "https://example.com/x"

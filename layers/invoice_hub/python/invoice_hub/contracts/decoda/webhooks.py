@@ -33,7 +33,9 @@ from invoice_hub.logic.webhooks import Fact
 WebhookEventType = StrEnum("WebhookEventType", {t.value: t.value for t in EventType})  # type: ignore[misc]
 WebhookEventType.__doc__ = "The event types this service sends (Decoda's names)."
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
+#: the document's length bounds hold for the text as sent; the surrounding spaces are dropped after (a URL
+#: left too short by that is the webhook URL check's to refuse, as any URL that is not https)
+Url = Annotated[str, StringConstraints(min_length=8, max_length=2048), AfterValidator(str.strip)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
 
 
