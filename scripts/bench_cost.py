@@ -167,7 +167,7 @@ def report(create: Usage, send: Usage, sends_per_invoice: float, functions: int)
     print(f"prices: {', '.join(f'{k} ${v:.10g}' for k, v in PRICES.items())}")
     print(
         f"prod (samconfig.toml's Stage=prod): memory {MEMORY_GB * 1024:.0f} MB, tracing {PROD['tracing']}"
-        f" with the API sampled at {PROD['api_sampling_rate']:.0%}, KMS data keys reused"
+        f" ({PROD['api_traced']:.0%} of API requests arrive sampled: an HTTP API), KMS data keys reused"
         f" {KMS_REUSE_SECONDS:,} s,"
         f" {PROD['billing_mode']}; {sends_per_invoice:g} send(s) per invoice"
     )

@@ -127,3 +127,23 @@ def test_a_sender_batch_holds_what_arrives_within_its_window(
     # a million a month is 0.386 a second: the first message and 0.386 more within the 1 s window
     assert cost.messages_per_batch(1_000_000) == pytest.approx(1 + 1_000_000 / (30 * 24 * 3600))
     assert cost.messages_per_batch(100_000_000) == 10  # at most the batch size
+
+
+def test_the_report_prints_prods_settings_and_totals_its_lines(
+    bench: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a create and a send with a unit of each thing priced
+    cost = bench["bench_cost"]
+    create = cost.Usage(
+        label="create", lambda_ms=100, api_requests=1, wru=10, rru=1, sqs_requests=1, traces=0
+    )
+    send = cost.Usage(label="send", lambda_ms=100, wru=5, rru=1, sqs_requests=1, traces=0)
+    # when part 5 reports them
+    found = cost.report(create, send, sends_per_invoice=1, functions=59)
+    printed = capsys.readouterr().out
+    # then it names what prod deploys, and its total is the sum of its lines, with no X-Ray in it
+    assert "Stage=prod" in printed
+    assert "an HTTP API" in printed
+    assert found["total"] == pytest.approx(sum(found["lines"].values()))
+    assert found["lines"]["X-Ray"] == 0
+    assert f"{found['total']:.2f}" in printed
