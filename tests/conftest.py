@@ -140,6 +140,17 @@ def seeded(http: httpx.Client, practice: Practice) -> Practice:
     return practice
 
 
+def function_from_source(tmp_path: Path, name: str, source: str) -> FunctionSpec:
+    """A function of the template's shape whose app.py is `source`, in a folder of its own (each module is
+    loaded under its folder's name, as the local runtime loads a container)."""
+    code = tmp_path / f"{name.lower()}_{uuid.uuid4().hex[:8]}"
+    code.mkdir()
+    (code / "app.py").write_text(source, encoding="utf-8")
+    return FunctionSpec(
+        logical_id=name, code_dir=code, handler="app.lambda_handler", environment={}, timeout=10
+    )
+
+
 class Recorder:
     """Stands in for the Lambda runtime behind the local gateway: keeps the events it gets, answers 200."""
 

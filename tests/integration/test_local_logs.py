@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from invoice_hub_local.lambda_runtime import LambdaContext, handler_of
 from invoice_hub_local.stack import LocalStack
 from invoice_hub_local.template import FunctionSpec
-from tests.conftest import Practice
+from tests.conftest import Practice, function_from_source
 
 ROUNDS = 40
 #: a function that writes lines from its handler's thread and from a thread pool, as the Sender does; each
@@ -80,12 +79,7 @@ def captured(stack: LocalStack) -> Iterator[Captured]:
 
 
 def function(tmp_path: Path, name: str) -> FunctionSpec:
-    code = tmp_path / f"log_{name.lower()}_{uuid.uuid4().hex[:8]}"
-    code.mkdir()
-    (code / "app.py").write_text(FUNCTION, encoding="utf-8")
-    return FunctionSpec(
-        logical_id=name, code_dir=code, handler="app.lambda_handler", environment={}, timeout=10
-    )
+    return function_from_source(tmp_path, name, FUNCTION)
 
 
 def test_concurrent_functions_each_log_under_their_own_name_request_and_cold_start(

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from invoice_hub_local.lambda_runtime import LambdaContext, handler_of
 from invoice_hub_local.template import FunctionSpec
+from tests.conftest import function_from_source
 
 CONCURRENT = 4
 #: a route that reads the request only after every concurrent invocation has started its own
@@ -40,12 +40,7 @@ def lambda_handler(event, context):
 
 
 def function(tmp_path: Path, name: str) -> FunctionSpec:
-    code = tmp_path / f"echo_{name.lower()}_{uuid.uuid4().hex[:8]}"
-    code.mkdir()
-    (code / "app.py").write_text(FUNCTION, encoding="utf-8")
-    return FunctionSpec(
-        logical_id=name, code_dir=code, handler="app.lambda_handler", environment={}, timeout=10
-    )
+    return function_from_source(tmp_path, name, FUNCTION)
 
 
 def event(body: dict[str, Any]) -> dict[str, Any]:
