@@ -2,9 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Form
-
 from invoice_hub.contracts import fastapi_style
+from invoice_hub.contracts.http import Form
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.token import TokenOut
 from invoice_hub.entry import wiring

@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import CreateManualInvoice, InvoiceDetails
-from invoice_hub.contracts.http import IdempotencyKey, json_response
+from invoice_hub.contracts.http import IdempotencyKey, Response, json_response
 
 app = decoda_api.resolver()
 

@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import InvoiceSetPage, InvoiceSetStatus
+from invoice_hub.contracts.http import Query
 from invoice_hub.entry import wiring
 
 app = decoda_api.resolver()

@@ -5,10 +5,9 @@ lists none)."""
 from typing import Annotated
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.models import InvoiceMethod, RuleSummary
+from invoice_hub.contracts.http import Query
 from invoice_hub.domain.delivery import Method
 from invoice_hub.entry import wiring
 from invoice_hub.logic.rules import RuleFilter

@@ -5,11 +5,10 @@ again, now: the same id and body, freshly signed; answers what this attempt did
 from typing import Annotated
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.webhooks import WebhookEventDetails
+from invoice_hub.contracts.http import Query
 from invoice_hub.entry import wiring
 
 app = decoda_api.resolver()

@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from invoice_hub.contracts import fastapi_style
 from invoice_hub.contracts.decoda import facade as decoda_api
 from invoice_hub.contracts.decoda.webhooks import WebhookEventDetails, WebhookEventType
+from invoice_hub.contracts.http import Query
 from invoice_hub.entry import wiring
 from invoice_hub.logic.webhooks import EventFilter
 

@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts import responses
 from invoice_hub.contracts.ebh import facade as ebh_api
 from invoice_hub.contracts.ebh.models import Submission, SubmissionCreated
-from invoice_hub.contracts.http import IdempotencyKey, json_response
+from invoice_hub.contracts.http import IdempotencyKey, Response, json_response
 
 app = ebh_api.resolver()
 

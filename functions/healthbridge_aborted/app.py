@@ -2,10 +2,9 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts.healthbridge import facade as healthbridge_api
 from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo
+from invoice_hub.contracts.http import Response
 from invoice_hub.domain.delivery import DeliveryStatus
 
 app = healthbridge_api.resolver()

@@ -3,10 +3,9 @@
 from typing import Any
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts.healthbridge import facade as healthbridge_api
 from invoice_hub.contracts.healthbridge.models import RestApiResult
+from invoice_hub.contracts.http import Response
 from invoice_hub.entry import wiring
 from invoice_hub.logic.delivery_actions import cancel_invoice
 

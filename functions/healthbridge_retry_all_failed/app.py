@@ -2,11 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub import metrics
 from invoice_hub.contracts.healthbridge import facade as healthbridge_api
 from invoice_hub.contracts.healthbridge.models import InvoiceSendingStatusVo, RestApiLink, RestApiResult
+from invoice_hub.contracts.http import Response
 from invoice_hub.entry import wiring
 from invoice_hub.logic.redrive import retry_all_failed
 

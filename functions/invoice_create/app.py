@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts import fastapi_style, responses
-from invoice_hub.contracts.http import IdempotencyKey
+from invoice_hub.contracts.http import IdempotencyKey, Response
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
 

@@ -2,9 +2,8 @@
 
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.http import Response
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.entry import wiring
 from invoice_hub.logic.invoices import delete_invoice

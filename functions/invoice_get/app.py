@@ -3,9 +3,8 @@
 from typing import Any
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.http import Response
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceOut
 from invoice_hub.entry import wiring

@@ -3,8 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
+from invoice_hub.contracts.http import Query
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoicePage, OrderBy
 from invoice_hub.domain.invoice import MAX_LIMIT, InvoiceQuery, InvoiceStatus

@@ -5,10 +5,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
-
 from invoice_hub.contracts import fastapi_style, responses
+from invoice_hub.contracts.http import Header, Response
 from invoice_hub.contracts.invoice_api import facade as invoice_api
 from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
 from invoice_hub.entry import wiring

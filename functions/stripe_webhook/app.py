@@ -4,11 +4,9 @@ recorded once each (invoice_hub.logic.payments); answered as invoice_hub.contrac
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.connectors import stripe_events
 from invoice_hub.contracts import webhooks
-from invoice_hub.contracts.http import header
+from invoice_hub.contracts.http import Response, header
 from invoice_hub.entry import wiring
 from invoice_hub.logic.payments import record_stripe
 

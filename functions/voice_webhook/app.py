@@ -3,11 +3,9 @@ verified by `Voice-Signature` and applied to the call's send once (callStatus, h
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from invoice_hub.connectors import provider_events
 from invoice_hub.contracts import webhooks
-from invoice_hub.contracts.http import header
+from invoice_hub.contracts.http import Response, header
 from invoice_hub.entry import wiring
 
 app = webhooks.resolver()

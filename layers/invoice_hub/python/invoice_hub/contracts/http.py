@@ -1,4 +1,8 @@
-"""What every facade needs from an API Gateway (REST, v1) proxy event and response."""
+"""What every facade needs from an API Gateway (REST, v1) proxy event and response.
+
+The functions import Powertools' route parameters and `Response` from here, after the contracts package
+has made Powertools' event handler import without its other resolvers (decision 023).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler import Response as Response
+from aws_lambda_powertools.event_handler import content_types as content_types
+from aws_lambda_powertools.event_handler.openapi.params import Form as Form
+from aws_lambda_powertools.event_handler.openapi.params import Header as Header
+from aws_lambda_powertools.event_handler.openapi.params import Query as Query
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver

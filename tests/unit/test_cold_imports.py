@@ -1,0 +1,91 @@
+"""What a function imports at its cold start (issue 15): each test imports functions' `app.py` as Lambda's
+runtime does, in a fresh interpreter, and reads `sys.modules` (no timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+ENVIRONMENT = {
+    "TABLE_NAME": "cold-imports",
+    "IDEMPOTENCY_TABLE_NAME": "cold-imports-idempotency",
+    "USER_POOL_ID": "us-east-1_cold",
+    "USER_POOL_CLIENT_ID": "cold",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+#: imports each named app.py in turn (argv), then prints the modules imported since the start
+IMPORT = """
+import importlib.util, json, sys
+before = set(sys.modules)
+for index, path in enumerate(sys.argv[1:]):
+    spec = importlib.util.spec_from_file_location(f"cold_imports_{index}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def imported_by(*functions: str) -> set[str]:
+    """The modules that importing these functions' app.py (in one fresh interpreter) imports."""
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", IMPORT, *(str(FUNCTIONS / name / "app.py") for name in functions)],
+        env={**ENVIRONMENT, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def api_functions() -> list[str]:
+    return sorted(
+        path.parent.name
+        for path in FUNCTIONS.glob("*/app.py")
+        if "invoice_hub.contracts" in path.read_text(encoding="utf-8")
+    )
+
+
+def test_no_api_function_imports_powertools_other_resolvers() -> None:
+    # Powertools' event_handler package __init__ imports every resolver (AppSync with asyncio, Bedrock,
+    # VPC Lattice, ...); the functions import the API Gateway one only (decision 023)
+    functions = api_functions()
+    modules = imported_by(*functions)
+
+    assert len(functions) > 50
+    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+    dragged = {
+        name
+        for name in modules
+        if name == "asyncio"
+        or name.startswith(
+            tuple(
+                f"aws_lambda_powertools.event_handler.{other}"
+                for other in ("appsync", "bedrock_agent", "vpc_lattice", "events_appsync", "http_resolver")
+            )
+        )
+    }
+    assert dragged == set()
+
+
+def test_powertools_event_handler_still_gives_every_name_it_exports() -> None:
+    code = (
+        "import invoice_hub.contracts, sys\n"
+        "import aws_lambda_powertools.event_handler as package\n"
+        "from aws_lambda_powertools.event_handler import Response, APIGatewayRestResolver\n"
+        "assert 'aws_lambda_powertools.event_handler.appsync' not in sys.modules\n"
+        "from aws_lambda_powertools.event_handler import AppSyncResolver\n"
+        "assert all(getattr(package, name) for name in package.__all__)\n"
+        "import aws_lambda_powertools\n"
+        "assert aws_lambda_powertools.event_handler is package and package.Response is Response\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
