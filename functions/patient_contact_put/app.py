@@ -5,7 +5,7 @@ from uuid import UUID
 
 from invoice_hub.contracts import fastapi_style, responses
 from invoice_hub.contracts.invoice_api import facade as invoice_api
-from invoice_hub.contracts.invoice_api.models import PatientContactIn, PatientContactOut
+from invoice_hub.contracts.invoice_api.patients import PatientContactIn, PatientContactOut
 from invoice_hub.entry import wiring
 from invoice_hub.logic.patients import record_contact
 

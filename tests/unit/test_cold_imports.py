@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 ENVIRONMENT = {
@@ -89,3 +91,20 @@ def test_powertools_event_handler_still_gives_every_name_it_exports() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("function", ["invoice_get", "invoice_list", "invoice_delete", "invoice_pdf"])
+def test_invoice_reads_do_not_import_issuing_or_patients_at_init(function: str) -> None:
+    # issuing (the outbox, the queue, idempotency) is the create and update path's; a patient's contact
+    # models are the contact functions'
+    modules = imported_by(function)
+
+    assert "invoice_hub.logic.invoices" in modules
+    assert {
+        "invoice_hub.logic.issuing",
+        "invoice_hub.logic.outbox",
+        "invoice_hub.logic.idempotency",
+        "invoice_hub.dal.queue_client",
+        "invoice_hub.contracts.invoice_api.patients",
+        "invoice_hub.domain.patient",
+    } & modules == set()

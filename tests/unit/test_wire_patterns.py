@@ -10,7 +10,7 @@ import sys
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from invoice_hub.contracts.invoice_api.models import Email
+from invoice_hub.contracts.invoice_api.patients import Email
 from invoice_hub.contracts.wire import EMAIL_PATTERN
 
 #: ECMA-262's WhiteSpace and LineTerminator (what `\s` matches in the document's pattern)

@@ -1,13 +1,16 @@
-"""Invoice use cases: create, read, list, update, delete."""
+"""Invoice use cases: create, read, list, update, delete.
+
+Issuing (the outbox, the queue, the deliveries) is imported by the use cases that issue, create and update:
+a function that only reads or deletes does not load it at its cold start.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from invoice_hub.dal.invoices import InvoiceRepository
-from invoice_hub.domain.delivery import Delivery
 from invoice_hub.domain.errors import PreconditionFailed, VersionConflict
 from invoice_hub.domain.invoice import (
     PAYMENT_DRIVEN,
@@ -20,8 +23,12 @@ from invoice_hub.domain.invoice import (
     LineItem,
     next_status,
 )
-from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issue, reg_number, utcnow
-from invoice_hub.logic.outbox import Outbox, deliveries_for_issue, dispatch
+
+if TYPE_CHECKING:
+    from invoice_hub.dal.invoices import InvoiceRepository
+    from invoice_hub.domain.delivery import Delivery
+    from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer
+    from invoice_hub.logic.outbox import Outbox
 
 
 def issue_deliveries(
@@ -29,6 +36,8 @@ def issue_deliveries(
 ) -> list[Delivery]:
     """The deliveries an invoice gets when a change issues it: one per destination of the tenant (none
     for any other change)."""
+    from invoice_hub.logic.outbox import deliveries_for_issue
+
     if before not in (None, InvoiceStatus.DRAFT) or invoice.status not in PAYMENT_DRIVEN:
         return []
     return deliveries_for_issue(outbox.tenants.get(invoice.tenant_id), invoice, now, outbox.stuck_after)
@@ -73,6 +82,8 @@ def create_invoice(
 ) -> Issued:
     """Creates an invoice with the tenant's next registration number (gap-free: the number, the
     invoice and the idempotency record are written in one transaction)."""
+    from invoice_hub.logic.issuing import Plan, issue, reg_number
+
     charges = _charges(data)
 
     def plan(sequence: int, created: datetime) -> Plan:
@@ -116,12 +127,14 @@ def update_invoice(
 ) -> Invoice:
     """Replaces the invoice's fields; the status change is checked against the life cycle, and the write
     is conditional on the version read (If-Match, when given, must name that version)."""
+    from invoice_hub.logic.outbox import dispatch
+
     current = repo.get(tenant_id, invoice_id)
     if if_match is not None and not _matches(if_match, current):
         raise PreconditionFailed(f"If-Match {if_match} does not match the current version {etag(current)}")
     charges = _charges(data, current.charges)
     status = next_status(current, data.status, charges)
-    moment = now or utcnow()
+    moment = now or datetime.now(UTC)
     updated = current.model_copy(
         update={
             "external_id": data.external_id,

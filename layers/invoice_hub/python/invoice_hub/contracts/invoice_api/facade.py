@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -23,14 +23,16 @@ from invoice_hub.contracts.http import (
     json_response,
     proxy_response,
 )
-from invoice_hub.contracts.invoice_api.models import InvoiceIn, InvoiceOut
+from invoice_hub.contracts.invoice_api.models import InvoiceOut
 from invoice_hub.domain import errors
-from invoice_hub.domain.invoice import Invoice
 from invoice_hub.entry import wiring
-from invoice_hub.logic.idempotency import fingerprint
-from invoice_hub.logic.invoices import create_invoice, etag, version_tag
-from invoice_hub.logic.issuing import IssueRequest, Plan
+from invoice_hub.logic.invoices import etag, version_tag
 from invoice_hub.observability import logger
+
+if TYPE_CHECKING:  # the create path's imports are made by `create`: only InvoiceCreate loads them
+    from invoice_hub.contracts.invoice_api.models import InvoiceIn
+    from invoice_hub.domain.invoice import Invoice
+    from invoice_hub.logic.issuing import Plan
 
 IDEMPOTENCY_OPERATION = "invoice-api:create"
 
@@ -125,6 +127,10 @@ def invoice_response(invoice: Invoice, status_code: int = 200) -> Response[Any]:
 
 def create(tenant_id: UUID, invoice: InvoiceIn, idempotency_key: str | None) -> Response[Any]:
     """201 with the invoice, its ETag (a new invoice is version 1) and Location; a replay says so."""
+    from invoice_hub.logic.idempotency import fingerprint
+    from invoice_hub.logic.invoices import create_invoice
+    from invoice_hub.logic.issuing import IssueRequest
+
     request = IssueRequest(
         tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(invoice.model_dump(mode="json"))
     )
