@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -33,13 +33,11 @@ from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.invoice import Invoice
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.entry import wiring
-from invoice_hub.logic.idempotency import fingerprint
-from invoice_hub.logic.invoice_table import Row, SetStatus, TableQuery
-from invoice_hub.logic.issuing import IssueRequest
-from invoice_hub.logic.patient_bills import Charge, PatientBill, patient_uuid
-from invoice_hub.logic.patients import record_contact
-from invoice_hub.logic.rules import RuleDraft
 from invoice_hub.observability import logger
+
+if TYPE_CHECKING:  # each use case is imported by the helper its routes call: a function loads its own
+    from invoice_hub.logic.invoice_table import Row, TableQuery
+    from invoice_hub.logic.rules import RuleDraft
 
 IDEMPOTENCY_OPERATION = "decoda:create"
 
@@ -121,6 +119,9 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
 def _keep_contact(tenant_id: UUID, data: CreateManualInvoice) -> None:
     """Keeps what the charges say of the invoice's patient, in one write (a later charge's field over an
     earlier one's; a charge of another patient says nothing of this one)."""
+    from invoice_hub.logic.patient_bills import patient_uuid
+    from invoice_hub.logic.patients import record_contact
+
     given: dict[str, object] = {}
     for charge in data.charges or ():
         patient = charge.patient
@@ -137,6 +138,10 @@ def create_manual_invoice(
     tenant_id: UUID, data: CreateManualInvoice, idempotency_key: str | None
 ) -> tuple[str, bool]:
     """(the InvoiceDetails JSON, whether it is a replay of the first answer to the key)."""
+    from invoice_hub.logic.idempotency import fingerprint
+    from invoice_hub.logic.issuing import IssueRequest
+    from invoice_hub.logic.patient_bills import Charge, PatientBill
+
     request = IssueRequest(
         tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(data.model_dump(mode="json"))
     )
@@ -184,6 +189,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 def rule_draft(rule: RuleCreateWithoutId | RuleUpdate) -> RuleDraft:
     """A rule of a rule set's create or edit, as the use case takes it."""
+    from invoice_hub.logic.rules import RuleDraft
+
     return RuleDraft(
         name=rule.name,
         id=getattr(rule, "id", None),
@@ -249,6 +256,8 @@ def table_query(
     send_time: list[datetime] | None,
 ) -> TableQuery:
     """The table's query as the use case takes it (each range at most [from, to]: the operation says so)."""
+    from invoice_hub.logic.invoice_table import SetStatus, TableQuery
+
     return TableQuery(
         statuses=tuple(SetStatus(str(s)) for s in status or ()),
         amount=tuple(amount or ()),

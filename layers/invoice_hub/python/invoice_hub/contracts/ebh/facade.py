@@ -22,7 +22,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints
 
 from invoice_hub.contracts import responses
-from invoice_hub.contracts.ebh import esf
 from invoice_hub.contracts.ebh.models import (
     InvoiceStatuses,
     PayorInvoiceList,
@@ -53,7 +52,6 @@ from invoice_hub.contracts.http import (
 from invoice_hub.domain import errors
 from invoice_hub.domain.invoice import LineDraft
 from invoice_hub.entry import wiring
-from invoice_hub.logic.idempotency import fingerprint
 from invoice_hub.logic.issuing import IssueRequest, Plan
 from invoice_hub.logic.payer_submissions import Payer, PayerSubmission, StatusSearch
 from invoice_hub.observability import logger
@@ -251,6 +249,8 @@ def submit(
     tenant_id: uuid.UUID, data: Submission, idempotency_key: str | None, by: str | None
 ) -> tuple[str, uuid.UUID, bool]:
     """(the 201 body, its SubmissionId, whether it replays the first answer to the key)."""
+    from invoice_hub.logic.idempotency import fingerprint
+
     request = IssueRequest(
         tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(data.model_dump(mode="json"))
     )
@@ -392,6 +392,9 @@ def submission_request_route(app: APIGatewayRestResolver) -> Callable[..., Respo
         invoice_state: InvoiceStateHeader = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        from invoice_hub.contracts.ebh import esf  # the XML reader: only the submission requests load it
+        from invoice_hub.logic.idempotency import fingerprint
+
         if (invoice_type or "UBF") != "ESF":
             return message(415, UBF_UNPUBLISHED)
         body = body_bytes(app.current_event.raw_event)
