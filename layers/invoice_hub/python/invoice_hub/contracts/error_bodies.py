@@ -4,16 +4,18 @@ FastAPI-style (Invoice API, Decoda): `{"detail": "..."}`, and `{"detail": [{type
 validation error. ASP.NET-style (Healthbridge, eBillingHub): `{"Message": "..."}`.
 """
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from invoice_hub.contracts.wire import WireModel
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(WireModel):
     """FastAPI's HTTPException body."""
 
     detail: str
 
 
-class ValidationIssue(BaseModel):
+class ValidationIssue(WireModel):
     """One problem of a request, without the rejected input (it may be patient data)."""
 
     type: str
@@ -21,13 +23,13 @@ class ValidationIssue(BaseModel):
     msg: str
 
 
-class ValidationErrors(BaseModel):
+class ValidationErrors(WireModel):
     """FastAPI's 422 body."""
 
     detail: list[ValidationIssue]
 
 
-class ErrorMessage(BaseModel):
+class ErrorMessage(WireModel):
     """ASP.NET Web API's error body (Healthbridge and eBillingHub)."""
 
     Message: str

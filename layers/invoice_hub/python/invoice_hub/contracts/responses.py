@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponseContentSchema,
     OpenAPIResponseHeader,
 )
-from pydantic import BaseModel
+
+from invoice_hub.contracts.wire import WireModel
 
 JSON = "application/json"
 Headers = dict[str, OpenAPIResponseHeader]
@@ -78,7 +79,7 @@ def body_link(operation_id: str, request_body: dict[str, Any]) -> dict[str, Any]
     return {operation_id: {"operationId": operation_id, "requestBody": request_body}}
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(WireModel):
     """An answer API Gateway gives itself, before any function runs: `{"message": "..."}`."""
 
     message: str

@@ -13,7 +13,16 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+
+class WireModel(BaseModel):
+    """A contract's model: its validator and serializer are built on its first use, not when its module is
+    imported. Each function uses a few of its contract's models (and the error bodies are there for the
+    OpenAPI document), so a cold start builds only those (docs/performance.md, issue 15)."""
+
+    model_config = ConfigDict(defer_build=True)
+
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: what no e-mail address holds: an @ or a space, spelled out, as `\s` differs between the engines that read

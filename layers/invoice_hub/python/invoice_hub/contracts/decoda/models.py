@@ -10,7 +10,6 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -21,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number
+from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number, WireModel
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 from invoice_hub.domain.patient import PatientContact, PostalAddress, e164
 from invoice_hub.domain.rules import Rule, RuleSet
@@ -78,7 +77,7 @@ ContactText = Annotated[
 Kept = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None
 
 
-class PatientDetail(BaseModel):
+class PatientDetail(WireModel):
     """The charge's patient as Decoda sends it. What the channels need is kept as the patient's contact
     (patient data: encrypted at rest, never logged, erasable); the rest of it (medications, tags, meta,
     ...) is accepted and dropped, never stored."""
@@ -133,7 +132,7 @@ class PatientDetail(BaseModel):
         )
 
 
-class ChargeDetail(BaseModel):
+class ChargeDetail(WireModel):
     """A charge to invoice. Only what billing needs is read, and the patient's contact; the rest of
     Decoda's charge is accepted and dropped, never stored."""
 
@@ -154,7 +153,7 @@ class ChargeDetail(BaseModel):
         return self.totalOutstanding if self.totalOutstanding is not None else self.total
 
 
-class RuleDetails(BaseModel):
+class RuleDetails(WireModel):
     """A sending rule, as answered (and as stored with the send)."""
 
     id: str | None = None
@@ -183,7 +182,7 @@ class RuleIn(RuleDetails):
     )
 
 
-class CreateManualInvoice(BaseModel):
+class CreateManualInvoice(WireModel):
     """Body of POST /billing/invoice/create."""
 
     model_config = ConfigDict(
@@ -232,7 +231,7 @@ class ActionType(StrEnum):
 NEEDS = {ActionType.CHANGE_RULE_SET: "ruleSetId", ActionType.WRITE_OFF: "writeOffReason"}
 
 
-class ExecuteAction(BaseModel):
+class ExecuteAction(WireModel):
     """Body of PUT /billing/invoice/execute-action (Decoda's InvoiceAction): `change rule set` needs
     `ruleSetId`, `write-off` needs `writeOffReason` (422 at the missing field)."""
 
@@ -254,7 +253,7 @@ class ExecuteAction(BaseModel):
         return value
 
 
-class RetryMethod(BaseModel):
+class RetryMethod(WireModel):
     """Body of PUT /billing/invoice/retry-method."""
 
     invoiceId: UUID
@@ -269,7 +268,7 @@ RULE_MESSAGE = (
 )
 
 
-class RuleCreateWithoutId(BaseModel):
+class RuleCreateWithoutId(WireModel):
     """A rule made with its rule set."""
 
     name: RuleName
@@ -281,7 +280,7 @@ class RuleCreateWithoutId(BaseModel):
     message: RuleMessage = Field(default=None, max_length=1000, description=RULE_MESSAGE)
 
 
-class RuleUpdate(BaseModel):
+class RuleUpdate(WireModel):
     """A rule in a rule set's edit: with an id, that rule is updated (a null field is kept); without, it is
     added."""
 
@@ -298,7 +297,7 @@ class RuleUpdate(BaseModel):
     message: RuleMessage = Field(default=None, max_length=1000, description=RULE_MESSAGE)
 
 
-class RuleSetCreate(BaseModel):
+class RuleSetCreate(WireModel):
     """Body of POST /billing/rule-set/create."""
 
     model_config = ConfigDict(
@@ -322,7 +321,7 @@ class RuleSetCreate(BaseModel):
     rules: list[RuleCreateWithoutId] = Field(default_factory=list, max_length=50)
 
 
-class RuleSetUpdate(BaseModel):
+class RuleSetUpdate(WireModel):
     """Body of PUT /billing/rule-set/edit/{rule_set_id}."""
 
     name: RuleName = Field(description="Name of the rule set to be updated.")
@@ -330,7 +329,7 @@ class RuleSetUpdate(BaseModel):
     rules: list[RuleUpdate] = Field(default_factory=list, max_length=50)
 
 
-class RuleSummary(BaseModel):
+class RuleSummary(WireModel):
     id: str = Field(description="Unique identifier for the rule.")
     name: str
     delayInDays: int
@@ -356,7 +355,7 @@ class RuleSummary(BaseModel):
         )
 
 
-class RuleSetSummary(BaseModel):
+class RuleSetSummary(WireModel):
     id: str = Field(description="Unique identifier for the rule set.")
     name: str
     description: str | None
@@ -372,14 +371,14 @@ class RuleSetSummary(BaseModel):
         )
 
 
-class UpdateInvoiceData(BaseModel):
+class UpdateInvoiceData(WireModel):
     """Body of PUT /billing/invoice/{invoice_id}."""
 
     method: InvoiceMethod = Field(description="The method used to send an invoice to a patient.")
     sendTime: datetime | None = Field(default=None, description="When the next send goes (null: as planned)")
 
 
-class InvoiceDetails(BaseModel):
+class InvoiceDetails(WireModel):
     """A sent invoice as Decoda answers it."""
 
     id: str
@@ -456,7 +455,7 @@ class InvoiceSetStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class ChargeInvoicingDetails(BaseModel):
+class ChargeInvoicingDetails(WireModel):
     id: str
     createdDate: datetime
     totalOutstanding: int
@@ -464,7 +463,7 @@ class ChargeInvoicingDetails(BaseModel):
     externalCreatedDate: datetime | None
 
 
-class PatientInvoicingDetails(BaseModel):
+class PatientInvoicingDetails(WireModel):
     id: str
     firstName: str
     lastName: str | None
@@ -479,7 +478,7 @@ class PatientInvoicingDetails(BaseModel):
     charges: list[ChargeInvoicingDetails]
 
 
-class InvoiceSetForTable(BaseModel):
+class InvoiceSetForTable(WireModel):
     """A row of the invoice table: one send to a patient (an invoice set), its invoice and its patient."""
 
     id: str
@@ -492,7 +491,7 @@ class InvoiceSetForTable(BaseModel):
     patient: PatientInvoicingDetails
 
 
-class InvoiceSetPage(BaseModel):
+class InvoiceSetPage(WireModel):
     """Page[InvoiceSetForTable]."""
 
     data: list[InvoiceSetForTable]

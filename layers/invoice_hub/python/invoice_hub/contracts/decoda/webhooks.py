@@ -21,10 +21,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
-from invoice_hub.contracts.wire import EMAIL_PATTERN
+from invoice_hub.contracts.wire import EMAIL_PATTERN, WireModel
 from invoice_hub.domain.delivery import Delivery, Method
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.webhook import EventType, Webhook
@@ -48,7 +48,7 @@ Subscriptions = Annotated[
 ]
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(WireModel):
     """Body of POST /v1/webhook/create."""
 
     model_config = ConfigDict(
@@ -70,7 +70,7 @@ class WebhookCreate(BaseModel):
     )
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(WireModel):
     """Body of PUT /v1/webhook/update/{webhook_id}: what changes (a field left out is kept; a null
     notificationEmail stops the failure e-mails)."""
 
@@ -92,7 +92,7 @@ class WebhookUpdate(BaseModel):
 MASKED_SECRET = "*" * 32
 
 
-class WebhookSummary(BaseModel):
+class WebhookSummary(WireModel):
     """A webhook, as Decoda's WebhookSummary (its secret is shown only when it is created)."""
 
     createdDate: datetime = Field(description="The date and time when the webhook was created.")
@@ -123,7 +123,7 @@ class WebhookSummary(BaseModel):
         )
 
 
-class WebhookEventDetails(BaseModel):
+class WebhookEventDetails(WireModel):
     """An Event in Decoda's system: one event to one webhook (its id is the delivery attempt's)."""
 
     id: str = Field(description="Unique identifier for the webhook delivery attempt.")

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -20,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from invoice_hub.contracts.wire import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate
+from invoice_hub.contracts.wire import MONEY_SCHEMA, NOT_BLANK, QUANTITY_SCHEMA, IsoDate, WireModel
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK]
 
@@ -34,7 +33,7 @@ def ebh_time(value: datetime) -> str:
 EbhTime = Annotated[datetime, PlainSerializer(ebh_time, return_type=str, when_used="json")]
 
 
-class Line(BaseModel):
+class Line(WireModel):
     Description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NOT_BLANK
     ]
@@ -43,12 +42,12 @@ class Line(BaseModel):
     UnitPrice: Annotated[Decimal, Field(ge=0, le=Decimal("999999999.99"), decimal_places=2), MONEY_SCHEMA]
 
 
-class Payor(BaseModel):
+class Payor(WireModel):
     PayorOrgId: Id
     PayorOrgEBillingId: Id
 
 
-class Submission(BaseModel):
+class Submission(WireModel):
     """Body of POST /ebh/submissions/{v1|v2}: one invoice for one or more payer organisations."""
 
     model_config = ConfigDict(
@@ -80,11 +79,11 @@ class Submission(BaseModel):
         return self
 
 
-class SubmissionCreated(BaseModel):
+class SubmissionCreated(WireModel):
     SubmissionId: UUID
 
 
-class SubmissionRequestCreated(BaseModel):
+class SubmissionRequestCreated(WireModel):
     """201 of SubmissionRequests: "the response provides us with a generated Submission id and Invoice ID"
     (the Submission API's use cases; the portal's example body is not public, so the names are the ones
     the status API uses for the same values)."""
@@ -93,12 +92,12 @@ class SubmissionRequestCreated(BaseModel):
     InvoiceId: str = Field(description="The billing organisation's invoice id (the eSF invoice/id)")
 
 
-class StatusEntry(BaseModel):
+class StatusEntry(WireModel):
     Status: str
     StatusDate: EbhTime
 
 
-class PayorInvoiceStatus(BaseModel):
+class PayorInvoiceStatus(WireModel):
     """One payer's history of an invoice (EBH calls it InvoiceStatus; the OpenAPI document has that name
     for the invoice's status enum, and one name can describe only one schema)."""
 
@@ -109,7 +108,7 @@ class PayorInvoiceStatus(BaseModel):
     StatusHistory: list[StatusEntry]
 
 
-class InvoiceStatuses(BaseModel):
+class InvoiceStatuses(WireModel):
     InvoiceStatuses: list[PayorInvoiceStatus]
 
 
@@ -124,7 +123,7 @@ def ebh_time_or_empty(value: datetime | None) -> str:
     return ebh_time(value) if value else ""
 
 
-class PayorInvoiceDetail(BaseModel):
+class PayorInvoiceDetail(WireModel):
     """One payor's invoice in the status details: the published names (InvoiceId to ApprovedDateTime,
     EBHRecipient, Vendor, ClientName, ClientId) and the use case's list in PascalCase for the rest; the
     submission and payor ids are this service's additions."""
@@ -150,15 +149,15 @@ class PayorInvoiceDetail(BaseModel):
     PayorOrgEBillingId: str
 
 
-class PayorInvoiceList(BaseModel):
+class PayorInvoiceList(WireModel):
     ListOfInvoices: list[PayorInvoiceDetail]
 
 
-class StatusDetails(BaseModel):
+class StatusDetails(WireModel):
     InvoiceList: PayorInvoiceList
 
 
-class StatusSearchResult(BaseModel):
+class StatusSearchResult(WireModel):
     """The status search's answer: the details of each match, a page of them."""
 
     InvoiceList: PayorInvoiceList
@@ -212,7 +211,7 @@ UtcMoment = Annotated[datetime | None, BeforeValidator(moment_text), MOMENT_SCHE
 IdList = Annotated[list[Id], Field(max_length=100)]
 
 
-class StatusSearchRequest(BaseModel):
+class StatusSearchRequest(WireModel):
     """POST search's body. Property names are matched whatever their case (eBillingHub's own example
     writes `submissionid`); PageSize and Page are this service's (the contract has no paging)."""
 
@@ -257,7 +256,7 @@ def lower_text(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-class StatusUpdate(BaseModel):
+class StatusUpdate(WireModel):
     """PUT invoice's body: the status to set (eBillingHub's, any case) and why."""
 
     Status: Annotated[PayerStatus, BeforeValidator(lower_text)]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import ConfigDict, Field, PlainSerializer, StringConstraints
 
 from invoice_hub.contracts.wire import (
     MONEY_SCHEMA,
@@ -18,6 +18,7 @@ from invoice_hub.contracts.wire import (
     QUANTITY_SCHEMA,
     EchoedDateTime,
     IsoDateTime,
+    WireModel,
 )
 from invoice_hub.domain.invoice import (
     Invoice,
@@ -86,7 +87,7 @@ OrderBy = Literal[
 ]
 
 
-class InvoiceItemIn(BaseModel):
+class InvoiceItemIn(WireModel):
     id: UUID | None = Field(
         default=None, description="Keep an existing item's id on update; new items get one"
     )
@@ -98,7 +99,7 @@ class InvoiceItemIn(BaseModel):
     unit_price: MoneyIn
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(WireModel):
     """Body of POST /invoice/ and PUT /invoice/{id}."""
 
     model_config = ConfigDict(
@@ -157,7 +158,7 @@ class InvoiceIn(BaseModel):
         )
 
 
-class InvoiceItemOut(BaseModel):
+class InvoiceItemOut(WireModel):
     id: UUID
     description: str
     code: str | None
@@ -177,7 +178,7 @@ class InvoiceItemOut(BaseModel):
         )
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(WireModel):
     """An invoice as the Invoice API returns it."""
 
     issue_date: EchoedDateTime
@@ -224,7 +225,7 @@ class InvoiceOut(BaseModel):
         )
 
 
-class InvoicePage(BaseModel):
+class InvoicePage(WireModel):
     total: int
     offset: int
     limit: int

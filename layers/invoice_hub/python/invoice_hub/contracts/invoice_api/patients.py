@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from invoice_hub.contracts.wire import EMAIL_PATTERN, NOT_BLANK, IsoDate
+from invoice_hub.contracts.wire import EMAIL_PATTERN, NOT_BLANK, IsoDate, WireModel
 from invoice_hub.domain.patient import PatientContact, PostalAddress
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK]
@@ -23,7 +23,7 @@ Phone = Annotated[
 ]
 
 
-class AddressIn(BaseModel):
+class AddressIn(WireModel):
     line1: AddressText
     line2: AddressText | None = None
     city: AddressText | None = None
@@ -34,7 +34,7 @@ class AddressIn(BaseModel):
     country: AddressText | None = None
 
 
-class PatientContactIn(BaseModel):
+class PatientContactIn(WireModel):
     """Body of PUT /patient/{patient_id}/contact: each field given replaces the one kept; a field left out
     stays as it is."""
 
@@ -75,7 +75,7 @@ class PatientContactIn(BaseModel):
         )
 
 
-class AddressOut(BaseModel):
+class AddressOut(WireModel):
     line1: str
     line2: str | None
     city: str | None
@@ -84,7 +84,7 @@ class AddressOut(BaseModel):
     country: str | None
 
 
-class PatientContactOut(BaseModel):
+class PatientContactOut(WireModel):
     """The contact kept for a patient of the caller's practice."""
 
     patient_id: UUID
