@@ -76,12 +76,29 @@ def test_no_api_function_imports_powertools_other_resolvers() -> None:
     assert dragged == set()
 
 
-def test_powertools_event_handler_still_gives_every_name_it_exports() -> None:
+def test_no_api_function_imports_powertools_other_event_classes() -> None:
+    # the resolver's module imports its events from utilities.data_classes, whose __init__ imports every
+    # event class Powertools has (Kafka, S3, CodePipeline, ...); the functions import the ones it reads
+    modules = imported_by(*api_functions())
+
+    package = "aws_lambda_powertools.utilities.data_classes"
+    assert f"{package}.api_gateway_proxy_event" in modules
+    assert {
+        f"{package}.{other}" for other in ("kafka_event", "s3_event", "code_pipeline_job_event")
+    } & modules == set()
+
+
+def test_powertools_packages_still_give_every_name_they_export() -> None:
     code = (
         "import invoice_hub.contracts, sys\n"
         "import aws_lambda_powertools.event_handler as package\n"
         "from aws_lambda_powertools.event_handler import Response, APIGatewayRestResolver\n"
         "assert 'aws_lambda_powertools.event_handler.appsync' not in sys.modules\n"
+        "import aws_lambda_powertools.utilities.data_classes as events\n"
+        "assert 'aws_lambda_powertools.utilities.data_classes.s3_event' not in sys.modules\n"
+        "from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, S3Event\n"
+        "assert all(getattr(events, name) for name in events.__all__)\n"
+        "assert events.APIGatewayProxyEvent is APIGatewayProxyEvent\n"
         "from aws_lambda_powertools.event_handler import AppSyncResolver\n"
         "assert all(getattr(package, name) for name in package.__all__)\n"
         "import aws_lambda_powertools\n"

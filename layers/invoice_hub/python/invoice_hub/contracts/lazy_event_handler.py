@@ -4,10 +4,12 @@
 `asyncio`, AppSync events, Bedrock agents, VPC Lattice, Lambda function URLs, the HTTP resolver) to
 re-export their names, and Python runs a package's `__init__` before any of its modules: a function that
 serves one API Gateway route paid for all of them at every cold start (docs/decisions/023-one-resolver-
-imported.md). After `install()`, importing the package makes its module as its own spec does, with its
-`__path__` (so its modules import as usual) but without running its `__init__`; the names that `__init__`
-takes from `api_gateway` (the ones the layer and Powertools' own modules import from the package) resolve
-to `api_gateway`'s on first use, and any other name runs the real `__init__` then, so nothing is missing.
+imported.md). The resolver's module does the same one level down: it imports the names of the events it
+reads from `utilities.data_classes`, whose `__init__` imports all 40-odd event classes (CodePipeline,
+Kafka, S3, ...). After `install()`, importing either package makes its module as its own spec does, with
+its `__path__` (so its modules import as usual) but without running its `__init__`; the names listed below
+(the ones the layer and Powertools' own modules take from the package) resolve to their module's on first
+use, and any other name runs the real `__init__` then, so nothing is missing.
 """
 
 from __future__ import annotations
@@ -24,50 +26,70 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from importlib.abc import Loader
 
-PACKAGE = "aws_lambda_powertools.event_handler"
-#: the names the package's `__init__` re-exports from its `api_gateway` module
-FROM_API_GATEWAY = frozenset(
-    {
-        "ALBResolver",
-        "APIGatewayHttpResolver",
-        "ApiGatewayResolver",
-        "APIGatewayRestResolver",
-        "CORSConfig",
-        "Response",
-    }
-)
+#: package -> {name its `__init__` re-exports: the module of the package that defines it}
+PACKAGES: dict[str, dict[str, str]] = {
+    "aws_lambda_powertools.event_handler": dict.fromkeys(
+        (
+            "ALBResolver",
+            "APIGatewayHttpResolver",
+            "ApiGatewayResolver",
+            "APIGatewayRestResolver",
+            "CORSConfig",
+            "Response",
+        ),
+        "api_gateway",
+    ),
+    "aws_lambda_powertools.utilities.data_classes": {
+        "ALBEvent": "alb_event",
+        "APIGatewayProxyEvent": "api_gateway_proxy_event",
+        "APIGatewayProxyEventV2": "api_gateway_proxy_event",
+        "BedrockAgentEvent": "bedrock_agent_event",
+        "LambdaFunctionUrlEvent": "lambda_function_url_event",
+        "VPCLatticeEvent": "vpc_lattice",
+        "VPCLatticeEventV2": "vpc_lattice",
+    },
+}
 
 
 def install() -> None:
-    """From now on, `aws_lambda_powertools.event_handler` imports without running its `__init__`; nothing
-    when the package is already imported (e.g. by the local stack in the same process) or the finder is
-    already in place. Costs nothing until the package is imported."""
-    if PACKAGE not in sys.modules and not any(isinstance(f, _Finder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Finder())
+    """From now on, the packages above import without running their `__init__`; nothing for a package
+    already imported (e.g. by the local stack in the same process), nothing when the finder is already in
+    place. Costs nothing until a package is imported."""
+    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+        sys.meta_path.insert(
+            0, _Finder({name: names for name, names in PACKAGES.items() if name not in sys.modules})
+        )
 
 
 class _Finder:
-    """Finds the package as the path finder does, with the loader below; once. (Not an `importlib.abc`
-    class: importing `importlib.abc` imports `importlib.resources`, more than this saves at a cold start.)"""
+    """Finds each package as the path finder does, with the loader below; once each. (Not an
+    `importlib.abc` class: importing `importlib.abc` imports `importlib.resources`, more than this saves.)"""
+
+    def __init__(self, packages: dict[str, dict[str, str]]) -> None:
+        self.packages = packages
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname != PACKAGE:
+        exports = self.packages.pop(fullname, None)
+        if exports is None:
             return None
-        sys.meta_path.remove(self)
+        if not self.packages:
+            sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
-            spec.loader = cast("Loader", _WithoutInit(spec.loader))
+            spec.loader = cast("Loader", _WithoutInit(spec.loader, exports))
         return spec
 
 
 class _WithoutInit:
-    """Makes the package module (its `__path__` is set from its spec) without running its `__init__`; the
-    names `__init__` defines come from `api_gateway` or, for any other name, from running `__init__`."""
+    """Makes the package module (its `__path__` is set from its spec) without running its `__init__`; a
+    name `__init__` defines comes from the module `exports` names or, for any other name, from running
+    `__init__`."""
 
-    def __init__(self, loader: Loader) -> None:
+    def __init__(self, loader: Loader, exports: dict[str, str]) -> None:
         self.loader = loader
+        self.exports = exports
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None  # the default module, its __path__ and __spec__ from the spec
@@ -77,10 +99,10 @@ class _WithoutInit:
 
         def __getattr__(name: str) -> Any:
             nonlocal loaded
-            if name in FROM_API_GATEWAY:
-                return getattr(importlib.import_module(f"{PACKAGE}.api_gateway"), name)
+            if name in self.exports and not loaded:
+                return getattr(importlib.import_module(f"{module.__name__}.{self.exports[name]}"), name)
             dunder = name.startswith("__") and name != "__all__"
-            if loaded or dunder or importlib.util.find_spec(f"{PACKAGE}.{name}") is not None:
+            if loaded or dunder or importlib.util.find_spec(f"{module.__name__}.{name}") is not None:
                 raise AttributeError(name)  # a module of the package: the import system imports it
             loaded = True  # any other name: the package as Powertools wrote it
             self.loader.exec_module(module)
