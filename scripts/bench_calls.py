@@ -91,6 +91,31 @@ def index_entry(item: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     return {name: value for name, value in item.items() if name in names}
 
 
+#: an ISO 8601 time as the dal stores it (`2026-12-07T06:50:01.737857+00:00` or `...Z`)
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def size_by_group(item: dict[str, Any]) -> dict[str, int]:
+    """Where an item's bytes go (attribute name + value, as DynamoDB counts them), by what they hold:
+    the table's and the indexes' keys, ids copied beside them, times, the status history, the destination
+    copied into a send, an invoice's lines and search text, and the rest; largest first."""
+    groups: Counter[str] = Counter()
+    for name, value in item.items():
+        size = len(name.encode()) + attribute_size(value)
+        if name in ("PK", "SK") or name.startswith("GSI"):
+            group = "keys"
+        elif name in ("history", "destination", "items", "search_text"):
+            group = name
+        elif name == "id" or name.endswith(("_id", "_ids")):
+            group = "ids"
+        elif ISO_TIME.match(str(value.get("S", ""))):
+            group = "times"
+        else:
+            group = "other"
+        groups[group] += size
+    return dict(groups.most_common())
+
+
 def index_writes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, tuple[str, float]]:
     """What a table write does in each GSI, from the item before and after it (DynamoDB's rules,
     GSI.html#GSI.Writes), by index: "put" where the item enters an index or a projected attribute changes;
@@ -131,6 +156,7 @@ class Write:
     operation: str
     item: str  # the item's sort key (its kind: INVOICE, DELIVERY, ...), or the key written by name
     size: int | None  # bytes as DynamoDB counts them (None: an UpdateItem or DeleteItem, not seen)
+    groups: dict[str, int] | None  # where the bytes go (`size_by_group`)
     table: float
     indexes: dict[str, tuple[str, float]]
 
@@ -161,6 +187,10 @@ def breakdown(writes: list[Write], per: int = 1) -> list[str]:
             f"  {f'{count:g} x ' if count != 1 else ''}{first.operation} {first.item}: {size}, "
             f"table {first.table:g}{'; ' + done if done else ''} = {first.units:g} WRU"
         )
+        last = same[-1]
+        if last.size is not None and last.size > 1024 and last.groups:
+            held = ", ".join(f"{group} {size:,}" for group, size in last.groups.items())
+            lines.append(f"      over 1 KB by {last.size - 1024:,} B; its bytes: {held}")
     return lines
 
 
@@ -215,7 +245,7 @@ class CallLog:
             table = capacity_units(size, write=True, transactional=transactional)
             self.wru += table
             if item is None:
-                self.breakdown.append(Write(name, what, None, table, {}))
+                self.breakdown.append(Write(name, what, None, None, table, {}))
                 return
             key = (str(item["PK"].get("S")), str(item["SK"].get("S"))) if "SK" in item else None
             old = self.written.get(key) if key else None
@@ -225,7 +255,7 @@ class CallLog:
             self.index_wru += units
             if key:
                 self.written[key] = item
-            self.breakdown.append(Write(name, named(item), size, table, indexes))
+            self.breakdown.append(Write(name, named(item), size, size_by_group(item), table, indexes))
 
         def named(key: dict[str, Any] | None) -> str:
             """The kind of item under this key: what its partition key names after the tenant and ids

@@ -104,14 +104,20 @@ def test_each_write_is_reported_with_its_size_and_what_each_index_did(
     # the claim: the table's 3 KB (3 units), GSI1 left alone, GSI5 moved (a delete and a put)
     assert calls.index_writes(pending, claimed) == {"GSI1": ("left", 0.0), "GSI5": ("moved", 2.0)}
     write = calls.Write(
-        "PutItem", "DLV/DELIVERY", calls.item_size(claimed), 3.0, calls.index_writes(pending, claimed)
+        "PutItem",
+        "DLV/DELIVERY",
+        calls.item_size(claimed),
+        calls.size_by_group(claimed),
+        3.0,
+        calls.index_writes(pending, claimed),
     )
     assert write.units == 5
-    # two sends' claims of the same shape, per send: one line, with the item's size
+    # two sends' claims of the same shape, per send: one line, with the item's size; and, as it is over
+    # 1 KB, where its bytes go (the history 2,007: a name of 7 and a value of 2,000)
+    size = calls.item_size(claimed)
     lines = calls.breakdown([write, write], per=2)
-    assert lines == [
-        f"  PutItem DLV/DELIVERY: {calls.item_size(claimed):,} B, table 3; GSI1 left 0, GSI5 moved 2 = 5 WRU"
-    ]
+    assert lines[0] == f"  PutItem DLV/DELIVERY: {size:,} B, table 3; GSI1 left 0, GSI5 moved 2 = 5 WRU"
+    assert lines[1] == f"      over 1 KB by {size - 1024:,} B; its bytes: history 2,007, keys {size - 2007:,}"
 
 
 def test_kms_after_a_day_of_data_key_reuse(bench: dict[str, ModuleType]) -> None:
