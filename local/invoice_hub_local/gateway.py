@@ -81,7 +81,7 @@ class Resource:
     def find(self, segments: list[str], method: str, greedy: bool) -> tuple[Route, dict[str, str]] | None:
         """The most specific route under this resource that matches the segments and the method, and its
         path parameters: without `greedy`, a full match only; with it, the deepest greedy route that takes
-        the rest (one or more segments, the last of which may be empty: a trailing slash)."""
+        the rest (one or more segments, empty ones too: a trailing slash leaves an empty last one)."""
         if not segments:
             route = self.route(method)
             return None if route is None else (route, {})

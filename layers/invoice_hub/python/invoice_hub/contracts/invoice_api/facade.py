@@ -83,8 +83,8 @@ def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
 
 def only_the_slash(handler: Handler) -> Handler:
     """A route `/invoice/{proxy+}` is in the template only so that `/invoice/` (the contract's spelling,
-    which an HTTP API does not match to the route `/invoice`) reaches the function that serves `/invoice`
-    (docs/decisions/017-an-http-api.md). Whatever else it takes (`/invoice/x/y`) is answered as API
+    which an HTTP API is reported not to match to the route `/invoice`) reaches the function that serves
+    `/invoice` (docs/decisions/017-an-http-api.md). Whatever else it takes (`/invoice/x/y`) is answered as API
     Gateway answers a path no route takes, before the caller or the body are read: the same 404 and body
     as before the route existed."""
 
