@@ -28,7 +28,11 @@ run: $(STAMP)
 	$(BIN)/python -m invoice_hub_local
 
 ## test: every gate (lint, format, import layering, types, template lint and checks, tests with a coverage floor)
-test: lint imports typecheck cfn-lint checkov pytest
+# The two environments install side by side; then the gates run beside pytest, which leaves a part of the
+# two cores idle while its tests wait on the local stack. Each gate's output is printed whole when it ends.
+test:
+	@$(MAKE) --no-print-directory -j 2 $(STAMP) $(CHECKOV_STAMP)
+	@$(MAKE) --no-print-directory -j 6 --output-sync=target lint imports typecheck cfn-lint checkov pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, call, calls_per_request
+from bench_calls import ADMIN_USER, DEMO_USER, CallLog, body, breakdown, call, calls_per_request
 from bench_cost import Usage, traces
 from bench_cost import report as cost_report
 from bench_documents import documents
@@ -529,6 +529,8 @@ def create_usage(
         f"{statistics.median(calls):.0f} AWS calls "
         f"({log.summary()}), ~{usage.wru:.1f} WRU, ~{usage.rru:.1f} RRU, {usage.log_bytes:.0f} log bytes"
     )
+    print("its writes (the last create's), as DynamoDB charges them:")
+    print("\n".join(breakdown(log.breakdown)))
     return usage
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -89,25 +91,107 @@ def index_entry(item: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     return {name: value for name, value in item.items() if name in names}
 
 
-def index_units(old: dict[str, Any] | None, new: dict[str, Any] | None) -> float:
-    """Write units a table write costs in the GSIs, from the item before and after it (DynamoDB's rules,
-    GSI.html#GSI.Writes): an entry put where the item enters an index; a delete where it leaves one; a
-    delete and a put where an index key changes; a put where a projected attribute changes; nothing where
-    the index's entry stays the same. Each as many units as the entry has KB (1 at least). Index writes
-    are not doubled by a transaction."""
-    units = 0.0
+#: an ISO 8601 time as the dal stores it (`2026-12-07T06:50:01.737857+00:00` or `...Z`)
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def size_by_group(item: dict[str, Any]) -> dict[str, int]:
+    """Where an item's bytes go (attribute name + value, as DynamoDB counts them), by what they hold:
+    the table's and the indexes' keys, ids copied beside them, times, the status history, the destination
+    copied into a send, an invoice's lines and search text, and the rest; largest first."""
+    groups: Counter[str] = Counter()
+    for name, value in item.items():
+        size = len(name.encode()) + attribute_size(value)
+        if name in ("PK", "SK") or name.startswith("GSI"):
+            group = "keys"
+        elif name in ("history", "destination", "items", "search_text"):
+            group = name
+        elif name == "id" or name.endswith(("_id", "_ids")):
+            group = "ids"
+        elif ISO_TIME.match(str(value.get("S", ""))):
+            group = "times"
+        else:
+            group = "other"
+        groups[group] += size
+    return dict(groups.most_common())
+
+
+def index_writes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, tuple[str, float]]:
+    """What a table write does in each GSI, from the item before and after it (DynamoDB's rules,
+    GSI.html#GSI.Writes), by index: "put" where the item enters an index or a projected attribute changes;
+    "deleted" where it leaves one; "moved" (a delete and a put) where an index key changes; "left" where
+    the entry stays the same (free). Each delete and put as many units as the entry has KB (1 at least).
+    Index writes are not doubled by a transaction."""
+    found: dict[str, tuple[str, float]] = {}
     for prefix in projections():
         before = index_entry(old, prefix) if old else None
         after = index_entry(new, prefix) if new else None
+        if before is None and after is None:
+            continue
         if before == after:
+            found[prefix] = ("left", 0.0)
             continue
         key = (f"{prefix}PK", f"{prefix}SK")
         moved = before is not None and after is not None and any(before[k] != after[k] for k in key)
+        units = 0.0
         if before is not None and (after is None or moved):
             units += max(1, math.ceil(item_size(before) / 1024))
         if after is not None:
             units += max(1, math.ceil(item_size(after) / 1024))
-    return units
+        what = "moved" if moved else "deleted" if after is None else "put"
+        found[prefix] = (what, units)
+    return found
+
+
+def index_units(old: dict[str, Any] | None, new: dict[str, Any] | None) -> float:
+    """Write units a table write costs in the GSIs (`index_writes`, summed)."""
+    return sum(units for _, units in index_writes(old, new).values())
+
+
+@dataclass(frozen=True)
+class Write:
+    """One item written, as DynamoDB charges it: the item's size, the table's units (doubled in a
+    transaction) and what each index did."""
+
+    operation: str
+    item: str  # the item's sort key (its kind: INVOICE, DELIVERY, ...), or the key written by name
+    size: int | None  # bytes as DynamoDB counts them (None: an UpdateItem or DeleteItem, not seen)
+    groups: dict[str, int] | None  # where the bytes go (`size_by_group`)
+    table: float
+    indexes: dict[str, tuple[str, float]]
+
+    @property
+    def units(self) -> float:
+        return self.table + sum(units for _, units in self.indexes.values())
+
+    def shape(self) -> tuple[Any, ...]:
+        """What the write is, whatever the item's exact bytes."""
+        return (self.operation, self.item, self.table, tuple(sorted(self.indexes.items())))
+
+
+def breakdown(writes: list[Write], per: int = 1) -> list[str]:
+    """The writes, one line per kind of write (the same operation, item, table and index units) with the
+    items' sizes, in the order first seen; counts divided by `per` (the sends of a batch)."""
+    kinds: dict[tuple[Any, ...], list[Write]] = {}
+    for write in writes:
+        kinds.setdefault(write.shape(), []).append(write)
+    lines = []
+    for same in kinds.values():
+        first, sizes = same[0], [w.size for w in same if w.size is not None]
+        size = f"{min(sizes):,}-{max(sizes):,} B" if sizes else "~100 B (not seen)"
+        if sizes and min(sizes) == max(sizes):
+            size = f"{sizes[0]:,} B"
+        done = ", ".join(f"{name} {what} {units:g}" for name, (what, units) in first.indexes.items())
+        count = len(same) / per
+        lines.append(
+            f"  {f'{count:g} x ' if count != 1 else ''}{first.operation} {first.item}: {size}, "
+            f"table {first.table:g}{'; ' + done if done else ''} = {first.units:g} WRU"
+        )
+        last = same[-1]
+        if last.size is not None and last.size > 1024 and last.groups:
+            held = ", ".join(f"{group} {size:,}" for group, size in last.groups.items())
+            lines.append(f"      over 1 KB by {last.size - 1024:,} B; its bytes: {held}")
+    return lines
 
 
 def patient_read(context: dict[str, Any], **_: Any) -> None:
@@ -137,6 +221,8 @@ class CallLog:
         self.rru = 0.0
         #: the last item written under each key, so a write's index units know what the item was
         self.written: dict[tuple[str, str], dict[str, Any]] = {}
+        #: every write since the last reset, as DynamoDB charges it (part 5 prints them)
+        self.breakdown: list[Write] = []
 
     def attach(self) -> None:
         for client in (dynamodb_client(), sqs_client(), cognito_client()):
@@ -152,28 +238,44 @@ class CallLog:
         self.total[name] += 1
 
     def writes(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        def written(item: dict[str, Any] | None, transactional: bool) -> None:
+        name = model.name
+
+        def written(item: dict[str, Any] | None, transactional: bool, what: str = "") -> None:
             size = item_size(item) if item else 100
-            self.wru += capacity_units(size, write=True, transactional=transactional)
+            table = capacity_units(size, write=True, transactional=transactional)
+            self.wru += table
             if item is None:
+                self.breakdown.append(Write(name, what, None, None, table, {}))
                 return
             key = (str(item["PK"].get("S")), str(item["SK"].get("S"))) if "SK" in item else None
             old = self.written.get(key) if key else None
-            indexes = index_units(old, item)
-            self.wru += indexes
-            self.index_wru += indexes
+            indexes = index_writes(old, item)
+            units = sum(u for _, u in indexes.values())
+            self.wru += units
+            self.index_wru += units
             if key:
                 self.written[key] = item
+            self.breakdown.append(Write(name, named(item), size, size_by_group(item), table, indexes))
 
-        name = model.name
+        def named(key: dict[str, Any] | None) -> str:
+            """The kind of item under this key: what its partition key names after the tenant and ids
+            (INV, SEQ, DLV, ...) and its sort key, e.g. `INV/INVOICE`; the idempotency table's `IDEMPOTENCY`.
+            """
+            key = key or {}
+            if "PK" not in key:
+                return "IDEMPOTENCY" if "id" in key else "?"
+            partition = re.sub(r"T#[0-9a-f-]{36}#?|#?[0-9a-f-]{36}", "", str(key["PK"].get("S", "")))
+            return f"{partition or 'TENANT'}/{key.get('SK', {}).get('S', '')}"
+
         if name == "PutItem":
             written(params.get("Item"), False)
         elif name in ("UpdateItem", "DeleteItem"):
-            written(None, False)
+            written(None, False, named(params.get("Key")))
         elif name == "TransactWriteItems":
             for entry in params.get("TransactItems", []):
                 put = entry.get("Put")
-                written(put["Item"] if put else None, True)
+                other = next(iter(entry.values()), {})
+                written(put["Item"] if put else None, True, named(other.get("Key")))
         elif name == "BatchWriteItem":
             for requests in params.get("RequestItems", {}).values():
                 for request in requests:
@@ -200,6 +302,7 @@ class CallLog:
 
     def reset(self) -> None:
         self.ops.clear()
+        self.breakdown = []
         self.scanned = self.count = self.queries = 0
         self.wru = self.rru = self.index_wru = 0.0
 

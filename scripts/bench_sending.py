@@ -12,16 +12,17 @@ import functools
 import math
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import boto3
 import httpx
-from bench_calls import CallLog, call, delivery
+from bench_calls import CallLog, Write, breakdown, call, delivery
 from bench_cost import MILLION, Usage, messages_per_batch, traces
 from botocore.config import Config
 
@@ -30,8 +31,9 @@ from invoice_hub.dal import keys
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.dal.tenants import tenant_repository
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus
 from invoice_hub.logic import redrive
+from invoice_hub.logic.outbox import new_delivery
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.seed import demo_tenant_id
 from invoice_hub_local.stack import LocalStack
@@ -48,39 +50,44 @@ AWS_CALL_MS = (5, 10)  # a DynamoDB GetItem / PutItem in the same region, typica
 
 
 def pending(tenant_id: UUID, count: int) -> list[Delivery]:
-    """`count` PENDING sends to the practice's payer hub (the fake external system), as issuing makes."""
+    """`count` PENDING sends to the practice's payer hub (the fake external system), as issuing an invoice
+    makes them (`outbox.new_delivery`: received and queued, due now)."""
     tenant = tenant_repository(get_settings()).get(tenant_id)
     now = datetime.now(UTC)
-    made = []
-    for _ in range(count):
-        one = delivery(tenant_id, DeliveryStatus.PENDING, now)
-        made.append(
-            one.model_copy(
-                update={
-                    "destination": tenant.destinations[0],
-                    "method": Method.EBILL,  # to the payer hub, as issuing makes (not the patient's e-mail)
-                    "attempts": 0,
-                    "history": (),
-                }
-            )
+    return [
+        new_delivery(
+            tenant_id=tenant_id,
+            destination=tenant.destinations[0],
+            method=tenant.destinations[0].method,
+            now=now,
+            stuck_after=timedelta(seconds=get_settings().stuck_after_seconds),
+            invoice_ids=(uuid.uuid4(),),
+            amount_cents=12000,
+            patient_id=uuid.uuid4(),
+            appointment_id=uuid.uuid4(),
         )
-    return made
+        for _ in range(count)
+    ]
 
 
-def store(deliveries: list[Delivery]) -> None:
+def store(deliveries: list[Delivery]) -> list[dict[str, Any]]:
     """Writes deliveries as the dal stores them, 25 a BatchWriteItem with a client of the bench's own (its
-    calls are not counted, and a slow moto gets a longer timeout than the functions' client)."""
+    calls are not counted, and a slow moto gets a longer timeout than the functions' client); returns the
+    items written."""
     settings = get_settings()
     repo = delivery_repository(settings)
     client = bench_client()
-    for start in range(0, len(deliveries), 25):
-        requests: Any = [{"PutRequest": {"Item": repo.to_item(d)}} for d in deliveries[start : start + 25]]
+    items = [repo.to_item(d) for d in deliveries]
+    for start in range(0, len(items), 25):
+        requests: Any = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
         client.batch_write_item(RequestItems={settings.table_name: requests})
+    return items
 
 
-def enqueue(deliveries: list[Delivery]) -> None:
-    store(deliveries)
+def enqueue(deliveries: list[Delivery]) -> list[dict[str, Any]]:
+    items = store(deliveries)
     send_queue(get_settings()).enqueue([DeliveryRef(d.tenant_id, d.id) for d in deliveries])
+    return items
 
 
 def sender_poller(local: LocalStack) -> QueuePoller:
@@ -95,6 +102,7 @@ class Batch:
     wru: float
     rru: float
     log_bytes: int
+    writes: list[Write]
 
 
 def timed_batches(
@@ -113,12 +121,16 @@ def timed_batches(
         finally:
             ms = (time.perf_counter() - began) * 1000
             records = len(event["Records"])
-            results.append(Batch(ms, records, len(log.ops), log.wru, log.rru, meter.bytes - logged))
+            results.append(
+                Batch(ms, records, len(log.ops), log.wru, log.rru, meter.bytes - logged, list(log.breakdown))
+            )
 
     poller.handler = measured
     try:
         for _ in range(batches):
-            enqueue(pending(tenant_id, BATCH))
+            for item in enqueue(pending(tenant_id, BATCH)):
+                # the claim's index writes depend on the item as issuing wrote it
+                log.written[(item["PK"]["S"], item["SK"]["S"])] = item
             while poller.poll_once().received:
                 pass
     finally:
@@ -150,6 +162,7 @@ def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
             "rru": statistics.median(b.rru / b.records for b in runs),
             "log_bytes": statistics.median(b.log_bytes / b.records for b in runs),
             "batches": len(runs),
+            "writes": runs[-1].writes,
         }
     local.external.control("ok")
     slow, fast = figures[EXTERNAL_MS], figures[0]
@@ -179,6 +192,8 @@ def sender_batch(local: LocalStack, log: CallLog, meter: Any) -> dict[str, Any]:
         f" = {low:.0f}-{high:.0f} ms"
         f" = {low / EXTERNAL_MS:.2f}-{high / EXTERNAL_MS:.2f}x {EXTERNAL_MS} ms"
     )
+    print("a send's writes (the last batch's, per send), as DynamoDB charges them:")
+    print("\n".join(breakdown(slow["writes"], per=BATCH)))
     # a batch holds what arrives within the mapping's batching window: at a million sends a month, ~1.4
     batch = messages_per_batch(MILLION)
     usage = Usage(

@@ -3,16 +3,19 @@ functions, responses out.
 
 It behaves as API Gateway does where clients notice:
 - routes come from the template only (docs/decisions/003-local-stack-from-the-template.md);
-- a request picks the most specific route for its path and method: at each segment a literal beats a
-  `{param}`, and a greedy `{proxy+}` comes last; a route's method must be the request's (or `ANY`). So
+- a request picks the most specific route for its path and method ("Routing API requests": a full match
+  of route and method first, then a greedy path variable): a route without a `{proxy+}` that matches every
+  segment wins, and at each segment a literal beats a `{param}`; only when none matches does the greedy
+  route nearest the end of the path take the rest. A route's method must be the request's (or `ANY`). So
   `GET /billing/invoice/create` is the route `GET /billing/invoice/{id}` when no `GET` is at `create`;
+- a trailing slash is part of the path: `/invoice/` is not the route `/invoice` (a `{param}` takes no
+  empty segment) but the route `/invoice/{proxy+}`, whose variable takes the empty rest
+  (docs/decisions/017-an-http-api.md: what an HTTP API is reported to do; AWS does not document it);
 - a path and method no route has answers 404 `{"message":"Not Found"}`;
 - a route with the JWT authorizer verifies the bearer token first, as API Gateway does
   (jwt_authorizer.py): a refused token is 401 `{"message":"Unauthorized"}` with a `www-authenticate`
   header, and the function is not invoked; a verified token's claims reach the function, stringified,
   at `requestContext.authorizer.claims` (docs/decisions/018-tokens-verified-at-the-gateway.md);
-- a trailing slash matches the same route (as REST did; whether an HTTP API does is not confirmed:
-  docs/decisions/017-an-http-api.md);
 - a request body over 10 MB (10,485,760 bytes) answers 413 `{"message": "Request Too Long"}` before any
   function runs; at most the limit and one byte of a body is read (a larger Content-Length is refused
   unread; a chunked body is read up to limit + 1);
@@ -75,20 +78,21 @@ class Resource:
     def route(self, method: str) -> Route | None:
         return self.methods.get(method) or self.methods.get("ANY")
 
-    def find(self, segments: list[str], method: str) -> tuple[Route, dict[str, str]] | None:
+    def find(self, segments: list[str], method: str, greedy: bool) -> tuple[Route, dict[str, str]] | None:
         """The most specific route under this resource that matches the segments and the method, and its
-        path parameters."""
+        path parameters: without `greedy`, a full match only; with it, the deepest greedy route that takes
+        the rest (one or more segments, empty ones too: a trailing slash leaves an empty last one)."""
         if not segments:
             route = self.route(method)
             return None if route is None else (route, {})
         head, rest = segments[0], segments[1:]
         literal = self.literals.get(head)
-        found = literal.find(rest, method) if literal is not None else None
+        found = literal.find(rest, method, greedy) if literal is not None else None
         if found is None and self.parameter is not None and head:
-            below = self.parameter.find(rest, method)
+            below = self.parameter.find(rest, method, greedy)
             if below is not None:
                 found = below[0], {self.parameter.name: head, **below[1]}
-        if found is None and self.greedy is not None:
+        if found is None and greedy and self.greedy is not None:
             route = self.greedy.route(method)
             if route is not None:
                 found = route, {self.greedy.name: "/".join(segments)}
@@ -107,13 +111,18 @@ def resource_tree(routes: Iterable[Route]) -> Resource:
     return root
 
 
+def _message(text: str) -> str:
+    """API Gateway's own body, as it sends it: `{"message":"..."}`, without spaces."""
+    return json.dumps({"message": text}, separators=(",", ":"))
+
+
 def _not_found() -> Response:
-    return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+    return Response(_message("Not Found"), status=404, content_type="application/json")
 
 
 def _unauthorized(route: Route, reason: str) -> Response:
     return Response(
-        json.dumps({"message": "Unauthorized"}),
+        _message("Unauthorized"),
         status=401,
         content_type="application/json",
         headers={"www-authenticate": challenge(route.scopes, reason)},
@@ -121,13 +130,11 @@ def _unauthorized(route: Route, reason: str) -> Response:
 
 
 def _too_long() -> Response:
-    return Response(json.dumps({"message": "Request Too Long"}), status=413, content_type="application/json")
+    return Response(_message("Request Too Long"), status=413, content_type="application/json")
 
 
 def _bad_gateway() -> Response:
-    return Response(
-        json.dumps({"message": "Internal server error"}), status=502, content_type="application/json"
-    )
+    return Response(_message("Internal server error"), status=502, content_type="application/json")
 
 
 def read_body(request: Request) -> bytes | None:
@@ -161,10 +168,10 @@ class Gateway:
         return response(environ, start_response)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route serving the request (a trailing slash selects the same one), and its path
-        parameters."""
-        normalized = path.rstrip("/")
-        return self.root.find(normalized.split("/")[1:] if normalized else [], method)
+        """The route serving the request, and its path parameters: a full match of path and method, else
+        a greedy route's. A trailing slash is an empty last segment, as an HTTP API takes it."""
+        segments = path.split("/")[1:] if path != "/" else []
+        return self.root.find(segments, method, greedy=False) or self.root.find(segments, method, greedy=True)
 
     def handle(self, request: Request) -> Response:
         body = read_body(request)

@@ -185,6 +185,54 @@ def test_gateway_behaves_like_api_gateway(http: httpx.Client, practice: Practice
     assert http.get("/invoice", headers=practice.headers).status_code == 200  # with or without the slash
 
 
+def gateway_answer(response: httpx.Response) -> tuple[int, str | None, bytes]:
+    """What a client can tell of a 404: its status, its media type and its bytes."""
+    return response.status_code, response.headers.get("Content-Type"), response.content
+
+
+def test_the_contracts_slash_paths_reach_the_same_operations_as_the_bare_ones(
+    http: httpx.Client, practice: Practice
+) -> None:
+    # given the contract's `POST /invoice/` and `GET /invoice/` (seed 003), and the same without the slash
+    # (an HTTP API serves the slash through the routes `/invoice/{proxy+}`: decision 017)
+    with_slash = http.post("/invoice/", json=invoice_body(), headers=practice.headers)
+    without = http.post("/invoice", json=invoice_body(), headers=practice.headers)
+    # then both create, and both lists see both invoices
+    assert (with_slash.status_code, without.status_code) == (201, 201), (with_slash.text, without.text)
+    ids = {with_slash.json()["id"], without.json()["id"]}
+    for path in ("/invoice/", "/invoice"):
+        listed = http.get(path, params={"limit": 500}, headers=practice.headers)
+        assert listed.status_code == 200, (path, listed.text)
+        assert ids <= {invoice["id"] for invoice in listed.json()["data"]}, path
+    # and without a token, the slash path is the JWT authorizer's 401 as the bare one is
+    for method in ("GET", "POST"):
+        refused = http.request(method, "/invoice/")
+        assert refused.status_code == 401, (method, refused.text)
+        assert refused.json() == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "path", ["/invoice/x/y", "/invoice/x/y/", "/invoice//", "/invoice/{id}/", "/invoice/{id}/x"]
+)
+def test_a_deeper_path_under_invoice_is_the_gateways_404(
+    http: httpx.Client, practice: Practice, method: str, path: str
+) -> None:
+    # given a path under the contract's `/invoice/` that no operation has, with a good token and a body
+    # (`/invoice/{proxy+}` takes it, as it takes `/invoice/`)
+    url = path.replace("{id}", str(uuid.uuid4()))
+    before = http.get("/invoice", params={"limit": 500}, headers=practice.headers).json()["total"]
+    body = invoice_body() if method == "POST" else None
+    # when sent
+    answer = http.request(method, url, json=body, headers=practice.headers)
+    # then it looks exactly like API Gateway's answer to a path no route has, and nothing was created
+    unknown = http.request(method, "/no-such-route", json=body, headers=practice.headers)
+    assert gateway_answer(answer) == gateway_answer(unknown), (method, url)
+    assert unknown.status_code == 404
+    assert unknown.json() == {"message": "Not Found"}
+    assert http.get("/invoice", params={"limit": 500}, headers=practice.headers).json()["total"] == before
+
+
 def test_token_endpoint_errors(http: httpx.Client) -> None:
     assert http.post("/auth/token", data={"username": "demo@invoice-hub.local"}).status_code == 422
     wrong = http.post("/auth/token", data={"username": "nobody@example.test", "password": "Whatever-123!"})

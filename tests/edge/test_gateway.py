@@ -18,20 +18,22 @@ CANDIDATES = ("PATCH", "DELETE", "PUT", "POST", "GET")
 
 
 def matches(pattern: tuple[str, ...], segments: list[str]) -> bool:
-    """Whether a route's path takes these segments: a literal itself, a `{name}` any one segment, a
-    `{name+}` the rest."""
+    """Whether a route's path takes these segments: a literal itself, a `{name}` any one non-empty
+    segment, a `{name+}` the rest (a trailing slash's empty segment too)."""
     for depth, part in enumerate(pattern):
         if part.endswith("+}"):
             return len(segments) > depth
-        if depth >= len(segments) or (part != segments[depth] and not part.startswith("{")):
+        if depth >= len(segments) or not segments[depth]:
+            return False
+        if part != segments[depth] and not part.startswith("{"):
             return False
     return len(segments) == len(pattern)
 
 
 def routed(stack: LocalStack, method: str, path: str) -> bool:
-    """Whether a route of the template takes this path (a trailing slash the same) with this method, or
-    ANY: an HTTP API matches the path and the method together."""
-    segments = path.strip("/").split("/")
+    """Whether a route of the template takes this path with this method, or ANY: an HTTP API matches the
+    path and the method together, and a trailing slash is part of the path."""
+    segments = path.split("/")[1:]
     return any(
         route.method in (method, "ANY") and matches(tuple(route.path.strip("/").split("/")), segments)
         for route in stack.stack.routes

@@ -23,7 +23,7 @@ from tests.edge.document import OPERATIONS, Operation
 from tests.edge.edges import HEADER_VALUES, KB8, UNICODE, Base, Edge, Expect, body_edges, header_names
 from tests.edge.wire import Answer, EdgeRequest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.untraced_caller]
 MAX_EXAMPLES = 20
 DETERMINISTIC = settings(
     derandomize=True,

@@ -46,7 +46,7 @@ from tests.conftest import Practice, seeded
 from tests.fuzz.conftest import Tally, credentials_by_scheme
 from tests.fuzz.esf_documents import esf_documents
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.untraced_caller]
 
 MAX_EXAMPLES = 75
 WORKFLOWS = 40

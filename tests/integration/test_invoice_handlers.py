@@ -223,3 +223,29 @@ def test_unknown_invoice_id_is_404_and_a_malformed_one_422(stack: LocalStack, pr
     )
     assert status == 422
     assert body["detail"][0]["loc"] == ["path", "id"]
+
+
+def test_the_slash_route_with_nothing_after_the_slash_is_the_list(
+    stack: LocalStack, practice: Practice
+) -> None:
+    # given `GET /invoice/` as the HTTP API hands it on through `/invoice/{proxy+}` (decision 017): the
+    # variable empty, or (not documented) left out
+    slash = authed(load_event("invoice_list", "slash"), practice)
+    left_out = authed(load_event("invoice_list", "slash"), practice)
+    left_out["pathParameters"] = None
+    for event in (slash, left_out):
+        # when the list function takes it; then the page, as for `/invoice`
+        status, _, body = call(stack, "invoice_list", event)
+        assert status == 200, body
+        assert body["total"] == 0
+
+
+def test_the_slash_route_with_more_after_the_slash_is_the_gateways_404_before_the_token(
+    stack: LocalStack,
+) -> None:
+    # given `POST /invoice/x/y` through `/invoice/{proxy+}`, with the sample's placeholder token
+    event = load_event("invoice_create", "deeper_path")
+    # when the create function takes it
+    status, headers, body = call(stack, "invoice_create", event)
+    # then API Gateway's own 404 for a path no route has, before the token or the body are read
+    assert (status, headers, body) == (404, {"Content-Type": "application/json"}, {"message": "Not Found"})

@@ -125,7 +125,7 @@ def test_concurrent_requests_of_two_template_functions_log_under_their_own_funct
     # given two API functions of the template: the invoice list with a good token (a bad one would be
     # refused by the gateway's JWT authorizer, before the function logs), Decoda's get with a bad key
     # (its 401, after its request line)
-    routes = {"InvoiceListFunction": "/invoice/", "DecodaGetFunction": "/billing/invoice/abc"}
+    routes = {"InvoiceListFunction": "/invoice", "DecodaGetFunction": "/billing/invoice/abc"}
     resources = {"InvoiceListFunction": "/invoice", "DecodaGetFunction": "/billing/invoice/{id}"}
     headers = {"InvoiceListFunction": practice.headers, "DecodaGetFunction": {"Authorization": "Bearer nope"}}
 

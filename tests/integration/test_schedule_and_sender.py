@@ -41,7 +41,9 @@ import pytest
 from invoice_hub.config import Settings, get_settings
 from invoice_hub.connectors.base import Parcel, SendResult
 from invoice_hub.connectors.http import HttpConnector
+from invoice_hub.dal import keys
 from invoice_hub.dal.deliveries import DeliveryRepository, delivery_repository
+from invoice_hub.dal.dynamo import to_item
 from invoice_hub.dal.queue_client import DeliveryRef, SendQueue, send_queue
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Destination, HistoryEntry
 from invoice_hub.entry.send_consumer import lambda_handler
@@ -816,6 +818,63 @@ def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_sched
     )
     assert sending.drain() == [(delivery.id, "sent")]
     assert len(deliveries_at_external(stack, delivery.id)) == 1
+
+
+def test_a_claim_leaves_the_work_index_alone_and_a_send_that_dies_is_still_found(
+    stack: LocalStack,
+    sqs: SQSClient,
+    new_practice: Callable[..., Practice],
+    private_sending: Callable[..., PrivateSending],
+) -> None:
+    """Protects decision 024's claim: a send claimed before its entry in the work index comes due keeps
+    that entry (no index write), and when the send dies on its message's last receive, the schedule still
+    finds it once the entry comes due, after the claim has expired, and it reaches the payer once."""
+    # given an issued send, queued (its work index entry stuck_after later)
+    practice = new_practice()
+    sending = private_sending(practice)
+    delivery = pending(practice, sending.clock())
+    sending.repo.create([delivery])
+    sending.queue.enqueue([ref(delivery)])
+    entry = work_index_entry(delivery)
+    assert entry is not None
+
+    # when its send is claimed and dies, on the message's last receive
+    dying = sender_with(
+        sending.repo, sending.queue, sending.sender.policy, sending.clock, payer_hubs=DyingConnector(5.0)
+    )
+    [message] = sqs.receive_message(
+        QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
+    with pytest.raises(Killed):
+        dying.handle(
+            DeliveryRef.parse(message["Body"]), int(message["Attributes"]["ApproximateReceiveCount"])
+        )
+    sending.queue.back_off(message["ReceiptHandle"], 0)  # the last receive: SQS dead-letters it
+    assert sending.drain() == []
+
+    # then the claim wrote the send (attempt 1, claimed) but left its work index entry as it was
+    claimed = sending.repo.get(practice.tenant.id, delivery.id)
+    assert (claimed.status, claimed.attempts, claimed.check_at) == (S.PENDING, 1, delivery.check_at)
+    assert claimed.claimed_until is not None
+    assert delivery.check_at is not None
+    assert claimed.claimed_until <= delivery.check_at  # the schedule never meets a live claim
+    assert work_index_entry(delivery) == entry
+    # ... the schedule does not take it before the entry comes due ...
+    sending.clock.set(claimed.claimed_until + timedelta(seconds=1))
+    assert delivery.id not in sending.schedule().enqueued
+    # ... and takes it then: the next send asks the payer hub first, and it is received once
+    sending.clock.set(delivery.check_at + timedelta(seconds=1))
+    assert delivery.id in sending.schedule().enqueued
+    assert sending.drain() == [(delivery.id, "sent")]
+    assert len(deliveries_at_external(stack, delivery.id)) == 1
+
+
+def work_index_entry(delivery: Delivery) -> tuple[str, str] | None:
+    """The delivery's key in the schedule's work index (GSI5), as stored."""
+    item = layer_repository().client.get_item(
+        TableName=settings().table_name, Key=to_item(keys.delivery_key(delivery.tenant_id, delivery.id))
+    )["Item"]
+    return (item["GSI5PK"]["S"], item["GSI5SK"]["S"]) if "GSI5PK" in item else None
 
 
 # == 2. the Sender =====================================================================================

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from invoice_hub_local.openapi import DOCUMENT
 from invoice_hub_local.template import parameter_values, translate_sam
 
 SQS_DEFAULT_VISIBILITY = 30
@@ -351,6 +352,53 @@ def every_route_declares_its_authentication(t: Template) -> Result:
     return result
 
 
+GREEDY = "/{proxy+}"
+
+
+def documented_operations() -> list[tuple[str, str]]:
+    """(method, path) of every operation of the committed OpenAPI document (generated from the code)."""
+    paths: dict[str, dict[str, Any]] = json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"]
+    return [(method, path) for path, item in paths.items() for method in item]
+
+
+def slash_ended_paths_have_their_greedy_route(t: Template) -> Result:
+    """A documented path that ends in `/` (the Invoice API's `POST /invoice/`, `GET /invoice/`) is served
+    by its function through two routes: `<path>` without the slash, and `<path>{proxy+}` with the same
+    method, payload format and authentication, as an HTTP API is reported to match no route to the slash
+    and a route cannot end in `/` (docs/decisions/017-an-http-api.md). Every greedy route is such a
+    second route, and the document names none as an operation: they are how the slash is served, not
+    operations of their own."""
+    result = Result()
+    routes: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for logical in t.functions:
+        for event in t.events(logical, "HttpApi"):
+            routes[(str(event.get("Method", "")).lower(), str(event.get("Path", "")))] = (logical, event)
+
+    def same(event: dict[str, Any]) -> tuple[Any, ...]:
+        return event.get("ApiId"), str(event.get("PayloadFormatVersion")), event.get("Auth")
+
+    for method, path in documented_operations():
+        result.checked += 1
+        if "{proxy+}" in path:
+            result.problems.append(f"{method.upper()} {path}: a greedy route documented as an operation")
+        if not path.endswith("/") or path == "/":
+            continue
+        bare, greedy = routes.get((method, path.rstrip("/"))), routes.get((method, path + GREEDY[1:]))
+        if bare is None or greedy is None:
+            result.problems.append(
+                f"{method.upper()} {path}: no route {path}{GREEDY[1:]} beside its bare path"
+            )
+        elif bare[0] != greedy[0] or same(bare[1]) != same(greedy[1]):
+            result.problems.append(f"{method.upper()} {path}: the greedy route is not the bare one's twin")
+    for (method, path), (logical, _) in routes.items():
+        if path.endswith(GREEDY):
+            result.checked += 1
+            twin = routes.get((method, path.removesuffix(GREEDY)))
+            if twin is None or twin[0] != logical:
+                result.problems.append(f"{logical}: {method.upper()} {path} serves no bare path's slash")
+    return result
+
+
 def api_functions_time_out_before_api_gateway(t: Template) -> Result:
     """API Gateway gives up after 29 s; a function behind it must stop first."""
     result = Result()
@@ -466,6 +514,7 @@ CHECKS: dict[str, Callable[[Template], Result]] = {
         encrypted_with_the_customer_managed_key,
         every_log_group_has_retention,
         every_route_declares_its_authentication,
+        slash_ended_paths_have_their_greedy_route,
         api_functions_time_out_before_api_gateway,
         dashboard_shows_the_service,
     )

@@ -208,6 +208,32 @@ FAULTS: list[tuple[str, Fault, str]] = [
         "every_route_declares_its_authentication",
     ),
     (
+        "GET /invoice/ left without its greedy route",
+        lambda sam: props(sam, "InvoiceListFunction")["Events"].pop("ApiSlash"),
+        "slash_ended_paths_have_their_greedy_route",
+    ),
+    (
+        "POST /invoice/'s greedy route open while /invoice takes a token",
+        lambda sam: props(sam, "InvoiceCreateFunction")["Events"]["ApiSlash"]["Properties"].update(
+            Auth={"Authorizer": "NONE"}
+        ),
+        "slash_ended_paths_have_their_greedy_route",
+    ),
+    (
+        "a greedy route on another function than its bare path's",
+        lambda sam: props(sam, "InvoiceGetFunction")["Events"].update(
+            ApiSlash=props(sam, "InvoiceListFunction")["Events"].pop("ApiSlash")
+        ),
+        "slash_ended_paths_have_their_greedy_route",
+    ),
+    (
+        "a greedy route of its own",
+        lambda sam: props(sam, "InvoiceGetFunction")["Events"]["Api"]["Properties"].update(
+            Path="/invoice/{id}/{proxy+}"
+        ),
+        "slash_ended_paths_have_their_greedy_route",
+    ),
+    (
         "an API function waits 30 s",
         set_prop("InvoiceCreateFunction", "Timeout", 30),
         "api_functions_time_out_before_api_gateway",

@@ -94,6 +94,32 @@ def test_index_writes_follow_the_projections_and_the_item_before(bench: dict[str
     assert units(payer, payer | item(status="FAILED")) == 1
 
 
+def test_each_write_is_reported_with_its_size_and_what_each_index_did(
+    bench: dict[str, ModuleType],
+) -> None:
+    calls = bench["bench_calls"]
+    keys = {"PK": "T#0b0e4f0e-1111-4222-8333-944445555666#DLV#1b0e4f0e-1111-4222-8333-944445555666"}
+    pending = item(**keys, SK="DELIVERY", GSI1PK="i", GSI1SK="c", GSI5PK="WORK#1", GSI5SK="due")
+    claimed = pending | item(GSI5SK="later", history="y" * 2000)
+    # the claim: the table's 3 KB (3 units), GSI1 left alone, GSI5 moved (a delete and a put)
+    assert calls.index_writes(pending, claimed) == {"GSI1": ("left", 0.0), "GSI5": ("moved", 2.0)}
+    write = calls.Write(
+        "PutItem",
+        "DLV/DELIVERY",
+        calls.item_size(claimed),
+        calls.size_by_group(claimed),
+        3.0,
+        calls.index_writes(pending, claimed),
+    )
+    assert write.units == 5
+    # two sends' claims of the same shape, per send: one line, with the item's size; and, as it is over
+    # 1 KB, where its bytes go (the history 2,007: a name of 7 and a value of 2,000)
+    size = calls.item_size(claimed)
+    lines = calls.breakdown([write, write], per=2)
+    assert lines[0] == f"  PutItem DLV/DELIVERY: {size:,} B, table 3; GSI1 left 0, GSI5 moved 2 = 5 WRU"
+    assert lines[1] == f"      over 1 KB by {size - 1024:,} B; its bytes: history 2,007, keys {size - 2007:,}"
+
+
 def test_kms_after_a_day_of_data_key_reuse(bench: dict[str, ModuleType]) -> None:
     kms = bench["bench_cost"].kms_month(functions=59)
     # SQS: 59 roles x 3 queues x 30 periods; DynamoDB and Logs: 7 x 8,640 five-minute periods

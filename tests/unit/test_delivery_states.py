@@ -43,6 +43,23 @@ def test_a_send_and_its_success_append_history_and_bump_versions() -> None:
     assert done.claimed_until is None
 
 
+def test_a_claim_leaves_a_work_index_entry_that_comes_due_after_it() -> None:
+    """Decision 024: a send queued with its check stuck_after later is claimed without moving it (no index
+    write); one whose check comes sooner than the claim's end (or has none) is moved past the claim as
+    before. Either way the schedule never meets a live claim."""
+    claim_until = T0 + timedelta(seconds=30)
+    queued = pending(check_at=T0 + LATER)
+    assert states.check_after_claim(queued, claim_until, LATER) == T0 + LATER
+    overdue = pending(check_at=T0)  # a scheduled send that came due, or a message held back
+    assert states.check_after_claim(overdue, claim_until, LATER) == claim_until + LATER
+    assert states.check_after_claim(pending(), claim_until, LATER) == claim_until + LATER  # a re-drive
+    # a transient failure puts the check stuck_after past the claim, where the claim used to put it
+    claimed = states.attempt(queued, T0, claim_until, check_at=T0 + LATER)
+    retried = states.retrying(claimed, T0 + timedelta(seconds=5), "unavailable: 503", stuck_after=LATER)
+    assert retried.check_at == claim_until + LATER
+    assert retried.claimed_until is None
+
+
 def test_payer_sends_are_ebilled_in_the_history() -> None:
     done = states.sent(states.attempt(pending(method=Method.EBILL), T0, T0), T0, None)
     assert done.history[-1].status == "ebilled"

@@ -54,7 +54,8 @@ def test_a_path_and_method_no_route_has_is_not_found(template_gateway: Gateway) 
     assert response.status_code == 404
     assert json.loads(response.get_data()) == {"message": "Not Found"}
     assert served_by(template_gateway, "POST", "/billing/invoice/create") == "DecodaCreateFunction"
-    assert served_by(template_gateway, "POST", "/billing/invoice/create/") == "DecodaCreateFunction"
+    # a trailing slash is part of the path: no route of Decoda's takes it
+    assert template_gateway.match("POST", "/billing/invoice/create/") is None
 
 
 def test_template_routes_pick_the_most_specific_resource(template_gateway: Gateway) -> None:
@@ -71,7 +72,7 @@ def test_template_routes_pick_the_most_specific_resource(template_gateway: Gatew
         Route("GET", "/billing/invoice/{id}", "DecodaGetFunction", None, ()),
         {"id": "execute-action"},
     )
-    assert served_by(template_gateway, "GET", "/billing/invoice/retry-method/") == "DecodaGetFunction"
+    assert template_gateway.match("GET", "/billing/invoice/retry-method/") is None
     assert served_by(template_gateway, "PUT", "/billing/invoice/abc/send-now") == "DecodaSendNowFunction"
     assert template_gateway.match("GET", "/billing/invoice/abc/send-now") is None
     # the parent resources exist but have no methods; neither has the root
@@ -99,7 +100,7 @@ def test_the_path_and_the_method_are_matched_together() -> None:
     assert served_by(gw, "POST", "/a/b") == "POST /a/b"
     assert gw.match("GET", "/a/b") == (Route("GET", "/a/{x}", "GET /a/{x}"), {"x": "b"})
     assert served_by(gw, "GET", "/a/c") == "GET /a/{x}"
-    assert gw.match("DELETE", "/a/c/") == (Route("DELETE", "/a/{x}", "DELETE /a/{x}"), {"x": "c"})
+    assert gw.match("DELETE", "/a/c/") is None  # a trailing slash is an empty segment no route takes
     assert served_by(gw, "GET", "/a/c/d") is None
     assert served_by(gw, "GET", "/a") is None
 
@@ -128,7 +129,37 @@ def test_when_a_literal_branch_ends_nowhere_a_parameter_sibling_may_still_match(
 def test_a_method_of_its_own_beats_any_on_the_same_resource() -> None:
     gw = synthetic(("ANY", "/p"), ("GET", "/p"))
     assert served_by(gw, "GET", "/p") == "GET /p"
-    assert served_by(gw, "POST", "/p/") == "ANY /p"
+    assert served_by(gw, "POST", "/p") == "ANY /p"
+    assert served_by(gw, "POST", "/p/") is None
+
+
+def test_a_full_match_anywhere_beats_a_greedy_route() -> None:
+    # "Routing API requests": a full match of route and method first, then a greedy path variable
+    gw = synthetic(("GET", "/a/{proxy+}"), ("GET", "/{x}/b"), ("GET", "/a/c/{proxy+}"))
+    assert gw.match("GET", "/a/b") == (Route("GET", "/{x}/b", "GET /{x}/b"), {"x": "a"})
+    # among greedy routes, the one nearest the end of the path
+    assert served_by(gw, "GET", "/a/c/d/e") == "GET /a/c/{proxy+}"
+    assert served_by(gw, "GET", "/a/d/e") == "GET /a/{proxy+}"
+
+
+def test_a_trailing_slash_is_the_greedy_routes_with_an_empty_rest() -> None:
+    # given the contract's `/invoice/` served as the template serves it: `/invoice` and `/invoice/{proxy+}`
+    gw = synthetic(("POST", "/invoice"), ("POST", "/invoice/{proxy+}"), ("GET", "/invoice/{id}"))
+    # then the exact path is the exact route, the slash the greedy one with nothing taken, and a deeper
+    # path the greedy one with the rest
+    assert gw.match("POST", "/invoice") == (Route("POST", "/invoice", "POST /invoice"), {})
+    assert gw.match("POST", "/invoice/") == (
+        Route("POST", "/invoice/{proxy+}", "POST /invoice/{proxy+}"),
+        {"proxy": ""},
+    )
+    assert gw.match("POST", "/invoice/x/y") == (
+        Route("POST", "/invoice/{proxy+}", "POST /invoice/{proxy+}"),
+        {"proxy": "x/y"},
+    )
+    # a `{param}` takes no empty segment, and a greedy route without the slash takes nothing
+    assert gw.match("GET", "/invoice/") is None
+    assert served_by(gw, "GET", "/invoice/abc") == "GET /invoice/{id}"
+    assert gw.match("GET", "/invoice/abc/") is None
 
 
 def test_two_variable_siblings_are_refused_as_api_gateway_refuses_them() -> None:

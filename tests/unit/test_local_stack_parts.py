@@ -23,7 +23,9 @@ def test_every_function_has_its_code_and_a_log_group_with_retention(stack: Stack
     log_groups = stack.resources("AWS::Logs::LogGroup")
     for function in stack.functions.values():
         assert (function.code_dir / "app.py").is_file(), function.logical_id
-        assert len(function.routes) <= 1, f"{function.logical_id}: one Lambda per endpoint"
+        # one endpoint per function: `/invoice/{proxy+}` only carries `/invoice/` to `/invoice`'s function
+        endpoints = {(r.method, r.path.removesuffix("/{proxy+}")) for r in function.routes}
+        assert len(endpoints) <= 1, f"{function.logical_id}: one Lambda per endpoint"
         name = function.logical_id.removesuffix("Function")
         assert log_groups[f"{name}LogGroup"]["Properties"]["RetentionInDays"]
 
@@ -50,12 +52,24 @@ def test_gateway_matches_trailing_slash_and_parameters_like_api_gateway(stack: S
     gateway = Gateway(stack)
     found = gateway.match("POST", "/invoice/")
     assert found is not None
-    assert found[0].path == "/invoice"
+    assert (found[0].path, found[0].function) == ("/invoice/{proxy+}", "InvoiceCreateFunction")
+    assert found[1] == {"proxy": ""}
     found = gateway.match("GET", "/invoice/abc")
     assert found is not None
     assert found[1] == {"id": "abc"}
     assert gateway.match("PATCH", "/invoice/abc") is None
-    assert gateway.match("GET", "/invoice/abc/def") is None
+    # a deeper path is the greedy route's (whose function answers it as the gateway's 404)
+    assert gateway.match("GET", "/invoice/abc/def") == (
+        Route(
+            "GET",
+            "/invoice/{proxy+}",
+            "InvoiceListFunction",
+            "CognitoJwt",
+            ("aws.cognito.signin.user.admin",),
+        ),
+        {"proxy": "abc/def"},
+    )
+    assert gateway.match("PUT", "/invoice/abc/def") is None
 
 
 def test_unknown_route_answers_not_found_as_an_http_api_does(stack: Stack) -> None:

@@ -198,3 +198,24 @@ def proxy_response(status_code: int, body: Any, headers: Mapping[str, str] | Non
         "body": json.dumps(body, separators=(",", ":")),
         "isBase64Encoded": False,
     }
+
+
+#: API Gateway's own answer to a path and method no route takes (HTTP API, "Routing API requests")
+NO_ROUTE_STATUS = 404
+NO_ROUTE_BODY = {"message": "Not Found"}
+
+
+def greedy_remainder(event: Mapping[str, Any]) -> str:
+    """What the greedy path variable (`{name+}`, last in a route's path) of the event's route took, "" when
+    the route has none or it took nothing (`/invoice/` through `/invoice/{proxy+}`)."""
+    resource = str(event.get("resource") or "")
+    last = resource.rsplit("/", 1)[-1]
+    if not (last.startswith("{") and last.endswith("+}")):
+        return ""
+    parameters = event.get("pathParameters") or {}
+    return str(parameters.get(last[1:-2]) or "")
+
+
+def no_route() -> dict[str, Any]:
+    """API Gateway's 404 for a path no route takes, as it sends it (`{"message":"Not Found"}`)."""
+    return proxy_response(NO_ROUTE_STATUS, NO_ROUTE_BODY)

@@ -194,10 +194,10 @@ class Sender:
                 changed = states.stopped(delivery, now, reason)
             else:
                 claim_until = now + timedelta(seconds=self.policy.claim_seconds)
-                # if this send dies with its message's last receive, the schedule still finds it PENDING then
-                changed = states.attempt(
-                    delivery, now, claim_until, check_at=claim_until + self.policy.stuck_after
-                )
+                # if this send dies with its message's last receive, the schedule still finds it PENDING
+                # then: where the work index has it already (after the claim), or stuck_after past the claim
+                check_at = states.check_after_claim(delivery, claim_until, self.policy.stuck_after)
+                changed = states.attempt(delivery, now, claim_until, check_at=check_at)
                 if delivery.method is Method.CHARGE_CARD and owed.cents is not None:
                     # a card is charged what is owed now (a part may have been paid since the rule began)
                     changed = changed.model_copy(
@@ -304,7 +304,11 @@ class Sender:
             )
             self._given_up(saved)
             return Attempt("exhausted")
-        self._save(ref, claimed, lambda d: states.retrying(d, now, result.reason, result.channel_status))
+        self._save(
+            ref,
+            claimed,
+            lambda d: states.retrying(d, now, result.reason, result.channel_status, self.policy.stuck_after),
+        )
         return Attempt("retry", backoff(self.policy, receive_count, result.retry_after))
 
     def _given_up(self, saved: Delivery | None) -> None:

@@ -6,7 +6,7 @@ never rewritten. History statuses use eBillingHub's vocabulary where it has a wo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -69,6 +69,16 @@ def attempt(
         check_at=check_at or claim_until,
         dlq_until=None,
     )
+
+
+def check_after_claim(delivery: Delivery, claim_until: datetime, stuck_after: timedelta) -> datetime:
+    """When the schedule looks at a claimed send that is still PENDING (its send and its retries died):
+    where the work index already holds it, when that is no earlier than the claim's end, so the claim
+    leaves the index's entry alone (no index write: decision 024); otherwise `stuck_after` past the
+    claim's end, as every claim did before. Either way the schedule never meets a live claim."""
+    if delivery.check_at is not None and delivery.check_at >= claim_until:
+        return delivery.check_at
+    return claim_until + stuck_after
 
 
 def in_flight(delivery: Delivery, now: datetime) -> bool:
@@ -143,9 +153,21 @@ def failed(
     )
 
 
-def retrying(delivery: Delivery, now: datetime, reason: str, channel_status: str | None = None) -> Delivery:
-    """A transient failure with receives left: the message comes back after a back-off."""
+def retrying(
+    delivery: Delivery,
+    now: datetime,
+    reason: str,
+    channel_status: str | None = None,
+    stuck_after: timedelta | None = None,
+) -> Delivery:
+    """A transient failure with receives left: the message comes back after a back-off. With
+    `stuck_after`, the schedule looks at it no sooner than `stuck_after` past this attempt's claim (where a
+    claim that left the work index alone did not put it: `check_after_claim`)."""
     reason = reason[:MAX_REASON]
+    check_at = delivery.check_at
+    if stuck_after is not None and delivery.claimed_until is not None:
+        at_least = delivery.claimed_until + stuck_after
+        check_at = max(check_at, at_least) if check_at else at_least
     return _next(
         delivery,
         now,
@@ -153,6 +175,7 @@ def retrying(delivery: Delivery, now: datetime, reason: str, channel_status: str
         reason,
         failed_reason=reason,
         claimed_until=None,
+        check_at=check_at,
         **_channel(delivery, channel_status),
     )
 

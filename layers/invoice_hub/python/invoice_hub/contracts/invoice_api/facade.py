@@ -20,7 +20,9 @@ from invoice_hub.contracts.http import (
     as_powertools_reads,
     body_media_type,
     body_problem,
+    greedy_remainder,
     json_response,
+    no_route,
     proxy_response,
 )
 from invoice_hub.contracts.invoice_api.models import InvoiceOut
@@ -71,14 +73,29 @@ def resolver() -> APIGatewayRestResolver:
 
 
 def entry_point(app: APIGatewayRestResolver, *, bearer: bool = True) -> Handler:
-    """The function's `lambda_handler`: logging with the request's correlation id, then (with `bearer`)
-    the token check, then the resolver."""
+    """The function's `lambda_handler`: logging with the request's correlation id, then the slash route's
+    other paths refused, then (with `bearer`) the token check, then the resolver."""
     takes = body_media_type(app)
-    handler = authenticated(app, takes) if bearer else readable_body(app, takes)
+    handler = only_the_slash(authenticated(app, takes) if bearer else readable_body(app, takes))
     wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
         handler
     )
     return wrapped
+
+
+def only_the_slash(handler: Handler) -> Handler:
+    """A route `/invoice/{proxy+}` is in the template only so that `/invoice/` (the contract's spelling,
+    which an HTTP API is reported not to match to the route `/invoice`) reaches the function that serves
+    `/invoice` (docs/decisions/017-an-http-api.md). Whatever else it takes (`/invoice/x/y`) is answered as API
+    Gateway answers a path no route takes, before the caller or the body are read: the same 404 and body
+    as before the route existed."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if greedy_remainder(event):
+            return no_route()
+        return handler(event, context)
+
+    return handle
 
 
 def authenticated(app: APIGatewayRestResolver, takes: str | None) -> Handler:
