@@ -110,6 +110,24 @@ def test_powertools_packages_still_give_every_name_they_export() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_a_module_that_takes_a_siblings_name_from_its_package_imports() -> None:
+    # sqs_event imports S3Event from the package: with the package's __init__ run for it, s3_event would be
+    # imported again half-made (the Sender's batch processor after an API function, in one process)
+    code = (
+        "import invoice_hub.contracts, sys\n"
+        "import aws_lambda_powertools.utilities.data_classes as events\n"
+        "from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent\n"
+        "assert 'aws_lambda_powertools.utilities.data_classes.kafka_event' not in sys.modules\n"
+        "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent as again\n"
+        "assert again is SQSEvent\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("function", ["invoice_get", "invoice_list", "invoice_delete", "invoice_pdf"])
 def test_invoice_reads_do_not_import_issuing_or_patients_at_init(function: str) -> None:
     # issuing (the outbox, the queue, idempotency) is the create and update path's; a patient's contact

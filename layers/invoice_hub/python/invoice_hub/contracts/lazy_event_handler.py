@@ -7,13 +7,14 @@ serves one API Gateway route paid for all of them at every cold start (docs/deci
 imported.md). The resolver's module does the same one level down: it imports the names of the events it
 reads from `utilities.data_classes`, whose `__init__` imports all 40-odd event classes (CodePipeline,
 Kafka, S3, ...). After `install()`, importing either package makes its module as its own spec does, with
-its `__path__` (so its modules import as usual) but without running its `__init__`; the names listed below
-(the ones the layer and Powertools' own modules take from the package) resolve to their module's on first
-use, and any other name runs the real `__init__` then, so nothing is missing.
+its `__path__` (so its modules import as usual) but without running its `__init__`; each name its
+`__init__` imports from one of its modules (read from the `__init__`'s source) resolves to that module's on
+first use, and any other name runs the real `__init__` then, so nothing is missing.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.machinery
 import importlib.util
@@ -26,29 +27,25 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from importlib.abc import Loader
 
-#: package -> {name its `__init__` re-exports: the module of the package that defines it}
-PACKAGES: dict[str, dict[str, str]] = {
-    "aws_lambda_powertools.event_handler": dict.fromkeys(
-        (
-            "ALBResolver",
-            "APIGatewayHttpResolver",
-            "ApiGatewayResolver",
-            "APIGatewayRestResolver",
-            "CORSConfig",
-            "Response",
-        ),
-        "api_gateway",
-    ),
-    "aws_lambda_powertools.utilities.data_classes": {
-        "ALBEvent": "alb_event",
-        "APIGatewayProxyEvent": "api_gateway_proxy_event",
-        "APIGatewayProxyEventV2": "api_gateway_proxy_event",
-        "BedrockAgentEvent": "bedrock_agent_event",
-        "LambdaFunctionUrlEvent": "lambda_function_url_event",
-        "VPCLatticeEvent": "vpc_lattice",
-        "VPCLatticeEventV2": "vpc_lattice",
-    },
-}
+#: the packages made without their `__init__`
+PACKAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
+
+
+def re_exports(package: str, source: str) -> dict[str, str]:
+    """{name: the module of `package` it comes from} for each `from .module import name` (or the same with
+    the package's full name) of the package's `__init__` source."""
+    exports: dict[str, str] = {}
+    for statement in ast.parse(source).body:
+        if not isinstance(statement, ast.ImportFrom) or statement.module is None:
+            continue
+        if statement.level == 1:
+            module = statement.module
+        elif statement.level == 0 and statement.module.startswith(f"{package}."):
+            module = statement.module.removeprefix(f"{package}.")
+        else:
+            continue
+        exports.update({alias.asname or alias.name: module for alias in statement.names})
+    return exports
 
 
 def install() -> None:
@@ -56,36 +53,38 @@ def install() -> None:
     already imported (e.g. by the local stack in the same process), nothing when the finder is already in
     place. Costs nothing until a package is imported."""
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
-        sys.meta_path.insert(
-            0, _Finder({name: names for name, names in PACKAGES.items() if name not in sys.modules})
-        )
+        sys.meta_path.insert(0, _Finder({name for name in PACKAGES if name not in sys.modules}))
 
 
 class _Finder:
     """Finds each package as the path finder does, with the loader below; once each. (Not an
     `importlib.abc` class: importing `importlib.abc` imports `importlib.resources`, more than this saves.)"""
 
-    def __init__(self, packages: dict[str, dict[str, str]]) -> None:
+    def __init__(self, packages: set[str]) -> None:
         self.packages = packages
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        exports = self.packages.pop(fullname, None)
-        if exports is None:
+        if fullname not in self.packages:
             return None
+        self.packages.discard(fullname)
         if not self.packages:
             sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = cast("Loader", _WithoutInit(spec.loader, exports))
+        if spec is None or spec.loader is None or spec.origin is None:
+            return spec
+        with open(spec.origin, encoding="utf-8") as init:
+            exports = re_exports(fullname, init.read())
+        spec.loader = cast("Loader", _WithoutInit(spec.loader, exports))
         return spec
 
 
 class _WithoutInit:
     """Makes the package module (its `__path__` is set from its spec) without running its `__init__`; a
-    name `__init__` defines comes from the module `exports` names or, for any other name, from running
-    `__init__`."""
+    name `__init__` re-exports comes from the module `exports` names (so a module of the package that
+    imports another's name from the package, as `sqs_event` imports `S3Event`, gets it without `__init__`);
+    any other name (`__all__`, `__version__`) from running `__init__`."""
 
     def __init__(self, loader: Loader, exports: dict[str, str]) -> None:
         self.loader = loader
