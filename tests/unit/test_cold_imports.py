@@ -143,3 +143,12 @@ def test_invoice_reads_do_not_import_issuing_or_patients_at_init(function: str) 
         "invoice_hub.contracts.invoice_api.patients",
         "invoice_hub.domain.patient",
     } & modules == set()
+
+
+def test_no_function_imports_boto3_at_init() -> None:
+    # the layer's clients come from one botocore session (decision 025): boto3's package __init__
+    # imports s3transfer and multiprocessing, which no function uses
+    functions = sorted(path.parent.name for path in FUNCTIONS.glob("*/app.py"))
+    modules = imported_by(*functions)
+
+    assert {"boto3", "s3transfer", "multiprocessing"} & modules == set()

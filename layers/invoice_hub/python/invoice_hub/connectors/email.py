@@ -28,13 +28,14 @@ TENANT_HEADER = "X-Invoice-Hub-Practice"
 
 
 def ses_client(timeout_seconds: float) -> Any:
-    import boto3
     from botocore.config import Config
+
+    from invoice_hub import aws_clients
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=timeout_seconds
     )
-    return boto3.client("sesv2", config=config)
+    return aws_clients.client("sesv2", config=config)
 
 
 def mime(parcel: Parcel) -> bytes:

@@ -25,13 +25,14 @@ OPTED_OUT = "DESTINATION_PHONE_NUMBER_OPTED_OUT"
 
 
 def sms_client(timeout_seconds: float, endpoint_url: str | None = None) -> Any:
-    import boto3
     from botocore.config import Config
+
+    from invoice_hub import aws_clients
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=timeout_seconds
     )
-    return boto3.client("pinpoint-sms-voice-v2", config=config, endpoint_url=endpoint_url)
+    return aws_clients.client("pinpoint-sms-voice-v2", config=config, endpoint_url=endpoint_url)
 
 
 class SmsConnector(Unasked):  # End User Messaging cannot be asked whether it sent a text

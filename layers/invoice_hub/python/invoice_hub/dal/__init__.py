@@ -1,1 +1,1 @@
-"""DynamoDB access. The only place where keys are built and where boto3 is called."""
+"""DynamoDB access. The only place where keys are built and where the AWS SDK (botocore) is called."""

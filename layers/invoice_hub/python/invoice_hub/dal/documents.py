@@ -12,10 +12,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from invoice_hub import aws_clients
 from invoice_hub.config import Settings
 from invoice_hub.dal.keys import document_key, documents_prefix
 
@@ -25,7 +25,7 @@ __all__ = ["DocumentStore", "document_key", "document_store", "documents_prefix"
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
     # SigV4: a presigned URL of a KMS-encrypted object needs it
-    return boto3.client(
+    return aws_clients.client(
         "s3",
         config=Config(
             signature_version="s3v4",

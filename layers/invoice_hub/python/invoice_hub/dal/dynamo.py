@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from invoice_hub import aws_clients
 from invoice_hub.config import get_client_settings
+from invoice_hub.dal.attribute_values import from_attribute, to_attribute
 from invoice_hub.domain.errors import ServiceBusy
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ BUSY_CANCELLATIONS = frozenset(
     {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "TransactionConflict"}
 )
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 
 @lru_cache(maxsize=1)
 def dynamodb_client() -> DynamoDBClient:
@@ -57,7 +54,7 @@ def dynamodb_client() -> DynamoDBClient:
         connect_timeout=min(2, timeout),
         read_timeout=timeout,
     )
-    return with_busy_errors(boto3.client("dynamodb", config=config))
+    return with_busy_errors(aws_clients.client("dynamodb", config=config))
 
 
 def with_busy_errors(client: DynamoDBClient) -> DynamoDBClient:
@@ -83,11 +80,11 @@ def _busy_after_retries(http_response: Any, parsed: dict[str, Any], model: Any, 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """Plain values to a DynamoDB item; None values are left out."""
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+    return {name: to_attribute(value) for name, value in values.items() if value is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {name: from_attribute(value) for name, value in item.items()}
 
 
 def error_code(error: ClientError) -> str:

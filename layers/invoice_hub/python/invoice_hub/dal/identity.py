@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from invoice_hub import aws_clients
 from invoice_hub.dal.dynamo import THROTTLING_CODES, error_code
 from invoice_hub.domain.errors import InvalidCredentials, InvoiceHubError, ServiceBusy
 
@@ -30,7 +30,7 @@ BAD_CREDENTIALS = frozenset(
 
 @lru_cache(maxsize=1)
 def cognito_client() -> CognitoIdentityProviderClient:
-    return boto3.client("cognito-idp", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+    return aws_clients.client("cognito-idp", config=Config(retries={"mode": "standard", "max_attempts": 3}))
 
 
 class CognitoIdentity:

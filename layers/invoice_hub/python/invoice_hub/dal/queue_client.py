@@ -13,10 +13,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from invoice_hub import aws_clients
 from invoice_hub.config import Settings
 from invoice_hub.dal.dynamo import error_code
 
@@ -50,7 +50,7 @@ class MoveTask:
 
 @lru_cache(maxsize=1)
 def sqs_client() -> SQSClient:
-    return boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 4}))
+    return aws_clients.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 4}))
 
 
 class SendQueue:

@@ -19,9 +19,9 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-import boto3
 from botocore.exceptions import ClientError
 
+from invoice_hub import aws_clients
 from invoice_hub.config import Settings
 from invoice_hub.dal import keys
 from invoice_hub.dal.dynamo import (
@@ -76,7 +76,7 @@ class WebhookRepository:
     @property
     def kms(self) -> Any:
         if self._kms is None:
-            self._kms = boto3.client("kms")
+            self._kms = aws_clients.client("kms")
         return self._kms
 
     @staticmethod
