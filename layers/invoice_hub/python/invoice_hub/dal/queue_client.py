@@ -58,7 +58,15 @@ class SendQueue:
         self.queue_url = queue_url
         self.dlq_url = dlq_url
         self.dlq_arn = dlq_arn
-        self.client = client or sqs_client()  # the ops command passes its target's
+        self._client = client  # the ops command passes its target's
+
+    @property
+    def client(self) -> Any:
+        """The SQS client, made on first use: a request that enqueues nothing (a draft created, a replay)
+        does not pay for it at a cold start (docs/performance.md, issue 15)."""
+        if self._client is None:
+            self._client = sqs_client()
+        return self._client
 
     def enqueue(self, refs: Sequence[DeliveryRef], workers: int = 1) -> list[DeliveryRef]:
         """Sends one message per delivery, 10 a `SendMessageBatch`, `workers` batches at a time (the client
