@@ -119,13 +119,12 @@ def submissions() -> Submissions:
 
 def read_credential(name: str) -> str:
     """A destination's credential, from SSM Parameter Store (SecureString), cached for 5 minutes."""
-    from aws_lambda_powertools.utilities import parameters
-
+    from invoice_hub.dal.parameters import ParameterUnavailable, secure_string
     from invoice_hub.logic.delivering import CredentialsMissing
 
     try:
-        return str(parameters.get_parameter(name, decrypt=True, max_age=300))
-    except parameters.exceptions.GetParameterError as error:
+        return secure_string(name, max_age=300)
+    except ParameterUnavailable as error:
         raise CredentialsMissing(name) from error
 
 
