@@ -68,6 +68,10 @@ class SendQueue:
             self._client = sqs_client()
         return self._client
 
+    @client.setter
+    def client(self, client: Any) -> None:
+        self._client = client
+
     def enqueue(self, refs: Sequence[DeliveryRef], workers: int = 1) -> list[DeliveryRef]:
         """Sends one message per delivery, 10 a `SendMessageBatch`, `workers` batches at a time (the client
         is thread-safe); returns the ones SQS did not take (the schedule re-enqueues PENDING deliveries
