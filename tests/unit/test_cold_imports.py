@@ -152,3 +152,33 @@ def test_no_function_imports_boto3_at_init() -> None:
     modules = imported_by(*functions)
 
     assert {"boto3", "s3transfer", "multiprocessing"} & modules == set()
+
+
+def test_no_api_function_imports_powertools_metrics_or_tracer_at_init() -> None:
+    # Powertools' package __init__ imports Metrics and Tracer to re-export them; the API functions log
+    # only (the Sender, the schedule and retry-all import Metrics where they count: invoice_hub/metrics.py)
+    modules = imported_by(*api_functions())
+
+    assert "aws_lambda_powertools.logging.logger" in modules
+    assert {"aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing"} & modules == set()
+
+
+def test_powertools_package_does_what_its_init_does_besides_importing() -> None:
+    # its __init__ calls set_package_logger_handler() and inject_user_agent(): Powertools' own logger is
+    # silent (a NullHandler, not propagated) and its user agent is added to every botocore session, once
+    code = (
+        "import invoice_hub.contracts, sys, logging, botocore\n"
+        "from aws_lambda_powertools import Logger\n"
+        "assert 'aws_lambda_powertools.metrics' not in sys.modules\n"
+        "own = logging.getLogger('aws_lambda_powertools')\n"
+        "assert own.propagate is False and any(isinstance(h, logging.NullHandler) for h in own.handlers)\n"
+        "from aws_lambda_powertools.shared.user_agent import _initializer_botocore_session as ua\n"
+        "assert botocore._INITIALIZERS.count(ua) == 1\n"
+        "from aws_lambda_powertools import Metrics, Tracer, single_metric\n"
+        "import aws_lambda_powertools\n"
+        "assert aws_lambda_powertools.Logger is Logger\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""Powertools' event handler package without the other resolvers its `__init__` imports.
+"""Powertools' packages without what their `__init__` imports that a function does not use.
 
 `aws_lambda_powertools.event_handler/__init__.py` imports every resolver Powertools has (AppSync with
 `asyncio`, AppSync events, Bedrock agents, VPC Lattice, Lambda function URLs, the HTTP resolver) to
@@ -6,10 +6,12 @@ re-export their names, and Python runs a package's `__init__` before any of its 
 serves one API Gateway route paid for all of them at every cold start (docs/decisions/023-one-resolver-
 imported.md). The resolver's module does the same one level down: it imports the names of the events it
 reads from `utilities.data_classes`, whose `__init__` imports all 40-odd event classes (CodePipeline,
-Kafka, S3, ...). After `install()`, importing either package makes its module as its own spec does, with
-its `__path__` (so its modules import as usual) but without running its `__init__`; each name its
-`__init__` imports from one of its modules (read from the `__init__`'s source) resolves to that module's on
-first use, and any other name runs the real `__init__` then, so nothing is missing.
+Kafka, S3, ...); and Powertools' own `__init__` imports Metrics and the Tracer beside the Logger. After
+`install()`, importing one of these packages makes its module as its own spec does, with its `__path__`
+(so its modules import as usual) but without running its `__init__`; each name its `__init__` imports from
+one of its modules (read from the `__init__`'s source) resolves to that module's on first use, what the
+`__init__` calls besides (Powertools' `set_package_logger_handler()` and `inject_user_agent()`) is called
+when the package is made, and any other name runs the real `__init__` then, so nothing is missing.
 """
 
 from __future__ import annotations
@@ -28,14 +30,25 @@ if TYPE_CHECKING:
     from importlib.abc import Loader
 
 #: the packages made without their `__init__`
-PACKAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
+PACKAGES = (
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+)
 
 
-def re_exports(package: str, source: str) -> dict[str, str]:
-    """{name: the module of `package` it comes from} for each `from .module import name` (or the same with
-    the package's full name) of the package's `__init__` source."""
+def re_exports(package: str, source: str) -> tuple[dict[str, str], list[str]]:
+    """({name: the module of `package` it comes from} for each `from .module import name` (or the same with
+    the package's full name) of the package's `__init__` source; the names of those it calls, without
+    arguments, as statements of its own: what the `__init__` does besides importing names)."""
     exports: dict[str, str] = {}
+    calls: list[str] = []
     for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            if isinstance(call.func, ast.Name) and not call.args and not call.keywords:
+                calls.append(call.func.id)
+            continue
         if not isinstance(statement, ast.ImportFrom) or statement.module is None:
             continue
         if statement.level == 1:
@@ -45,7 +58,7 @@ def re_exports(package: str, source: str) -> dict[str, str]:
         else:
             continue
         exports.update({alias.asname or alias.name: module for alias in statement.names})
-    return exports
+    return exports, [name for name in calls if name in exports]
 
 
 def install() -> None:
@@ -75,8 +88,8 @@ class _Finder:
         if spec is None or spec.loader is None or spec.origin is None:
             return spec
         with open(spec.origin, encoding="utf-8") as init:
-            exports = re_exports(fullname, init.read())
-        spec.loader = cast("Loader", _WithoutInit(spec.loader, exports))
+            exports, calls = re_exports(fullname, init.read())
+        spec.loader = cast("Loader", _WithoutInit(spec.loader, exports, calls))
         return spec
 
 
@@ -86,9 +99,10 @@ class _WithoutInit:
     imports another's name from the package, as `sqs_event` imports `S3Event`, gets it without `__init__`);
     any other name (`__all__`, `__version__`) from running `__init__`."""
 
-    def __init__(self, loader: Loader, exports: dict[str, str]) -> None:
+    def __init__(self, loader: Loader, exports: dict[str, str], calls: list[str]) -> None:
         self.loader = loader
         self.exports = exports
+        self.calls = calls
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None  # the default module, its __path__ and __spec__ from the spec
@@ -111,3 +125,5 @@ class _WithoutInit:
                 raise AttributeError(name) from None
 
         module.__getattr__ = __getattr__  # type: ignore[method-assign]
+        for name in self.calls:  # what the __init__ does besides importing names
+            __getattr__(name)()
