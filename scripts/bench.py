@@ -253,7 +253,7 @@ def imported(args: list[str], env: dict[str, str], event: str = "") -> dict[str,
 
 def import_breakdown(fn: Function, env: dict[str, str]) -> tuple[list[tuple[str, float]], set[str]]:
     """The modules a first request imports that the floor does not, self time summed per package (two
-    levels); and every top-level module that request imports."""
+    levels); and every top-level module that request or the floor imports."""
     floor = imported(["-c", FLOOR_CHILD], env)
     modules = imported(fn.args(), env, fn.event)
     per_package: defaultdict[str, float] = defaultdict(float)
@@ -261,7 +261,8 @@ def import_breakdown(fn: Function, env: dict[str, str]) -> tuple[list[tuple[str,
         if name not in floor:
             per_package[".".join(name.split(".")[:2])] += ms
     top = sorted(per_package.items(), key=lambda kv: -kv[1])[:8]
-    return top, {name.split(".")[0] for name in modules}
+    # the floor's too: it imports boto3 from the same copy, and the functions import botocore only
+    return top, {name.split(".")[0] for name in (*modules, *floor)}
 
 
 def without_pyc(fn: Function, env: dict[str, str], roots: set[str]) -> tuple[float, float]:
