@@ -253,6 +253,14 @@ def untraced() -> Iterator[None]:
         sys.settrace(tracer)
 
 
+# pypdf's glyph table (`pypdf._codecs.adobe_glyphs`: one statement of 4,000 lines) imports in 0.1 s, but in
+# about 10 s of CPU once any thread runs under a tracer, as coverage's do (Python 3.12 instruments each code
+# object it runs then, whichever thread traces). The PDF tests import pypdf: it is imported here, before the
+# stack's threads start, with this thread untraced.
+with untraced():
+    import pypdf  # noqa: F401
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """A test marked `untraced_caller` runs with no tracer in its own thread. Such a test's thread runs a

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from moto import backends
+from moto.core import responses as moto_responses
+from moto.core.utils import method_names_from_class
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -59,6 +61,9 @@ def _moto_modules() -> tuple[str, ...]:
 
 
 _list_of_moto_modules = backends.list_of_moto_modules
+#: a response class's method names: moto lists them with `inspect.getmembers` on every request to find the
+#: action's method (9 s of the test run's CPU); a class's methods do not change while the server runs
+_method_names = functools.cache(method_names_from_class)
 
 
 class AwsServer:
@@ -66,6 +71,7 @@ class AwsServer:
         # moto's dispatcher lists its own package directory (a listdir and a stat per entry) on every
         # request to find the service; the directory does not change while the server runs
         backends.list_of_moto_modules = _moto_modules
+        setattr(moto_responses, "method_names_from_class", _method_names)  # noqa: B010 - not exported
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler

@@ -744,6 +744,9 @@ def ses_outbox(
     the header (any simple one) has none. `reference` is SES's MessageId."""
     seen = _FirstSeen()
     _ses_backend(account, region)  # stamp from now on
+    # a message as parsed, by id (with the message, whose id is only its own while it lives): each read
+    # is of every message sent, and parsing them all again made reads grow with the session
+    parsed: dict[int, tuple[Any, tuple[str | None, str | None, list[Attachment], str | None, str]]] = {}
 
     def read() -> list[Carried]:
         from moto.ses.models import Message, RawMessage
@@ -753,7 +756,11 @@ def ses_outbox(
         for message in list(messages):
             at = seen(messages.added, id(message))
             if isinstance(message, RawMessage):
-                subject, text, attachments, delivery, to_header = parse_mime(message.raw_data)
+                known = parsed.get(id(message))
+                if known is None or known[0] is not message:
+                    known = parsed[id(message)] = (message, parse_mime(message.raw_data))
+                subject, text, attachments, delivery, to_header = known[1]
+                attachments = list(attachments)
                 to = _addresses(message.destinations) or _addresses([to_header])
                 found.append(Carried("EMAIL", to, subject, text, attachments, delivery, at, message.id))
             elif isinstance(message, Message):

@@ -20,6 +20,7 @@ from invoice_hub.dal.dynamo import busy, throttling_as_busy
 from invoice_hub.domain.delivery import Delivery, Destination, Method
 from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub_local.fake_external import FakeExternal
+from invoice_hub_local.stack import LocalStack
 
 
 def cancelled(*reasons: str) -> ClientError:
@@ -118,7 +119,9 @@ def test_a_status_check_that_says_nothing_is_unknown(fake: FakeExternal) -> None
 
 # -- metrics ------------------------------------------------------------------------------------------
 @pytest.fixture
-def emf_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def emf_environment(monkeypatch: pytest.MonkeyPatch, quiet_stack: LocalStack) -> None:
+    """Metrics on, and the stack of this worker quiet: its functions run in this process and count into the
+    same totals (a redriven send the pollers were still handling put Redrives in a test's flush)."""
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "InvoiceHub")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "invoice-hub")
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
