@@ -766,6 +766,22 @@ class DyingConnector(HttpConnector):
         raise Killed(str(parcel.delivery.id))
 
 
+def dies_on_its_last_receive(sending: PrivateSending, sqs: SQSClient) -> None:
+    """The queued send's message is received by a Sender that dies mid-send; it was the message's last
+    receive, so SQS dead-letters it."""
+    dying = sender_with(
+        sending.repo, sending.queue, sending.sender.policy, sending.clock, payer_hubs=DyingConnector(5.0)
+    )
+    [message] = sqs.receive_message(
+        QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
+    with pytest.raises(Killed):
+        dying.handle(
+            DeliveryRef.parse(message["Body"]), int(message["Attributes"]["ApproximateReceiveCount"])
+        )
+    sending.queue.back_off(message["ReceiptHandle"], 0)
+
+
 def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_schedule(
     stack: LocalStack,
     sqs: SQSClient,
@@ -790,17 +806,7 @@ def test_a_console_redriven_delivery_whose_send_dies_is_still_found_by_the_sched
     # when the DLQ is re-driven from the console (no API call) and the Sender dies sending it
     sqs.start_message_move_task(SourceArn=sending.queue.dlq_arn)
     wait_for(lambda: sending.dlq_depth() == 0 and sending.move_tasks_done(), what="the console re-drive")
-    dying = sender_with(
-        sending.repo, sending.queue, sending.sender.policy, sending.clock, payer_hubs=DyingConnector(5.0)
-    )
-    [message] = sqs.receive_message(
-        QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
-    )["Messages"]
-    with pytest.raises(Killed):
-        dying.handle(
-            DeliveryRef.parse(message["Body"]), int(message["Attributes"]["ApproximateReceiveCount"])
-        )
-    sending.queue.back_off(message["ReceiptHandle"], 0)  # it was the last receive: SQS dead-letters it
+    dies_on_its_last_receive(sending, sqs)
     assert sending.drain() == []
     interrupted = sending.repo.get(practice.tenant.id, delivery.id)
     assert interrupted.status is S.PENDING
@@ -839,17 +845,7 @@ def test_a_claim_leaves_the_work_index_alone_and_a_send_that_dies_is_still_found
     assert entry is not None
 
     # when its send is claimed and dies, on the message's last receive
-    dying = sender_with(
-        sending.repo, sending.queue, sending.sender.policy, sending.clock, payer_hubs=DyingConnector(5.0)
-    )
-    [message] = sqs.receive_message(
-        QueueUrl=sending.queue.queue_url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
-    )["Messages"]
-    with pytest.raises(Killed):
-        dying.handle(
-            DeliveryRef.parse(message["Body"]), int(message["Attributes"]["ApproximateReceiveCount"])
-        )
-    sending.queue.back_off(message["ReceiptHandle"], 0)  # the last receive: SQS dead-letters it
+    dies_on_its_last_receive(sending, sqs)
     assert sending.drain() == []
 
     # then the claim wrote the send (attempt 1, claimed) but left its work index entry as it was

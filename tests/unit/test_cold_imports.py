@@ -46,6 +46,14 @@ def imported_by(*functions: str) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
+def runs_clean(code: str) -> None:
+    """The code runs to its end in a fresh interpreter (its asserts hold)."""
+    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def api_functions() -> list[str]:
     return sorted(
         path.parent.name
@@ -104,10 +112,7 @@ def test_powertools_packages_still_give_every_name_they_export() -> None:
         "import aws_lambda_powertools\n"
         "assert aws_lambda_powertools.event_handler is package and package.Response is Response\n"
     )
-    done = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    runs_clean(code)
 
 
 def test_a_module_that_takes_a_siblings_name_from_its_package_imports() -> None:
@@ -122,10 +127,7 @@ def test_a_module_that_takes_a_siblings_name_from_its_package_imports() -> None:
         "from aws_lambda_powertools.utilities.data_classes import SQSEvent as again\n"
         "assert again is SQSEvent\n"
     )
-    done = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    runs_clean(code)
 
 
 @pytest.mark.parametrize("function", ["invoice_get", "invoice_list", "invoice_delete", "invoice_pdf"])
@@ -178,7 +180,4 @@ def test_powertools_package_does_what_its_init_does_besides_importing() -> None:
         "import aws_lambda_powertools\n"
         "assert aws_lambda_powertools.Logger is Logger\n"
     )
-    done = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    runs_clean(code)
