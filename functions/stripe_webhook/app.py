@@ -17,7 +17,8 @@ app = webhooks.resolver()
     "/webhooks/stripe",
     summary="Stripe webhook",
     description=(
-        "Stripe's events, signed with the endpoint's secret (`Stripe-Signature`, verified by the Stripe SDK, "
+        "Stripe's events, signed with the endpoint's secret (`Stripe-Signature`, checked as the Stripe SDK "
+        "checks it, "
         "at most five minutes old): `payment_intent.succeeded` and a paid `checkout.session.completed` "
         "record a payment on the practice's invoices (once per PaymentIntent), `charge.refunded` takes the "
         "refund back from them, `payment_intent.payment_failed` enters the decline in the send's history."

@@ -181,3 +181,15 @@ def test_powertools_package_does_what_its_init_does_besides_importing() -> None:
         "assert aws_lambda_powertools.Logger is Logger\n"
     )
     runs_clean(code)
+
+
+def test_a_stripe_event_is_verified_without_the_stripe_sdk() -> None:
+    """The webhook's check is Stripe's, written out (decision 027): no SDK, no HTTP client imported."""
+    runs_clean(
+        "import sys, time\n"
+        "from invoice_hub.connectors.stripe_events import signature_of, verified\n"
+        'body, now = \'{"id": "evt_1", "object": "event"}\', int(time.time())\n'
+        "header = f't={now},v1={signature_of(\"whsec_x\", now, body)}'\n"
+        "assert verified(body, header, 'whsec_x')['id'] == 'evt_1'\n"
+        "assert not {'stripe', 'httpx', 'requests'} & {name.split('.')[0] for name in sys.modules}\n"
+    )

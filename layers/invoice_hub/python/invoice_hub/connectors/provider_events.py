@@ -15,15 +15,12 @@ time. The send is named by the `metadata` the connectors gave the call or letter
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
 from typing import Any
 from uuid import UUID
 
 from invoice_hub.connectors.base import ChannelEvent
-from invoice_hub.connectors.stripe_events import Unauthentic
+from invoice_hub.connectors.stripe_events import Unauthentic, event_of, same_signature, signature_of
 from invoice_hub.domain.delivery import Method
 
 TOLERANCE_SECONDS = 300
@@ -48,30 +45,11 @@ CALLS = {
 }
 
 
-def _signed(secret: str, timestamp: str, payload: str) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-
-
 def _fresh(timestamp: str, now: float | None) -> bool:
     try:
         return abs((now or time.time()) - int(timestamp)) <= TOLERANCE_SECONDS
     except (ValueError, OverflowError):  # not a number, or far beyond any time
         return False
-
-
-def _same(expected: str, given: str) -> bool:
-    """Constant-time comparison of two signatures as bytes (a given one may be any text)."""
-    return hmac.compare_digest(expected.encode(), given.strip().encode())
-
-
-def _event(payload: str) -> dict[str, Any]:
-    try:
-        event = json.loads(payload)
-    except ValueError as error:
-        raise Unauthentic("the body is not an event") from error
-    if not isinstance(event, dict):
-        raise Unauthentic("the body is not an event")
-    return event
 
 
 def verified_letter_event(
@@ -81,9 +59,9 @@ def verified_letter_event(
         raise Unauthentic("no Lob-Signature and Lob-Signature-Timestamp headers")
     if not _fresh(timestamp, now):
         raise Unauthentic("the signature's timestamp is not within five minutes")
-    if not _same(_signed(secret, timestamp, payload), signature):
+    if not same_signature(signature_of(secret, timestamp, payload), signature.strip()):
         raise Unauthentic("the Lob-Signature does not verify")
-    return _event(payload)
+    return event_of(payload)
 
 
 def verified_call_event(
@@ -95,9 +73,9 @@ def verified_call_event(
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
     if not _fresh(timestamp, now):
         raise Unauthentic("the signature's timestamp is not within five minutes")
-    if not _same(_signed(secret, timestamp, payload), given):
+    if not same_signature(signature_of(secret, timestamp, payload), given.strip()):
         raise Unauthentic("the Voice-Signature does not verify")
-    return _event(payload)
+    return event_of(payload)
 
 
 def _ids(thing: dict[str, Any]) -> tuple[UUID, UUID] | None:
