@@ -225,24 +225,19 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
 #: moto reads a whole table for a Query on an index, so a call's cost grows with what earlier tests left
 #: behind. The suites that race concurrent requests (50 identical POSTs, racing updates) run first, then
 #: the one that times each call (retry-all within its timeout; it deletes its 600 sends when it ends),
-#: on small tables; the suite that leaves thousands of items behind runs last: its long fuzz runs (up to a
-#: minute each) before its quick document checks, which fill the workers' ends instead of waiting on them.
+#: on small tables; the suite that leaves thousands of items behind runs last.
 FIRST = ("tests/security/", "tests/integration/test_retry_all_scale.py", "tests/edge/")
-LAST = ("tests/fuzz/test_openapi_fuzz.py", "tests/fuzz/")
+LAST = ("tests/fuzz/",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Orders the suites as FIRST (in its order), the rest, LAST (in its order; a stable sort: each keeps
-    its own order)."""
+    """Orders the suites as FIRST (in its order), the rest, LAST (a stable sort: each keeps its own order)."""
 
     def rank(item: pytest.Item) -> int:
         for n, part in enumerate(FIRST):
             if part in item.nodeid:
                 return n
-        for n, part in enumerate(LAST):
-            if part in item.nodeid:
-                return len(FIRST) + 1 + n
-        return len(FIRST)
+        return len(FIRST) + 1 if any(part in item.nodeid for part in LAST) else len(FIRST)
 
     items.sort(key=rank)
 
