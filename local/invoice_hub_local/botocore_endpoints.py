@@ -8,15 +8,14 @@ botocore upgrade, or a service added to SERVICES); `--check` fails when the comm
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from typing import Any
 
 from botocore.loaders import Loader
 
 from invoice_hub.aws_clients import SERVICES
 from invoice_hub.aws_data import ENDPOINTS
+from invoice_hub_local import generated
 
 
 def prefixes(loader: Loader) -> set[str]:
@@ -39,20 +38,8 @@ def render(data: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true", help="write the layer's file")
-    parser.add_argument("--check", action="store_true", help="fail if the layer's file is stale")
-    args = parser.parse_args(argv)
-    text = render(trimmed())
-    if args.write:
-        ENDPOINTS.write_text(text)
-        print(f"wrote {ENDPOINTS} ({len(text):,} bytes)")
-    elif args.check and ENDPOINTS.read_text() != text:
-        print(
-            f"{ENDPOINTS} is stale: python -m invoice_hub_local.botocore_endpoints --write", file=sys.stderr
-        )
-        return 1
-    return 0
+    command = "python -m invoice_hub_local.botocore_endpoints --write"
+    return generated.main(argv, __doc__, ENDPOINTS, lambda: render(trimmed()), command)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ committed one differs from what the code generates.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.models import (
 )
 
 from invoice_hub.contracts import docs
+from invoice_hub_local import generated
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.template import ROOT, load_stack
 
@@ -184,21 +184,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true", help="write the committed document")
-    parser.add_argument("--check", action="store_true", help="fail if the committed document is stale")
-    args = parser.parse_args(argv)
-    text = render(generate())
-    if args.write:
-        DOCUMENT.write_text(text, encoding="utf-8")
-        print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-    elif args.check:
-        if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
-            print("the committed OpenAPI document is stale: run `make openapi`", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
+    return generated.main(argv, __doc__, DOCUMENT, lambda: render(generate()), "make openapi")
 
 
 if __name__ == "__main__":
