@@ -6,8 +6,9 @@ as its Python SDK (`stripe.Webhook.construct_event`, stripe 16) makes it, writte
 webhook's function does not import the SDK (with requests, httpx and asyncio, about half the floor of a
 cold start: docs/decisions/027-stripe-signature-checked-without-the-sdk.md): the header read as the SDK
 reads it, the HMAC compared in constant time with each `v1`, a timestamp older than five minutes refused
-(so a captured event cannot be replayed later), and the body an event object. `tests/unit/
-test_stripe_signature.py` holds it to the SDK's verdict on generated headers, bodies, secrets and times.
+(so a captured event cannot be replayed later), and the body an event object.
+`tests/unit/test_stripe_signature.py` holds it to the SDK's verdict on generated headers, bodies, secrets
+and times.
 
 - `payment_intent.succeeded`, and `checkout.session.completed` when paid (the payment link's hosted
   checkout) → a payment of the practice's invoices, by the PaymentIntent's id. The practice and the
