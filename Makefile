@@ -16,11 +16,20 @@ TRANSLATED := build/checkov/template.cfn.json
 # the layer's constraints: the tests run the versions the layer ships
 CONSTRAINTS := layers/invoice_hub/python/constraints.txt
 
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+# uv installs both environments: pip itself installs only uv, into the project's environment
+# (docs/decisions/028-installs-by-uv.md). It reads the index and certificates from the environment
+# (UV_INDEX_URL, SSL_CERT_FILE) where pip reads pip.conf, and compiles the bytecode at install as pip does.
+UV_VERSION := 0.13.10
+UV := $(BIN)/uv
+UV_INSTALL := $(UV) pip install --quiet --compile-bytecode
+
+$(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -c $(CONSTRAINTS)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(UV)
+	$(UV_INSTALL) --python $(BIN)/python -e '.[dev]' -c $(CONSTRAINTS)
 	touch $(STAMP)
 
 ## run: the whole service locally (moto server, gateway on :3000, demo data); Ctrl-C stops it
@@ -48,10 +57,9 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 
-$(CHECKOV_STAMP): tools/checkov-requirements.txt
-	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+$(CHECKOV_STAMP): tools/checkov-requirements.txt | $(UV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -qq -r tools/checkov-requirements.txt
+	$(UV_INSTALL) --python $(CHECKOV_VENV)/bin/python -r tools/checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
 ## checkov: offline, over template.yaml and over its SAM-translated form; skips: .checkov.yaml's, the template's
