@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from invoice_hub.domain.record import Record
 
 
 class DeliveryStatus(StrEnum):
@@ -36,11 +38,9 @@ SETTLED = frozenset({DeliveryStatus.SENT, DeliveryStatus.CANCELLED, DeliveryStat
 SENDABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})
 
 
-class Destination(BaseModel):
+class Destination(Record):
     """An external system a tenant sends to. Credentials are never stored here: only the name of the
     SSM SecureString (or Secrets Manager secret) that holds them."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1, max_length=64)
     kind: Literal["payer_hub", "patient_channel", "webhook"]
@@ -49,20 +49,16 @@ class Destination(BaseModel):
     credential_parameter: str | None = Field(default=None, max_length=2048)
 
 
-class HistoryEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class HistoryEntry(Record):
     status: str
     at: datetime
     detail: str | None = None
     source: str | None = None  # who said so, when not this service's Sender: SES, the carrier, Stripe
 
 
-class WebhookEvent(BaseModel):
+class WebhookEvent(Record):
     """What a send to a webhook carries: one event, its body kept as it was first sent (a retry and a
     resend carry the same bytes and the same id). Ids only beside the body."""
-
-    model_config = ConfigDict(frozen=True)
 
     webhook_id: UUID
     #: the fact's id, the same in each webhook's copy (Decoda's alertId); the send's own id is the event's
@@ -72,21 +68,17 @@ class WebhookEvent(BaseModel):
     notify_failure: bool = True  # the webhook's notificationEmail is told when it fails for good
 
 
-class Matter(BaseModel):
+class Matter(Record):
     """A matter (a case) an invoice to a payer bills, by the billing organisation's id for it."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: str
     description: str | None = None
 
 
-class PayerInvoice(BaseModel):
+class PayerInvoice(Record):
     """What a submission to a payer says of its invoice beyond the lines (eBillingHub's details): the
     reference the hub gave it, the period and matters it bills, the payer's name; and whether it is held
     (`new`: waiting for its attachments, or a proforma that is never forwarded)."""
-
-    model_config = ConfigDict(frozen=True)
 
     hub_reference: int
     invoice_date: date | None = None
@@ -98,12 +90,10 @@ class PayerInvoice(BaseModel):
     awaits_attachments: bool = False
 
 
-class Plan(BaseModel):
+class Plan(Record):
     """A sending rule's escalation: its methods in order, the time between sends, and where it stands.
     The delivery's `method` is the current step's (a retry with another method changes the method, not
     the step)."""
-
-    model_config = ConfigDict(frozen=True)
 
     methods: tuple[Method, ...]
     delay_seconds: int = Field(default=0, ge=0)
@@ -117,9 +107,7 @@ class Plan(BaseModel):
         return self.model_copy(update={"step": self.step + 1})
 
 
-class Delivery(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Delivery(Record):
     id: UUID
     tenant_id: UUID
     invoice_ids: tuple[UUID, ...] = ()

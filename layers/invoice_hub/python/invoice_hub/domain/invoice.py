@@ -8,10 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition
 from invoice_hub.domain.money import ZERO, to_cents
+from invoice_hub.domain.record import Record
 
 
 class InvoiceStatus(StrEnum):
@@ -39,9 +40,7 @@ ALLOWED: dict[InvoiceStatus | None, frozenset[InvoiceStatus]] = {
 }
 
 
-class LineItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LineItem(Record):
     id: UUID
     description: str
     code: str | None = None
@@ -61,10 +60,8 @@ class LineItem(BaseModel):
         )
 
 
-class Charges(BaseModel):
+class Charges(Record):
     """What an invoice bills: its items, discounts and payments. Totals are derived, never stored as truth."""
-
-    model_config = ConfigDict(frozen=True)
 
     items: tuple[LineItem, ...] = ()
     discount_amount: Decimal = Decimal(0)
@@ -95,9 +92,7 @@ class Charges(BaseModel):
         )
 
 
-class Invoice(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Invoice(Record):
     id: UUID
     tenant_id: UUID
     reg_number: str
@@ -164,10 +159,8 @@ def next_status(current: Invoice | None, requested: InvoiceStatus, charges: Char
 MAX_LIMIT = 500
 
 
-class InvoiceQuery(BaseModel):
+class InvoiceQuery(Record):
     """Filters, order and page of GET /invoice/ (the domain's view of the query string)."""
-
-    model_config = ConfigDict(frozen=True)
 
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0)

@@ -10,14 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
 from invoice_hub.domain.delivery import Method
+from invoice_hub.domain.record import Record
 
 
-class PostalAddress(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PostalAddress(Record):
     line1: str
     line2: str | None = None
     city: str | None = None
@@ -30,9 +27,7 @@ class PostalAddress(BaseModel):
         return ", ".join(p for p in (*parts, self.country) if p)
 
 
-class PatientContact(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PatientContact(Record):
     tenant_id: UUID
     patient_id: UUID
     first_name: str | None = None

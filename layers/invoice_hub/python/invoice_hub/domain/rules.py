@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from invoice_hub.domain.delivery import Method
+from invoice_hub.domain.record import Record
 
 
-class Rule(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Rule(Record):
     id: UUID
     rule_set_id: UUID
     name: str
@@ -33,9 +32,7 @@ class Rule(BaseModel):
         )
 
 
-class RuleSet(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RuleSet(Record):
     id: UUID
     tenant_id: UUID
     name: str

@@ -2,14 +2,13 @@
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from invoice_hub.domain.delivery import Destination
+from invoice_hub.domain.record import Record
 
 
-class Tenant(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Tenant(Record):
     id: UUID
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)

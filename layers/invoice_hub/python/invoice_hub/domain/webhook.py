@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from invoice_hub.domain.record import Record
 
 
 class EventType(StrEnum):
@@ -30,9 +30,7 @@ class EventType(StrEnum):
     ADJUSTMENT_CREATED = "ADJUSTMENT_CREATED"
 
 
-class Webhook(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Webhook(Record):
     id: UUID
     tenant_id: UUID
     url: str
