@@ -65,8 +65,7 @@ $(CHECKOV_STAMP): tools/checkov-requirements.txt | $(UV)
 ## checkov: offline, over template.yaml and over its SAM-translated form; skips: .checkov.yaml's, the template's
 checkov: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m invoice_hub_local.template --cloudformation $(TRANSLATED)
-	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml --framework cloudformation --skip-download --quiet --compact
-	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml --file $(TRANSLATED) --framework cloudformation --skip-download --quiet --compact
 
 # pytest-xdist: a worker per core and one more, each with a local stack of its own (tests/conftest.py's
 # `stack`). The suites wait on their stack's pipelines (back-offs, queues) for part of the run; a third
