@@ -70,9 +70,12 @@ checkov: $(STAMP) $(CHECKOV_STAMP)
 # pytest-xdist: a worker per core and one more, each with a local stack of its own (tests/conftest.py's
 # `stack`). The suites wait on their stack's pipelines (back-offs, queues) for part of the run; a third
 # worker's tests fill those waits (idle, 2 cores: pytest 607 s with two workers, 490 s with three).
+# `--dist worksteal`: a worker that runs out of tests takes half of what another has queued. With xdist's
+# default (`load`) the fuzz suite's 53 operations, queued on one worker at the end, ran there one after
+# another for about 150 s while the other two sat idle (docs/performance.md, issue 15).
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=20 --cov --cov-report=term
 
 ## bench: cold init, AWS calls per request, the Sender, retry-all at 10,000, cost per 1M invoices, the invoice document and the channels, one scheduling round (docs/performance.md)
 bench: $(STAMP)

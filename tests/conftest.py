@@ -225,7 +225,10 @@ def invoice_body(**overrides: Any) -> dict[str, Any]:
 #: moto reads a whole table for a Query on an index, so a call's cost grows with what earlier tests left
 #: behind. The suites that race concurrent requests (50 identical POSTs, racing updates) run first, then
 #: the one that times each call (retry-all within its timeout; it deletes its 600 sends when it ends),
-#: on small tables; the suite that leaves thousands of items behind runs last.
+#: on small tables; the suite that leaves thousands of items behind runs last. (`make test` runs pytest-xdist
+#: with `--dist worksteal`: each worker starts with a third of this order, and one that runs out takes half of
+#: the tail of another's queue, where the fuzz suite's operations are: they spread over the workers, each
+#: after the tests that worker started with, instead of queuing on one.)
 FIRST = ("tests/security/", "tests/integration/test_retry_all_scale.py", "tests/edge/")
 LAST = ("tests/fuzz/",)
 
