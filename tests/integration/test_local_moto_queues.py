@@ -2,7 +2,9 @@
 message without counting the queue, as SQS does; the queue's depths are still counted where they are
 asked for (GetQueueAttributes).
 
-Against the session's moto server over HTTP, on a queue of the test's own."""
+Against the session's moto server over HTTP, on a queue of the test's own: every body starts with the
+queue's name, and only those messages are counted (the worker's pollers receive from the stack's queues
+meanwhile, through the same moto code)."""
 
 from __future__ import annotations
 
@@ -24,31 +26,34 @@ WAITING = 300
 
 
 @pytest.fixture
-def queue(stack: LocalStack) -> Iterator[tuple[Any, str]]:
+def queue(stack: LocalStack) -> Iterator[tuple[Any, str, str]]:
     client = boto3.client("sqs", endpoint_url=stack.aws_endpoint, region_name=REGION)
-    url = client.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    url = client.create_queue(QueueName=name)["QueueUrl"]
     for start in range(0, WAITING, 10):
-        entries = [{"Id": str(n), "MessageBody": f"m{n}"} for n in range(start, start + 10)]
+        entries = [{"Id": str(n), "MessageBody": f"{name} m{n}"} for n in range(start, start + 10)]
         client.send_message_batch(QueueUrl=url, Entries=entries)
-    yield client, url
+    yield client, url, name
     client.delete_queue(QueueUrl=url)
 
 
 def test_a_send_or_receive_does_not_count_the_queue_and_its_depth_is_still_counted(
-    queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, url = queue
+    client, url, name = queue
     looked_at: list[str] = []
     visible = Message.visible
 
     def watched(message: Message) -> bool:
-        looked_at.append(message.id)
+        if message.body.startswith(name):  # this queue's message, not one a poller of the stack looks at
+            looked_at.append(message.id)
         return bool(visible.fget(message))  # type: ignore[misc]
 
     monkeypatch.setattr(Message, "visible", property(watched))
-    client.send_message(QueueUrl=url, MessageBody="one more")
+    client.send_message(QueueUrl=url, MessageBody=f"{name} one more")
     client.send_message_batch(
-        QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "a"}, {"Id": "b", "MessageBody": "b"}]
+        QueueUrl=url,
+        Entries=[{"Id": "a", "MessageBody": f"{name} a"}, {"Id": "b", "MessageBody": f"{name} b"}],
     )
     assert looked_at == []
     # a receive walks the queue once for its visible messages (moto keeps no index of them), and no more:
