@@ -20,6 +20,7 @@ from moto.core.utils import method_names_from_class
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from invoice_hub_local.lambda_invoke import LambdaInvocations
 from invoice_hub_local.sqs_move_tasks import BACKEND_LOCK
 
 #: set while moto's request threads are to be traced (see `_trace_if_asked`)
@@ -41,6 +42,14 @@ def _trace_if_asked() -> None:
             sys.settrace(None)
     elif tracer is None and getattr(_thread_tracer, "value", None) is not None:
         sys.settrace(_thread_tracer.value)
+
+
+def _traced() -> None:
+    """A function invoked on this endpoint is the service's own code: traced, as the gateway's threads are
+    (a request of moto's before it on the same connection took this thread's tracer away)."""
+    tracer = getattr(_thread_tracer, "value", None)
+    if tracer is not None and sys.gettrace() is None:
+        sys.settrace(tracer)
 
 
 class _OneAtATime:
@@ -72,9 +81,12 @@ class AwsServer:
         # request to find the service; the directory does not change while the server runs
         backends.list_of_moto_modules = _moto_modules
         setattr(moto_responses, "method_names_from_class", _method_names)  # noqa: B010 - not exported
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        #: Lambda's Invoke of the template's functions (`serve` them), outside moto's lock
+        self.invocations = LambdaInvocations(
+            _OneAtATime(DomainDispatcherApplication(create_backend_app)), before=_traced
+        )
         self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=MotoRequestHandler
+            host, port, self.invocations, threaded=True, request_handler=MotoRequestHandler
         )
         self.port: int = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)

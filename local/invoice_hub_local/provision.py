@@ -90,6 +90,11 @@ class Resolved:
         return _SUB.sub(one, text)
 
 
+def physical_function_name(stack: Stack, logical: str) -> str:
+    """A function's name in the local stack (CloudFormation adds a random suffix; nothing here needs one)."""
+    return f"{stack.name}-{logical}"
+
+
 class Provisioner:
     def __init__(self, stack: Stack, endpoint_url: str) -> None:
         self.stack = stack
@@ -124,6 +129,12 @@ class Provisioner:
         }
         #: each End User Messaging configuration set's SNS event destination (the fake SMS publishes there)
         self.sms_event_topics: dict[str, str] = {}
+        # the functions run in this process under a name of the stack's (`!Ref`), as CloudFormation names
+        # them; the render function is invoked by it (lambda_invoke.py)
+        for logical in stack.functions:
+            name = physical_function_name(stack, logical)
+            self.resolved.refs[logical] = name
+            self.resolved.attrs[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
         # EventBridge rules are made by the local triggers under their logical ids; their ARNs are known now
         for logical, resource in stack.template["Resources"].items():
             if resource["Type"] == "AWS::Events::Rule":

@@ -27,8 +27,9 @@ from invoice_hub_local.fake_providers import moto_clear, ses_outbox
 from invoice_hub_local.fake_ses_events import SesEvents
 from invoice_hub_local.gateway import Gateway
 from invoice_hub_local.jwt_authorizer import JwtAuthorizer
+from invoice_hub_local.lambda_invoke import LambdaInvocations
 from invoice_hub_local.pollers import QueuePoller, mapping_pollers
-from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved
+from invoice_hub_local.provision import ACCOUNT, REGION, Provisioner, Resolved, physical_function_name
 from invoice_hub_local.stream_pollers import StreamPoller, stream_pollers
 from invoice_hub_local.template import Stack, load_stack
 from invoice_hub_local.triggers import Schedule, ScheduleRunner, install_pattern_rules, schedules
@@ -102,6 +103,13 @@ class LocalStack:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def invocations(self) -> LambdaInvocations:
+        """Lambda's Invoke on the AWS endpoint: the functions it serves, by name (lambda_invoke.py)."""
+        if self._aws is None:
+            raise RuntimeError("the local stack is not started")
+        return self._aws.invocations
+
+    @property
     def aws_endpoint(self) -> str:
         return f"http://{HOST}:{self.aws_port}"
 
@@ -136,6 +144,8 @@ class LocalStack:
             "SmsApiUrl": self.external.url,
         }
         self.stack = load_stack(overrides={**LOCAL_PARAMETERS, **providers})
+        functions = self.stack.functions
+        self._aws.invocations.serve({physical_function_name(self.stack, f): functions[f] for f in functions})
         provisioner = Provisioner(self.stack, self.aws_endpoint)
         self.resolved = provisioner.build()
         events = self.client("events")

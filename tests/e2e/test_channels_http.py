@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from invoice_hub_local import lambda_invoke
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
 from tests.polling import wait_for
@@ -223,6 +224,29 @@ def test_the_pdf_holds_every_field_by_pdf_path_and_by_the_invoice_api(
     for field in (practice.tenant.name, "Zoë Lee", invoice["reg_number"], "Consultation", "99213", "123.45"):
         assert field in text, field
     assert f"/{invoice['id']}" in text  # the payment link
+
+
+def test_the_document_is_rendered_by_the_render_function_once_per_version(
+    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[tuple[str, str]] = []  # (function, the document's number), of every Invoke in the stack
+    run = lambda_invoke.invoke
+
+    def recorded(spec: Any, event: dict[str, Any]) -> Any:
+        rendered.append((spec.logical_id, event.get("reg_number", "")))
+        return run(spec, event)
+
+    monkeypatch.setattr(lambda_invoke, "invoke", recorded)
+    patient = a_patient(http, practice)
+    created = bill(http, practice, patient, "EMAIL", cents=4200)
+    [invoice] = invoices_of(http, practice, patient)
+    redirect = http.get(f"/invoice/{invoice['id']}/pdf", headers=practice.headers)
+    assert redirect.status_code == 302
+    by_path, by_redirect = httpx.get(created["pdfPath"]), httpx.get(redirect.headers["Location"])
+    assert by_path.content.startswith(b"%PDF-")
+    assert by_redirect.content == by_path.content
+    # the Decoda answer had it rendered; the Invoice API's redirect found it stored
+    assert [name for name, number in rendered if number == invoice["reg_number"]] == ["RenderFunction"]
 
 
 def test_another_practices_invoice_pdf_is_404(

@@ -37,9 +37,10 @@ READ_ONLY = re.compile(
     r"|kms:Decrypt|kms:DescribeKey|ssm:GetParameters?|sqs:GetQueue(Attributes|Url)|s3:GetObject|s3:ListBucket)$"
 )
 # GET functions that answer with an invoice's document render it on the first ask and keep the render (a
-# cache of what the table says): they may also put objects (with the key's data keys, for S3).
+# cache of what the table says): they may also put objects (with the key's data keys, for S3), and invoke the
+# render function that renders it (it writes nothing: decision 029).
 RENDERERS = frozenset({"InvoicePdfFunction", "DecodaGetFunction"})
-RENDER_WRITES = frozenset({"s3:PutObject", "kms:GenerateDataKey"})
+RENDER_WRITES = frozenset({"s3:PutObject", "kms:GenerateDataKey", "lambda:InvokeFunction"})
 # Decoda documents its webhook event resend as a GET (`/v1/webhook/events/{id}/send`): that function sends, so
 # it may write what a send writes (the send's state, its next message, the failure notice) and nothing else.
 SENDING_GETS = frozenset({"DecodaWebhookEventSendFunction"})

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 #: every service the layer makes clients of (botocore's names): botocore_endpoints.json holds their
 #: endpoint data, and `python -m invoice_hub_local.botocore_endpoints --write` makes it from this list
-SERVICES = frozenset({"cognito-idp", "dynamodb", "kms", "pinpoint-sms-voice-v2", "s3", "sesv2", "sqs", "ssm"})
+SERVICES = frozenset(
+    {"cognito-idp", "dynamodb", "kms", "lambda", "pinpoint-sms-voice-v2", "s3", "sesv2", "sqs", "ssm"}
+)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,8 @@ class Settings(BaseModel):
     )
     # documents and channels (the Sender and the functions that serve a PDF)
     documents_bucket: str | None = None
+    # the stack's render function (decision 029); none: the document is rendered in this process
+    render_function: str | None = None
     document_url_seconds: int = Field(default=300, ge=1, le=3600, description="a presigned PDF URL's life")
     payment_link_base: str = Field(default="https://pay.invoice-hub.example/invoices", pattern=r"^https?://")
     ses_configuration_set: str | None = None
@@ -56,6 +58,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "ses_configuration_set",
+        "render_function",
         "sms_sender_id",
         "sms_configuration_set",
         "sms_api_url",

@@ -135,10 +135,16 @@ def documents() -> Documents:
 
     settings = get_settings()
 
-    def render(document: InvoiceDocument) -> bytes:
+    def render_here(document: InvoiceDocument) -> bytes:
         from invoice_hub.connectors.pdf import render  # reportlab: imported on the first render only
 
         return render(document)
+
+    render: Callable[[InvoiceDocument], bytes] = render_here
+    if settings.render_function:  # the stack's render function renders: no reportlab here (decision 029)
+        from invoice_hub.connectors.render_function import RemoteRender
+
+        render = RemoteRender(settings.render_function)
 
     return Documents(
         invoices=invoices(),
