@@ -249,6 +249,69 @@ def test_the_document_is_rendered_by_the_render_function_once_per_version(
     assert [name for name, number in rendered if number == invoice["reg_number"]] == ["RenderFunction"]
 
 
+class FailingRenders:
+    """The render function failing (as on a timeout) while `failing` is set; every render's number kept."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.failing = True
+        self.numbers: list[str] = []
+        self._run = lambda_invoke.invoke
+        monkeypatch.setattr(lambda_invoke, "invoke", self)
+
+    def __call__(self, spec: Any, event: dict[str, Any]) -> Any:
+        if spec.logical_id == "RenderFunction":
+            self.numbers.append(event.get("reg_number", ""))
+            if self.failing:
+                raise TimeoutError("Task timed out after 10.00 seconds")
+        return self._run(spec, event)
+
+
+def test_a_create_whose_document_is_not_rendered_is_503_and_can_be_sent_again(
+    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders = FailingRenders(monkeypatch)
+    patient = a_patient(http, practice)
+    body = {
+        "patientId": patient,
+        "message": "Your invoice",
+        "invoiceMethod": "EMAIL",
+        "charges": [{"description": "Consultation", "totalOutstanding": 5000}],
+    }
+    refused = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"]
+    assert renders.numbers  # it was asked for
+    assert invoices_of(http, practice, patient) == []  # nothing was written
+    renders.failing = False
+    created = http.post(CREATE, json=body, headers=practice.decoda_headers)
+    assert created.status_code == 200, created.text
+    assert httpx.get(created.json()["pdfPath"]).content.startswith(b"%PDF-")
+
+
+def test_a_send_whose_document_is_not_rendered_is_tried_again_and_sent(
+    stack: LocalStack, http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = a_patient(http, practice)
+    with stack.sends_paused():
+        send_id = bill(http, practice, patient, "EMAIL")["id"]  # its document rendered for "Zoë Lee"
+        renamed = {**CONTACT, "phone": phone_of(http, practice, patient), "last_name": "Lee-Ng"}
+        assert (
+            http.put(f"/patient/{patient}/contact", json=renamed, headers=practice.headers).status_code == 200
+        )
+        renders = FailingRenders(monkeypatch)  # the Sender's document (the new name) fails to render
+        [invoice] = invoices_of(http, practice, patient)
+    wait_for(lambda: invoice["reg_number"] in renders.numbers, what="the Sender to ask for the document")
+    # the send's own answer carries the document too: while it cannot be rendered, a busy service
+    assert http.get(f"/billing/invoice/{send_id}", headers=practice.decoda_headers).status_code == 503
+    renders.failing = False
+    sent = settled(http, practice, send_id)
+    assert sent["status"] == "SENT", sent
+    [email] = outbox(stack, send_id)
+    [attachment] = email["attachments"]
+    assert attachment["content_type"] == "application/pdf"
+    assert renders.numbers.count(invoice["reg_number"]) >= 2  # failed, then rendered
+
+
 def test_another_practices_invoice_pdf_is_404(
     http: httpx.Client, practice: Practice, other_practice: Practice
 ) -> None:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from invoice_hub.connectors.pdf import render
 from invoice_hub.connectors.render_function import (
+    DocumentNotRendered,
     RemoteRender,
     RenderFailed,
     document_of,
@@ -24,6 +25,7 @@ from invoice_hub.connectors.render_function import (
     render_handler,
 )
 from invoice_hub.domain.document import DocumentLine, InvoiceDocument
+from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub.entry import render as render_entry
 from tests.unit.test_pdf import document
 
@@ -136,9 +138,25 @@ def test_remote_render_invokes_the_function_synchronously_and_returns_its_bytes(
     assert document_of(json.loads(call["Payload"])) == document()
 
 
-def test_remote_render_raises_the_function_error_by_its_type() -> None:
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (
+            {"errorMessage": "ValueError", "errorType": "RenderFailed", "stackTrace": []},
+            "Unhandled: RenderFailed",
+        ),
+        (
+            {"errorMessage": "Task timed out after 10.00 seconds", "errorType": "Sandbox.Timedout"},
+            "Unhandled: Sandbox.Timedout",
+        ),
+        (None, "Unhandled: unknown"),
+    ],
+)
+def test_a_function_error_is_a_busy_service_that_names_only_its_kind(error: Any, kind: str) -> None:
     remote = RemoteRender("stack-RenderFunction")
-    error = {"errorMessage": "ValueError", "errorType": "RenderFailed", "requestId": "r", "stackTrace": []}
     remote.__dict__["client"] = FakeLambda(error, function_error="Unhandled")
-    with pytest.raises(RenderFailed, match=r"^the render function failed \(Unhandled: RenderFailed\)$"):
+    with pytest.raises(DocumentNotRendered) as failed:
         remote(document())
+    assert isinstance(failed.value, ServiceBusy)  # an API answers 503 + Retry-After; the Sender retries
+    assert failed.value.kind == kind
+    assert str(failed.value) == "The invoice document could not be rendered; retry shortly"

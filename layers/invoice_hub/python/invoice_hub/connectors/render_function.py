@@ -7,7 +7,8 @@ container pays reportlab's import and first render, and stays warm for the other
 
 The payload holds the patient's name (it is printed on the document): it travels in the Invoke's body
 only, over TLS, and neither side logs it. An error names its type only, never the message, which may
-quote the document.
+quote the document; the caller takes it as a busy service (DocumentNotRendered): nothing was stored or
+sent.
 """
 
 from __future__ import annotations
@@ -24,10 +25,22 @@ from botocore.config import Config
 
 from invoice_hub import aws_clients
 from invoice_hub.domain.document import DocumentLine, InvoiceDocument
+from invoice_hub.domain.errors import ServiceBusy
 
 
 class RenderFailed(RuntimeError):
-    """The render function answered an error (its type only: the message may quote the document)."""
+    """What the render function raises when a render fails: the error's type only (its message may quote
+    the document)."""
+
+
+class DocumentNotRendered(ServiceBusy):
+    """The render function answered an error (`kind`: Lambda's function error and its type, e.g. a timeout's
+    `Sandbox.Timedout`). Nothing was stored or sent, so the caller may try again: an API request answers
+    503 with Retry-After, the Sender's send is retried as any send that was not composed."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("The invoice document could not be rendered; retry shortly")
+        self.kind = kind
 
 
 def payload(document: InvoiceDocument) -> dict[str, Any]:
@@ -140,5 +153,5 @@ class RemoteRender:
         body = json.loads(answered["Payload"].read() or b"null")
         if answered.get("FunctionError"):
             kind = body.get("errorType", "unknown") if isinstance(body, dict) else "unknown"
-            raise RenderFailed(f"the render function failed ({answered['FunctionError']}: {kind})")
+            raise DocumentNotRendered(f"{answered['FunctionError']}: {kind}")
         return base64.b64decode(body["pdf"])
