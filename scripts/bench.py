@@ -67,7 +67,7 @@ class NotInLayer:  # the venv's other distributions cannot be imported, as on La
             raise ImportError(f"{name} is not in the layer")
 sys.meta_path.insert(0, NotInLayer())
 raw = sys.stdin.read()
-event = json.loads(raw) if raw else None  # None: a queue or schedule consumer, timed at init only
+event = json.loads(raw) if raw else None  # None: no route (consumers, render), timed at init only
 context = types.SimpleNamespace(
     function_name="bench", memory_limit_in_mb=512, aws_request_id="bench",
     invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
@@ -112,7 +112,7 @@ class Function:
         self.client = "dynamodb" if "dynamodb:" in json.dumps(role) else "none"
         self.module, _, self.handler = spec.handler.rpartition(".")
         self.event = ""
-        if not spec.routes:  # a queue or schedule consumer: init only
+        if not spec.routes:  # no route (a consumer, the render function): init only
             return
         route = spec.routes[0]
         headers, payload, params = request_for(route.method, route.path, tokens, invoice_id)
@@ -351,7 +351,7 @@ def cold_init(functions: list[Function], env: dict[str, str], runs: int = RUNS) 
             f"{median['first']:6.2f}"
         )
         if not fn.event:
-            first = f"{'(a queue or schedule consumer: init only)':>40}"
+            first = f"{'(no route: init only)':>40}"
         print(
             f"{fn.name:<36}{cpu_ms:6.0f}{median['cpu']:8.2f}{spread(r['cpu']):>11} {verdict}"
             f"{median['init']:8.2f}{spread(r['init']):>11}  {first}"

@@ -36,7 +36,7 @@ def send(
     ] = True,
 ) -> WebhookEventDetails:
     sent = wiring.practice_webhooks().resend(
-        decoda_api.tenant(app), webhook_delivery_attempt_id, notify_failure, wiring.sender()
+        decoda_api.tenant(app), webhook_delivery_attempt_id, notify_failure, wiring.sender
     )
     return WebhookEventDetails.of(sent)
 

@@ -3,6 +3,7 @@ and each is answered as its contract says, never with a 5xx, when Lambda would d
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ def test_each_sample_event_is_answered_without_a_server_error(
         assert result == {"batchItemFailures": []}
     elif event.get("source") == "aws.events":  # the schedule reports what it did
         assert set(result) == {"enqueued", "redriven", "skipped"}
+    elif "reg_number" in event:  # the render function: the document's PDF
+        assert base64.b64decode(result["pdf"]).startswith(b"%PDF-")
     else:
         assert result["statusCode"] < 500, result.get("body")
         assert result["statusCode"] not in (401, 403), result.get("body")

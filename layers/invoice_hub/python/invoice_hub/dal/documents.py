@@ -37,9 +37,18 @@ def s3_client() -> Any:
 
 
 class DocumentStore:
+    """The documents of one bucket. Its S3 client is made on first use: a function that builds the store
+    and never reads or writes a document (the Sender for a webhook, a 404) does not pay for it."""
+
     def __init__(self, bucket: str, client: Any = None) -> None:
         self.bucket = bucket
-        self.client = client or s3_client()
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = s3_client()
+        return self._client
 
     def get(self, key: str) -> bytes | None:
         try:

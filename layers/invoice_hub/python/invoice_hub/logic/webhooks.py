@@ -361,15 +361,19 @@ class Webhooks:
             raise NotFound("Webhook event not found")
         return delivery
 
-    def resend(self, tenant_id: UUID, event_id: UUID, notify_failure: bool, sender: Sender) -> Delivery:
+    def resend(
+        self, tenant_id: UUID, event_id: UUID, notify_failure: bool, sender: Callable[[], Sender]
+    ) -> Delivery:
         """Sends the event again now, with the same id and body, and answers what this attempt did; an
-        attempt that failed for a while is retried later from the queue, as any send."""
+        attempt that failed for a while is retried later from the queue, as any send. The Sender is built
+        (`sender()`) once the event is found and put back: an unknown event or one being sent costs
+        nothing of it."""
         now = self.clock()
         event = self.event(tenant_id, event_id)
         resend = states.resent(event, now, notify_failure)
         self.deliveries.save(resend)
         ref = DeliveryRef(tenant_id, event_id)
-        attempt = sender.handle(ref, receive_count=1)
+        attempt = sender().handle(ref, receive_count=1)
         if attempt.outcome == "retry":
             self.queue.enqueue_later(ref, min(attempt.backoff_seconds, 900))
         return self.deliveries.get(tenant_id, event_id)
