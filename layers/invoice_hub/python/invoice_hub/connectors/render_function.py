@@ -74,7 +74,7 @@ def payload(document: InvoiceDocument) -> dict[str, Any]:
 
 
 def document_of(event: dict[str, Any]) -> InvoiceDocument:
-    """The document `payload` made (KeyError or ValueError for an event it did not make)."""
+    """The document `payload` made (KeyError, ValueError or InvalidOperation for an event it did not make)."""
     due = event["due_date"]
     return InvoiceDocument(
         practice_name=event["practice_name"],
