@@ -32,6 +32,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -139,9 +140,8 @@ class LambdaInvocations:
                 environ["wsgi.input"].read(length) if length else b"",
                 environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse"),
             )
-        reason = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
         start_response(
-            f"{status} {reason.get(status, 'Request Entity Too Large')}",
+            f"{status} {HTTPStatus(status).phrase}",
             [*headers.items(), ("Content-Length", str(len(body)))],
         )
         return [body]

@@ -226,34 +226,12 @@ def test_the_pdf_holds_every_field_by_pdf_path_and_by_the_invoice_api(
     assert f"/{invoice['id']}" in text  # the payment link
 
 
-def test_the_document_is_rendered_by_the_render_function_once_per_version(
-    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rendered: list[tuple[str, str]] = []  # (function, the document's number), of every Invoke in the stack
-    run = lambda_invoke.invoke
+class Renders:
+    """Every Invoke of the stack's functions passes here: the render function's calls are kept (the document's
+    number), and fail (as on a timeout) while `failing` is set."""
 
-    def recorded(spec: Any, event: dict[str, Any]) -> Any:
-        rendered.append((spec.logical_id, event.get("reg_number", "")))
-        return run(spec, event)
-
-    monkeypatch.setattr(lambda_invoke, "invoke", recorded)
-    patient = a_patient(http, practice)
-    created = bill(http, practice, patient, "EMAIL", cents=4200)
-    [invoice] = invoices_of(http, practice, patient)
-    redirect = http.get(f"/invoice/{invoice['id']}/pdf", headers=practice.headers)
-    assert redirect.status_code == 302
-    by_path, by_redirect = httpx.get(created["pdfPath"]), httpx.get(redirect.headers["Location"])
-    assert by_path.content.startswith(b"%PDF-")
-    assert by_redirect.content == by_path.content
-    # the Decoda answer had it rendered; the Invoice API's redirect found it stored
-    assert [name for name, number in rendered if number == invoice["reg_number"]] == ["RenderFunction"]
-
-
-class FailingRenders:
-    """The render function failing (as on a timeout) while `failing` is set; every render's number kept."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.failing = True
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, failing: bool = True) -> None:
+        self.failing = failing
         self.numbers: list[str] = []
         self._run = lambda_invoke.invoke
         monkeypatch.setattr(lambda_invoke, "invoke", self)
@@ -266,10 +244,26 @@ class FailingRenders:
         return self._run(spec, event)
 
 
+def test_the_document_is_rendered_by_the_render_function_once_per_version(
+    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders = Renders(monkeypatch, failing=False)
+    patient = a_patient(http, practice)
+    created = bill(http, practice, patient, "EMAIL", cents=4200)
+    [invoice] = invoices_of(http, practice, patient)
+    redirect = http.get(f"/invoice/{invoice['id']}/pdf", headers=practice.headers)
+    assert redirect.status_code == 302
+    by_path, by_redirect = httpx.get(created["pdfPath"]), httpx.get(redirect.headers["Location"])
+    assert by_path.content.startswith(b"%PDF-")
+    assert by_redirect.content == by_path.content
+    # the Decoda answer had it rendered; the Invoice API's redirect found it stored
+    assert renders.numbers.count(invoice["reg_number"]) == 1
+
+
 def test_a_create_whose_document_is_not_rendered_is_503_and_can_be_sent_again(
     http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    renders = FailingRenders(monkeypatch)
+    renders = Renders(monkeypatch)
     patient = a_patient(http, practice)
     body = {
         "patientId": patient,
@@ -298,7 +292,7 @@ def test_a_send_whose_document_is_not_rendered_is_tried_again_and_sent(
         assert (
             http.put(f"/patient/{patient}/contact", json=renamed, headers=practice.headers).status_code == 200
         )
-        renders = FailingRenders(monkeypatch)  # the Sender's document (the new name) fails to render
+        renders = Renders(monkeypatch)  # the Sender's document (the new name) fails to render
         [invoice] = invoices_of(http, practice, patient)
     wait_for(lambda: invoice["reg_number"] in renders.numbers, what="the Sender to ask for the document")
     # the send's own answer carries the document too: while it cannot be rendered, a busy service
