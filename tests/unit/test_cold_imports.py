@@ -147,6 +147,27 @@ def test_invoice_reads_do_not_import_issuing_or_patients_at_init(function: str) 
     } & modules == set()
 
 
+DECODA_WEBHOOK_FUNCTIONS = sorted(path.parent.name for path in FUNCTIONS.glob("decoda_webhook*/app.py"))
+
+
+@pytest.mark.parametrize("function", DECODA_WEBHOOK_FUNCTIONS)
+def test_decodas_webhook_functions_do_not_import_the_invoice_models_at_init(function: str) -> None:
+    # Decoda's invoice and rule models are its invoice and rule functions'; the Sender (with the
+    # escalation and every channel) is built by the one webhook route that resends, when it does
+    modules = imported_by(function)
+
+    assert "invoice_hub.contracts.decoda.facade" in modules
+    assert {
+        "invoice_hub.contracts.decoda.models",
+        "invoice_hub.logic.escalation",
+        "invoice_hub.logic.delivering",
+    } & modules == set()
+
+
+def test_decodas_webhook_functions_are_eight() -> None:
+    assert len(DECODA_WEBHOOK_FUNCTIONS) == 8
+
+
 def test_no_function_imports_boto3_at_init() -> None:
     # the layer's clients come from one botocore session (decision 025): boto3's package __init__
     # imports s3transfer and multiprocessing, which no function uses

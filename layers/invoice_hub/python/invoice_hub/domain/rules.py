@@ -12,6 +12,13 @@ from pydantic import Field
 from invoice_hub.domain.delivery import Method
 from invoice_hub.domain.record import Record
 
+#: the placeholders a rule's message must have (Decoda requires both)
+REQUIRED_PLACEHOLDERS = ("{url}", "{first_name}")
+
+
+def missing_placeholders(message: str) -> list[str]:
+    return [name for name in REQUIRED_PLACEHOLDERS if name not in message]
+
 
 class Rule(Record):
     id: UUID

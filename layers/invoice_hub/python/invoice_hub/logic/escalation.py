@@ -23,12 +23,6 @@ from invoice_hub.domain.invoice import InvoiceStatus
 from invoice_hub.domain.money import ZERO, as_integer_cents
 
 OPEN = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALY_PAID})
-#: the placeholders a rule's message must have (Decoda requires both)
-REQUIRED_PLACEHOLDERS = ("{url}", "{first_name}")
-
-
-def missing_placeholders(message: str) -> list[str]:
-    return [name for name in REQUIRED_PLACEHOLDERS if name not in message]
 
 
 def plan_of(method: Method, methods: Sequence[Method], delay_days: int, day: timedelta) -> Plan | None:

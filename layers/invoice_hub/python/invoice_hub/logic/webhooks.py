@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from invoice_hub.connectors.webhooks import UnsafeUrl, checked
@@ -33,8 +33,10 @@ from invoice_hub.domain.invoice import Invoice, InvoiceStatus
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.webhook import EventType, Webhook
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.delivering import Sender
 from invoice_hub.logic.outbox import dispatch, new_delivery
+
+if TYPE_CHECKING:  # the Sender (and every channel it imports) is built by the resend that needs it
+    from invoice_hub.logic.delivering import Sender
 
 E = EventType
 NAMESPACE = uuid5(NAMESPACE_URL, "https://invoice-hub.example/webhook-events")

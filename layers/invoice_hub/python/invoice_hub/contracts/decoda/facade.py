@@ -13,29 +13,25 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoice_hub.contracts import fastapi_style, responses
-from invoice_hub.contracts.decoda.models import (
-    ChargeInvoicingDetails,
-    CreateManualInvoice,
-    InvoiceDetails,
-    InvoiceSetForTable,
-    InvoiceSetStatus,
-    PatientDetail,
-    PatientInvoicingDetails,
-    RuleCreateWithoutId,
-    RuleDetails,
-    RuleUpdate,
-)
 from invoice_hub.contracts.fastapi_style import detail
 from invoice_hub.contracts.http import body_media_type, body_problem, header, proxy_response
 from invoice_hub.dal.deliveries import DeliveryNotFound
 from invoice_hub.domain import errors
-from invoice_hub.domain.delivery import Delivery, Method
-from invoice_hub.domain.invoice import Invoice
-from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.entry import wiring
 from invoice_hub.observability import logger
 
-if TYPE_CHECKING:  # each use case is imported by the helper its routes call: a function loads its own
+if TYPE_CHECKING:  # each use case and model is imported by the helper that needs it: a function loads its own
+    from invoice_hub.contracts.decoda.models import (
+        CreateManualInvoice,
+        InvoiceDetails,
+        InvoiceSetForTable,
+        InvoiceSetStatus,
+        RuleCreateWithoutId,
+        RuleDetails,
+        RuleUpdate,
+    )
+    from invoice_hub.domain.delivery import Delivery
+    from invoice_hub.domain.invoice import Invoice
     from invoice_hub.logic.invoice_table import Row, TableQuery
     from invoice_hub.logic.rules import RuleDraft
 
@@ -119,6 +115,7 @@ def tenant(app: APIGatewayRestResolver) -> UUID:
 def _keep_contact(tenant_id: UUID, data: CreateManualInvoice) -> None:
     """Keeps what the charges say of the invoice's patient, in one write (a later charge's field over an
     earlier one's; a charge of another patient says nothing of this one)."""
+    from invoice_hub.contracts.decoda.models import PatientDetail
     from invoice_hub.logic.patient_bills import patient_uuid
     from invoice_hub.logic.patients import record_contact
 
@@ -138,6 +135,7 @@ def create_manual_invoice(
     tenant_id: UUID, data: CreateManualInvoice, idempotency_key: str | None
 ) -> tuple[str, bool]:
     """(the InvoiceDetails JSON, whether it is a replay of the first answer to the key)."""
+    from invoice_hub.domain.delivery import Method
     from invoice_hub.logic.idempotency import fingerprint
     from invoice_hub.logic.issuing import IssueRequest
     from invoice_hub.logic.patient_bills import Charge, PatientBill
@@ -170,6 +168,8 @@ def details(
     """A send as Decoda answers it: with its invoice's document (`pdfPath`, a presigned URL valid for
     minutes) and, for an SMS, the text it sends (`smsContent`). `invoice`: the one the request made (not
     yet stored)."""
+    from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
+
     documents = wiring.documents()
     if rule is None and delivery.rule:
         rule = RuleDetails.model_validate(delivery.rule)
@@ -189,6 +189,7 @@ def aware(value: datetime | None) -> datetime | None:
 
 def rule_draft(rule: RuleCreateWithoutId | RuleUpdate) -> RuleDraft:
     """A rule of a rule set's create or edit, as the use case takes it."""
+    from invoice_hub.domain.delivery import Method
     from invoice_hub.logic.rules import RuleDraft
 
     return RuleDraft(
@@ -205,6 +206,16 @@ def rule_draft(rule: RuleCreateWithoutId | RuleUpdate) -> RuleDraft:
 
 def table_row(row: Row) -> InvoiceSetForTable:
     """A row of Decoda's invoice table (no PDF link or text per row: the invoice's read gives them)."""
+    from invoice_hub.contracts.decoda.models import (
+        ChargeInvoicingDetails,
+        InvoiceDetails,
+        InvoiceSetForTable,
+        InvoiceSetStatus,
+        PatientInvoicingDetails,
+        RuleDetails,
+    )
+    from invoice_hub.domain.money import as_integer_cents
+
     send, contact = row.delivery, row.contact
     address = contact.address if contact is not None else None
     rule = RuleDetails.model_validate(send.rule) if send.rule else None

@@ -23,8 +23,7 @@ from pydantic import (
 from invoice_hub.contracts.wire import EMAIL_PATTERN, ISO_DATE, NOT_BLANK, Number, WireModel
 from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Method
 from invoice_hub.domain.patient import PatientContact, PostalAddress, e164
-from invoice_hub.domain.rules import Rule, RuleSet
-from invoice_hub.logic.escalation import REQUIRED_PLACEHOLDERS, missing_placeholders
+from invoice_hub.domain.rules import REQUIRED_PLACEHOLDERS, Rule, RuleSet, missing_placeholders
 
 
 class InvoiceMethod(StrEnum):

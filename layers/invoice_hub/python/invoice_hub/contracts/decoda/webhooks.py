@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
 from invoice_hub.contracts.wire import EMAIL_PATTERN, WireModel
-from invoice_hub.domain.delivery import Delivery, Method
+from invoice_hub.domain.delivery import Method
 from invoice_hub.domain.money import as_integer_cents
 from invoice_hub.domain.webhook import EventType, Webhook
-from invoice_hub.logic.webhooks import Fact
+
+if TYPE_CHECKING:
+    from invoice_hub.domain.delivery import Delivery
+    from invoice_hub.logic.webhooks import Fact
 
 WebhookEventType = StrEnum("WebhookEventType", {t.value: t.value for t in EventType})  # type: ignore[misc]
 WebhookEventType.__doc__ = "The event types this service sends (Decoda's names)."
@@ -211,6 +213,8 @@ def data_of(fact: Fact, pdf_path: str | None = None) -> dict[str, Any]:
     """The `data` of an event of this fact's type."""
     t = fact.type
     if t in {EventType.INVOICE_SENT, EventType.INVOICE_FAILED} and fact.delivery is not None:
+        from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
+
         delivery = fact.delivery
         rule = RuleDetails.model_validate(delivery.rule) if delivery.rule else None
         return InvoiceDetails.of(delivery, rule, pdf_path, None).model_dump(mode="json")
