@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from invoice_hub.dal import documents
 from invoice_hub_local import lambda_invoke
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
@@ -258,6 +259,32 @@ def test_the_document_is_rendered_by_the_render_function_once_per_version(
     assert by_redirect.content == by_path.content
     # the Decoda answer had it rendered; the Invoice API's redirect found it stored
     assert renders.numbers.count(invoice["reg_number"]) == 1
+
+
+def test_a_create_stores_its_new_invoices_document_without_looking_for_it(
+    http: httpx.Client, practice: Practice
+) -> None:
+    # a new invoice (a new id) can have no stored document: Decoda's create renders and stores it at once,
+    # where a read of an existing invoice's pdfPath looks for the stored one first (HeadObject)
+    looked_up: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        looked_up.append(str(params.get("Key", "")))
+
+    events = documents.s3_client().meta.events
+    events.register("before-parameter-build.s3.HeadObject", record)
+    try:
+        patient = a_patient(http, practice)
+        created = bill(http, practice, patient, "SMS")  # a text: the Sender reads no document
+        [invoice] = invoices_of(http, practice, patient)
+        read = http.get(f"/billing/invoice/{created['id']}", headers=practice.decoda_headers)
+    finally:
+        events.unregister("before-parameter-build.s3.HeadObject", record)
+    assert httpx.get(created["pdfPath"]).content.startswith(b"%PDF-")
+    assert read.status_code == 200
+    assert httpx.get(read.json()["pdfPath"]).content == httpx.get(created["pdfPath"]).content
+    # the create looked nothing up; the read looked once, and found the create's document stored
+    assert len([key for key in looked_up if invoice["id"] in key]) == 1
 
 
 def test_a_create_whose_document_is_not_rendered_is_503_and_can_be_sent_again(

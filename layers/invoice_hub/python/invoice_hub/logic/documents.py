@@ -41,10 +41,13 @@ class Documents:
         base = self.payment_link_base.rstrip("/")
         return f"{base}/{invoice_id}" if invoice_id else base
 
-    def _stored(self, invoice: Invoice, contact: PatientContact | None) -> tuple[str, bytes | None]:
-        """The document's key, and its bytes when this call rendered it (None: it was already stored)."""
+    def _stored(
+        self, invoice: Invoice, contact: PatientContact | None, *, new: bool = False
+    ) -> tuple[str, bytes | None]:
+        """The document's key, and its bytes when this call rendered it (None: it was already stored).
+        `new`: the invoice was made by this request, so no document of it can be stored yet."""
         key = document_key(invoice.tenant_id, invoice.id, invoice.version, contact_stamp(contact))
-        if self.store.exists(key):
+        if not new and self.store.exists(key):
             return key, None
         tenant = self.tenants.get(invoice.tenant_id)
         pdf = self.render(
@@ -70,8 +73,10 @@ class Documents:
         for another tenant's invoice."""
         return self.url_of(self.invoices.get(tenant_id, invoice_id))
 
-    def url_of(self, invoice: Invoice) -> str:
-        key, _ = self._stored(invoice, self.patients.get(invoice.tenant_id, invoice.patient_id))
+    def url_of(self, invoice: Invoice, *, new: bool = False) -> str:
+        """`new`: the invoice was made by this request (a new id): its document is rendered and stored
+        without looking for it first."""
+        key, _ = self._stored(invoice, self.patients.get(invoice.tenant_id, invoice.patient_id), new=new)
         return self.store.url(key, self.url_seconds)
 
     def erase_patient(self, tenant_id: UUID, patient_id: UUID) -> None:

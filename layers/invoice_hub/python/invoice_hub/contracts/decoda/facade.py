@@ -174,7 +174,7 @@ def details(
     if rule is None and delivery.rule:
         rule = RuleDetails.model_validate(delivery.rule)
     if invoice is not None:
-        pdf_path: str | None = documents.url_of(invoice)
+        pdf_path: str | None = documents.url_of(invoice, new=True)
     elif delivery.invoice_id is not None:
         pdf_path = documents.url(delivery.tenant_id, delivery.invoice_id)
     else:
