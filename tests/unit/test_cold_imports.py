@@ -168,6 +168,25 @@ def test_decodas_webhook_functions_are_eight() -> None:
     assert len(DECODA_WEBHOOK_FUNCTIONS) == 8
 
 
+@pytest.mark.parametrize(
+    "function",
+    sorted(path.parent.name for path in FUNCTIONS.glob("ebh_*/app.py")),
+)
+def test_ebh_functions_do_not_import_a_submissions_issuing_at_init(function: str) -> None:
+    # a submission's issuing (the invoice written, the outbox, the queue, idempotency) is loaded by the
+    # routes that submit; the status reads need the sends alone (logic/payer_statuses.py)
+    modules = imported_by(function)
+
+    assert "invoice_hub.contracts.ebh.facade" in modules
+    assert {
+        "invoice_hub.logic.payer_submissions",
+        "invoice_hub.logic.issuing",
+        "invoice_hub.logic.outbox",
+        "invoice_hub.dal.queue_client",
+        "invoice_hub.dal.invoices",
+    } & modules == set()
+
+
 def test_no_function_imports_boto3_at_init() -> None:
     # the layer's clients come from one botocore session (decision 025): boto3's package __init__
     # imports s3transfer and multiprocessing, which no function uses

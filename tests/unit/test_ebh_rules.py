@@ -21,7 +21,8 @@ from invoice_hub.domain.delivery import (
 )
 from invoice_hub.domain.errors import IllegalTransition
 from invoice_hub.logic import delivery_states as states
-from invoice_hub.logic.payer_submissions import RESUBMITTABLE, current_status
+from invoice_hub.logic.payer_statuses import current_status
+from invoice_hub.logic.payer_submissions import RESUBMITTABLE
 
 T0 = datetime(2018, 7, 7, 23, 32, 57, 123456, tzinfo=UTC)
 HUB = Destination(name="hub", kind="payer_hub", endpoint_url="https://hub.example/send")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from invoice_hub.logic.outbox import Outbox
     from invoice_hub.logic.parcels import Composer
     from invoice_hub.logic.patient_bills import PatientBills
+    from invoice_hub.logic.payer_statuses import PayerStatuses
     from invoice_hub.logic.payer_submissions import Submissions
     from invoice_hub.logic.payments import Payments
     from invoice_hub.logic.rules import RuleSets
@@ -115,6 +116,14 @@ def submissions() -> Submissions:
     from invoice_hub.logic.payer_submissions import Submissions
 
     return Submissions(invoices=invoices(), outbox=outbox())
+
+
+@lru_cache(maxsize=1)
+def payer_statuses() -> PayerStatuses:
+    """The reads of payer sends' statuses: the sends alone (no invoices, no queue)."""
+    from invoice_hub.logic.payer_statuses import PayerStatuses
+
+    return PayerStatuses(deliveries())
 
 
 def read_credential(name: str) -> str:

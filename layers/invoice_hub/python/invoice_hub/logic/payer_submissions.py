@@ -1,22 +1,9 @@
-"""eBillingHub: submissions of an invoice to payer organisations, and their status history.
+"""eBillingHub: submissions of an invoice to payer organisations, made ready and given statuses.
 
 Each payer of a submission is one delivery to the tenant's payer hub, through the same SendQueue,
-Sender and DLQ as every other send. Its history is told in the payer's vocabulary (eBillingHub's):
-
-| delivery history          | eBillingHub status |
-|---------------------------|--------------------|
-| received                  | received           |
-| sending (each attempt)    | forwarded          |
-| ebilled                   | ebilled            |
-| failed, rejected by payer | rejected           |
-| failed, retries exhausted | hold               |
-| paused                    | hold               |
-| cancelled                 | dead               |
-| new (held)                | new                |
-| set by a status update    | as it was set      |
-
-(queued and retrying are internal steps and are not shown.) A send held as `new` waits for its
-attachments until it is made ready (then received and sent), or is a proforma, which is never sent.
+Sender and DLQ as every other send; `logic/payer_statuses.py` tells its history in the payer's vocabulary
+and reads it. A send held as `new` waits for its attachments until it is made ready (then received and
+sent), or is a proforma, which is never sent.
 Only an invoice that a payer rejected, asked more information for, or that is under appeal may be
 submitted (or set received) again; nothing leaves dead.
 """
@@ -30,7 +17,7 @@ from functools import partial
 from uuid import UUID
 
 from invoice_hub.dal.invoices import InvoiceRepository
-from invoice_hub.domain.delivery import Delivery, DeliveryStatus, HistoryEntry, Matter, Method, PayerInvoice
+from invoice_hub.domain.delivery import Delivery, DeliveryStatus, Matter, Method, PayerInvoice
 from invoice_hub.domain.errors import BusinessRuleViolation, IllegalTransition, NotFound
 from invoice_hub.domain.invoice import Charges, Invoice, InvoiceStatus, LineDraft, LineItem
 from invoice_hub.domain.money import as_integer_cents
@@ -38,25 +25,10 @@ from invoice_hub.logic import delivery_states as states
 from invoice_hub.logic.delivery_actions import apply
 from invoice_hub.logic.issuing import Issued, IssueRequest, Plan, Renderer, issue, reg_number, utcnow
 from invoice_hub.logic.outbox import Outbox, dispatch, new_delivery
+from invoice_hub.logic.payer_statuses import STATUS_UPDATE, PayerStatuses, current_status, latest_per_payer
 
 RESUBMITTABLE = frozenset({"rejected", "more info required", "appealed"})
-#: a search names at most this many ids to be read one query each; more are found in one read of the
-#: tenant's payer sends (a query per id would cost a request per id, up to 200)
-FEW_IDS = 3
-#: statuses of an invoice that is no longer active (the status search's IsActive)
-INACTIVE = frozenset({"paid", "dead"})
-#: the history entries a status update writes carry this source (and `: <Username>` when given)
-STATUS_UPDATE = "status update"
 PATIENT_NAMESPACE = uuid.UUID("0f6f6f55-77d4-4f8e-9f1c-2f3b9b1d7c10")
-_SIMPLE = {
-    "received": "received",
-    "sending": "forwarded",
-    "ebilled": "ebilled",
-    "sent": "ebilled",
-    "paused": "hold",
-    "cancelled": "dead",
-    "new": "new",
-}
 
 
 @dataclass(frozen=True)
@@ -82,73 +54,6 @@ class PayerSubmission:
     matters: tuple[Matter, ...] = ()
     proforma: bool = False
     awaits_attachments: bool = False
-
-
-@dataclass(frozen=True)
-class StatusSearch:
-    """The status search's filters (each empty one filters nothing); `since` and `until` bound the time
-    of the last status change; `active_only`: neither paid nor dead."""
-
-    submission_ids: tuple[UUID, ...] = ()
-    invoice_ids: tuple[str, ...] = ()
-    matter_ids: tuple[str, ...] = ()
-    payor_org_id: str | None = None
-    payor_org_ebilling_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    active_only: bool = False
-
-
-def payer_status_of(entry: HistoryEntry) -> str | None:
-    if _is_status_update(entry):
-        return entry.status
-    if entry.status == "failed":
-        return "rejected" if (entry.detail or "").startswith("rejected") else "hold"
-    return _SIMPLE.get(entry.status)
-
-
-def payer_history(delivery: Delivery) -> list[tuple[str, datetime]]:
-    """(status, when) in the payer's vocabulary, oldest first."""
-    return [
-        (status, entry.at) for entry in delivery.history if (status := payer_status_of(entry)) is not None
-    ]
-
-
-def current_status(delivery: Delivery) -> str:
-    history = payer_history(delivery)
-    return history[-1][0] if history else "received"
-
-
-def last_change(delivery: Delivery) -> datetime:
-    history = payer_history(delivery)
-    return history[-1][1] if history else delivery.created_at
-
-
-def first_time(delivery: Delivery, status: str) -> datetime | None:
-    """When the send first took `status` (in the payer's vocabulary), if it did."""
-    return next((at for said, at in payer_history(delivery) if said == status), None)
-
-
-def last_time(delivery: Delivery, status: str) -> datetime | None:
-    """When the send last took `status` (in the payer's vocabulary), if it did."""
-    return next((at for said, at in reversed(payer_history(delivery)) if said == status), None)
-
-
-def status_note(delivery: Delivery) -> str | None:
-    """The comment of the last status update."""
-    return next((e.detail for e in reversed(delivery.history) if _is_status_update(e)), None)
-
-
-def _is_status_update(entry: HistoryEntry) -> bool:
-    return entry.source is not None and entry.source.split(":", 1)[0] == STATUS_UPDATE
-
-
-def _latest_per_payer(sends: list[Delivery]) -> list[Delivery]:
-    """Of each invoice's sends to each payer, the latest (a resubmission replaces the one before)."""
-    latest: dict[tuple[str | None, str | None], Delivery] = {}
-    for send in sorted(sends, key=lambda d: d.created_at):
-        latest[(send.external_invoice_id, send.payor_org_id)] = send
-    return sorted(latest.values(), key=lambda d: (d.created_at, d.payor_org_id or ""))
 
 
 @dataclass(frozen=True)
@@ -270,26 +175,14 @@ class Submissions:
             updated_at=now,
         )
 
-    def history(self, tenant_id: UUID, submission_id: UUID | None, invoice_id: str | None) -> list[Delivery]:
-        """The payer sends, one per payer and submission, oldest first; unknown ids give none."""
-        if submission_id is not None:
-            found = self.outbox.deliveries.of_submission(tenant_id, submission_id)
-            if invoice_id is not None:
-                found = [d for d in found if d.external_invoice_id == invoice_id]
-        elif invoice_id is not None:
-            found = self.outbox.deliveries.of_external_invoice(tenant_id, invoice_id)
-        else:
-            found = []
-        return sorted(
-            (d for d in found if d.payor_org_id is not None),
-            key=lambda d: (d.created_at, d.payor_org_id or ""),
-        )
+    def _history(self, tenant_id: UUID, submission_id: UUID | None, invoice_id: str | None) -> list[Delivery]:
+        return PayerStatuses(self.outbox.deliveries).history(tenant_id, submission_id, invoice_id)
 
     def ready(self, tenant_id: UUID, submission_id: UUID, invoice_id: str, by: str | None) -> list[Delivery]:
         """The submission's sends of the invoice, held as `new` for attachments, received and sent now."""
         found = [
             d
-            for d in self.history(tenant_id, submission_id, invoice_id)
+            for d in self._history(tenant_id, submission_id, invoice_id)
             if d.external_invoice_id == invoice_id
         ]
         if not found:
@@ -321,7 +214,7 @@ class Submissions:
         org_ids, ebilling_ids = payers
         sends = [
             d
-            for d in _latest_per_payer(self.history(tenant_id, submission_id, invoice_id))
+            for d in latest_per_payer(self._history(tenant_id, submission_id, invoice_id))
             if (not org_ids or d.payor_org_id in org_ids)
             and (not ebilling_ids or d.payor_org_ebilling_id in ebilling_ids)
         ]
@@ -343,24 +236,6 @@ class Submissions:
         dispatch(self.outbox.queue, changed, now)
         return changed
 
-    def details(self, tenant_id: UUID, invoice_ids: tuple[str, ...]) -> list[Delivery]:
-        """The current send of each named invoice to each of its payers."""
-        found: list[Delivery] = []
-        for invoice_id in dict.fromkeys(invoice_ids):
-            found.extend(_latest_per_payer(self.history(tenant_id, None, invoice_id)))
-        return found
-
-    def search(self, tenant_id: UUID, search: StatusSearch) -> list[Delivery]:
-        """The current sends to payers that pass every filter, by submission then payer."""
-        submissions, invoices = dict.fromkeys(search.submission_ids), dict.fromkeys(search.invoice_ids)
-        if submissions and len(submissions) <= FEW_IDS:
-            sends = [d for s in submissions for d in self.history(tenant_id, s, None)]
-        elif invoices and len(invoices) <= FEW_IDS and not submissions:
-            sends = [d for i in invoices for d in self.history(tenant_id, None, i)]
-        else:  # one read of the partition, not a query per id
-            sends = self.outbox.deliveries.to_payers(tenant_id)
-        return [d for d in _latest_per_payer(sends) if _passes(d, search)]
-
 
 def _may_take(send: Delivery, status: str) -> None:
     """Nothing leaves dead; only a rejected invoice, one the payor needs more information for, or one under
@@ -379,23 +254,6 @@ def _resubmittable(send: Delivery, status: str) -> None:
             "rejected invoice, one the payer needs more information for, or one under appeal may be "
             "submitted again"
         )
-
-
-def _passes(send: Delivery, search: StatusSearch) -> bool:
-    matters = {m.id for m in send.payer_invoice.matters} if send.payer_invoice else set()
-    changed = last_change(send)
-    return (
-        (not search.submission_ids or send.submission_id in search.submission_ids)
-        and (not search.invoice_ids or send.external_invoice_id in search.invoice_ids)
-        and (not search.matter_ids or bool(matters & set(search.matter_ids)))
-        and (search.payor_org_id is None or send.payor_org_id == search.payor_org_id)
-        and (
-            search.payor_org_ebilling_id is None or send.payor_org_ebilling_id == search.payor_org_ebilling_id
-        )
-        and (search.since is None or changed >= search.since)
-        and (search.until is None or changed <= search.until)
-        and (not search.active_only or current_status(send) not in INACTIVE)
-    )
 
 
 def _with_first_detail(delivery: Delivery, detail: str) -> Delivery:

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
@@ -50,11 +50,12 @@ from invoice_hub.contracts.http import (
     unsupported_media_type,
 )
 from invoice_hub.domain import errors
-from invoice_hub.domain.invoice import LineDraft
 from invoice_hub.entry import wiring
-from invoice_hub.logic.issuing import IssueRequest, Plan
-from invoice_hub.logic.payer_submissions import Payer, PayerSubmission, StatusSearch
+from invoice_hub.logic.payer_statuses import StatusSearch
 from invoice_hub.observability import logger
+
+if TYPE_CHECKING:  # a submission's issuing is loaded by the routes that submit: the status reads need none
+    from invoice_hub.logic.issuing import Plan
 
 IDEMPOTENCY_OPERATION = "ebh:submission"
 
@@ -249,7 +250,10 @@ def submit(
     tenant_id: uuid.UUID, data: Submission, idempotency_key: str | None, by: str | None
 ) -> tuple[str, uuid.UUID, bool]:
     """(the 201 body, its SubmissionId, whether it replays the first answer to the key)."""
+    from invoice_hub.domain.invoice import LineDraft
     from invoice_hub.logic.idempotency import fingerprint
+    from invoice_hub.logic.issuing import IssueRequest
+    from invoice_hub.logic.payer_submissions import Payer, PayerSubmission
 
     request = IssueRequest(
         tenant_id, IDEMPOTENCY_OPERATION, idempotency_key, fingerprint(data.model_dump(mode="json"))
@@ -328,7 +332,7 @@ def history_route(app: APIGatewayRestResolver) -> Callable[..., InvoiceStatuses]
             raise errors.BusinessRuleViolation(
                 "Either 'SubmissionId' or 'InvoiceId' should be specified.", "query"
             )
-        sends = wiring.submissions().history(tenant(app), SubmissionId, InvoiceId)
+        sends = wiring.payer_statuses().history(tenant(app), SubmissionId, InvoiceId)
         return InvoiceStatuses(InvoiceStatuses=[status_of(d) for d in sends])
 
     return history
@@ -394,6 +398,8 @@ def submission_request_route(app: APIGatewayRestResolver) -> Callable[..., Respo
     ) -> Response[Any]:
         from invoice_hub.contracts.ebh import esf  # the XML reader: only the submission requests load it
         from invoice_hub.logic.idempotency import fingerprint
+        from invoice_hub.logic.issuing import IssueRequest
+        from invoice_hub.logic.payer_submissions import PayerSubmission
 
         if (invoice_type or "UBF") != "ESF":
             return message(415, UBF_UNPUBLISHED)
@@ -517,7 +523,7 @@ def details_route(app: APIGatewayRestResolver) -> Callable[..., StatusDetails]:
                 f"InvoiceId takes 1 to {MAX_IDS} invoice numbers of at most {ID_LENGTH} characters.",
                 "InvoiceId",
             )
-        sends = wiring.submissions().details(tenant(app), ids)
+        sends = wiring.payer_statuses().details(tenant(app), ids)
         return StatusDetails(InvoiceList=PayorInvoiceList(ListOfInvoices=[detail_of(d) for d in sends]))
 
     return details
@@ -542,7 +548,7 @@ def search_responses(deprecated_url: bool = False) -> dict[int, OpenAPIResponse]
 
 def search_route(app: APIGatewayRestResolver) -> Callable[..., StatusSearchResult]:
     def search(version: Version, body: StatusSearchRequest) -> StatusSearchResult:
-        found = wiring.submissions().search(
+        found = wiring.payer_statuses().search(
             tenant(app),
             StatusSearch(
                 submission_ids=tuple(body.SubmissionId),

@@ -11,7 +11,7 @@ from invoice_hub.contracts.ebh.models import (
     us_date,
 )
 from invoice_hub.domain.delivery import Delivery, PayerInvoice
-from invoice_hub.logic.payer_submissions import (
+from invoice_hub.logic.payer_statuses import (
     current_status,
     first_time,
     last_change,
