@@ -262,28 +262,28 @@ def test_the_document_is_rendered_by_the_render_function_once_per_version(
 
 
 def test_a_create_stores_its_new_invoices_document_without_looking_for_it(
-    http: httpx.Client, practice: Practice
+    http: httpx.Client, practice: Practice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a new invoice (a new id) can have no stored document: Decoda's create renders and stores it at once,
-    # where a read of an existing invoice's pdfPath looks for the stored one first (HeadObject)
+    # where a read of an existing invoice's pdfPath looks for the stored one first (S3's HeadObject)
     looked_up: list[str] = []
+    exists = documents.DocumentStore.exists
 
-    def record(params: dict[str, Any], **_: Any) -> None:
-        looked_up.append(str(params.get("Key", "")))
+    def recorded(store: documents.DocumentStore, key: str) -> bool:
+        looked_up.append(key)
+        return exists(store, key)
 
-    events = documents.s3_client().meta.events
-    events.register("before-parameter-build.s3.HeadObject", record)
-    try:
-        patient = a_patient(http, practice)
-        created = bill(http, practice, patient, "SMS")  # a text: the Sender reads no document
-        [invoice] = invoices_of(http, practice, patient)
-        read = http.get(f"/billing/invoice/{created['id']}", headers=practice.decoda_headers)
-    finally:
-        events.unregister("before-parameter-build.s3.HeadObject", record)
-    assert httpx.get(created["pdfPath"]).content.startswith(b"%PDF-")
+    monkeypatch.setattr(documents.DocumentStore, "exists", recorded)
+    patient = a_patient(http, practice)
+    created = bill(http, practice, patient, "SMS")  # a text: the Sender reads no document
+    [invoice] = invoices_of(http, practice, patient)
+    after_create = [key for key in looked_up if invoice["id"] in key]
+    read = http.get(f"/billing/invoice/{created['id']}", headers=practice.decoda_headers)
     assert read.status_code == 200
+    assert httpx.get(created["pdfPath"]).content.startswith(b"%PDF-")
     assert httpx.get(read.json()["pdfPath"]).content == httpx.get(created["pdfPath"]).content
     # the create looked nothing up; the read looked once, and found the create's document stored
+    assert after_create == []
     assert len([key for key in looked_up if invoice["id"] in key]) == 1
 
 
