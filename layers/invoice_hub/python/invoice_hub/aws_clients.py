@@ -9,7 +9,9 @@ default session is one, so credentials are resolved once per container, whatever
 
 Its data loader skips two costs of a first client (`aws_data.py`, decision 026): the listing of every
 service botocore knows, and the endpoint data of every service but `SERVICES`, the layer's own; so
-`client` makes clients of those services only.
+`client` makes clients of those services only. And it reads each service's model with the `OPERATIONS`
+the layer calls only, without documentation (decision 030): a client made from botocore's whole model
+builds a method for each of its operations, and S3's, SSM's and Lambda's models are 0.5-1.4 MB of JSON.
 """
 
 from __future__ import annotations
@@ -21,11 +23,63 @@ if TYPE_CHECKING:
     from botocore.session import Session
 
 
+#: every operation of every service the layer calls (botocore's names). The layer's clients are made from
+#: models of these operations alone (botocore_models.json, decision 030), so calling any other is an
+#: AttributeError: add it here, then run `python -m invoice_hub_local.botocore_models --write`. S3's
+#: HeadBucket and CreateSession and DynamoDB's DescribeEndpoints are botocore's own calls (a bucket's region,
+#: S3 Express, endpoint discovery).
+OPERATIONS: dict[str, frozenset[str]] = {
+    "cognito-idp": frozenset(
+        {
+            "AdminAddUserToGroup",
+            "AdminCreateUser",
+            "AdminSetUserPassword",
+            "CreateGroup",
+            "DeleteGroup",
+            "InitiateAuth",
+        }
+    ),
+    "dynamodb": frozenset(
+        {
+            "BatchGetItem",
+            "DeleteItem",
+            "DescribeEndpoints",
+            "GetItem",
+            "PutItem",
+            "Query",
+            "TransactWriteItems",
+            "UpdateItem",
+        }
+    ),
+    "kms": frozenset({"Decrypt", "Encrypt"}),
+    "lambda": frozenset({"Invoke"}),
+    "pinpoint-sms-voice-v2": frozenset({"SendTextMessage"}),
+    "s3": frozenset(
+        {
+            "CreateSession",
+            "DeleteObjects",
+            "GetObject",
+            "HeadBucket",
+            "HeadObject",
+            "ListObjectsV2",
+            "PutObject",
+        }
+    ),
+    "sesv2": frozenset({"SendEmail"}),
+    "sqs": frozenset(
+        {
+            "ChangeMessageVisibility",
+            "ListMessageMoveTasks",
+            "SendMessage",
+            "SendMessageBatch",
+            "StartMessageMoveTask",
+        }
+    ),
+    "ssm": frozenset({"GetParameter"}),
+}
 #: every service the layer makes clients of (botocore's names): botocore_endpoints.json holds their
 #: endpoint data, and `python -m invoice_hub_local.botocore_endpoints --write` makes it from this list
-SERVICES = frozenset(
-    {"cognito-idp", "dynamodb", "kms", "lambda", "pinpoint-sms-voice-v2", "s3", "sesv2", "sqs", "ssm"}
-)
+SERVICES = frozenset(OPERATIONS)
 
 
 @lru_cache(maxsize=1)
