@@ -169,6 +169,7 @@ def details(
     minutes) and, for an SMS, the text it sends (`smsContent`). `invoice`: the one the request made (not
     yet stored)."""
     from invoice_hub.contracts.decoda.models import InvoiceDetails, RuleDetails
+    from invoice_hub.domain.delivery import Method
 
     documents = wiring.documents()
     if rule is None and delivery.rule:
@@ -179,7 +180,9 @@ def details(
         pdf_path = documents.url(delivery.tenant_id, delivery.invoice_id)
     else:
         pdf_path = None
-    return InvoiceDetails.of(delivery, rule, pdf_path, wiring.composer().sms_text(delivery))
+    # only a text has one: the composer (and the Sender's parcels with it) is loaded for a text alone
+    sms_text = wiring.composer().sms_text(delivery) if delivery.method is Method.SMS else None
+    return InvoiceDetails.of(delivery, rule, pdf_path, sms_text)
 
 
 def aware(value: datetime | None) -> datetime | None:
