@@ -8,7 +8,6 @@ botocore upgrade, or a service added to SERVICES); `--check` fails when the comm
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.loaders import Loader
@@ -33,13 +32,9 @@ def trimmed() -> dict[str, Any]:
     return data
 
 
-def render(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     command = "python -m invoice_hub_local.botocore_endpoints --write"
-    return generated.main(argv, __doc__, ENDPOINTS, lambda: render(trimmed()), command)
+    return generated.main(argv, __doc__, ENDPOINTS, lambda: generated.compact_json(trimmed()), command)
 
 
 if __name__ == "__main__":

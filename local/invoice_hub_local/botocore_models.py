@@ -10,7 +10,6 @@ botocore upgrade, or an operation added to OPERATIONS); `--check` fails when the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.loaders import Loader
@@ -76,13 +75,9 @@ def trimmed() -> dict[str, Any]:
     return made
 
 
-def render(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     command = "python -m invoice_hub_local.botocore_models --write"
-    return generated.main(argv, __doc__, MODELS, lambda: render(trimmed()), command)
+    return generated.main(argv, __doc__, MODELS, lambda: generated.compact_json(trimmed()), command)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,16 @@ endpoint data): `--write` writes it, `--check` fails when the committed one diff
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+
+def compact_json(data: Any) -> str:
+    """A generated data file's text: keys sorted, no spaces, one line (botocore reads it as JSON)."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"
 
 
 def main(
