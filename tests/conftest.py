@@ -3,6 +3,7 @@ gateway on a free port), and practices of their own for tests that must not see 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from invoice_hub.dal.credentials import Credential, CredentialRepository, new_key
 from invoice_hub.dal.tenants import TenantRepository
@@ -26,6 +29,7 @@ from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
 from invoice_hub_local.stack import LocalStack
 from invoice_hub_local.template import FunctionSpec
+from tests.polling import wait_for
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 PASSWORD = "Test-Pass-123!"
@@ -198,6 +202,32 @@ def outage(stack: LocalStack) -> Iterator[Callable[[str], object]]:
     """Switches the fake external systems' mode ("ok", "unavailable", ...); back to ok after the test."""
     yield lambda mode: stack.external.control(mode)
     stack.external.control("ok")
+
+
+ACTIVE_MOVE_TASK = ("RUNNING", "CANCELLING")
+
+
+@pytest.fixture
+def own_redrive(stack: LocalStack) -> Iterator[None]:
+    """For a test that re-drives its worker's SendDLQ (retry-all, a console move task, `ops redrive`): that
+    DLQ is shared with every test the worker runs, so another test's move task must not be running when
+    this one starts (it would refuse this test's start, or leave its messages where they are: a task moves
+    what the DLQ held when it started), and this test's own must not outlive it (one at a message a second
+    runs on for as many seconds as the DLQ holds messages)."""
+    sqs = boto3.client("sqs")
+    dlq_arn = stack.environment["SEND_DLQ_ARN"]
+
+    def active() -> list[dict[str, Any]]:
+        tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]
+        return [task for task in tasks if task["Status"] in ACTIVE_MOVE_TASK]
+
+    wait_for(lambda: not active(), what="another test's re-drive of the shared DLQ to end")
+    yield
+    for task in active():
+        if "TaskHandle" in task:  # RUNNING; a CANCELLING one is ending already
+            with contextlib.suppress(ClientError):  # it ended meanwhile (if not, the wait below says so)
+                sqs.cancel_message_move_task(TaskHandle=task["TaskHandle"])
+    wait_for(lambda: not active(), what="this test's re-drive to stop")
 
 
 def load_event(function: str, case: str) -> dict[str, Any]:

@@ -373,6 +373,7 @@ def test_the_document_is_rendered_again_when_the_invoice_changes(
     assert "Remaining $60.00" in text
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_a_providers_outage_ends_in_the_failed_list_and_retry_all_reaches_the_patient_once(
     stack: LocalStack, http: httpx.Client, admin: Practice, outage: Any
 ) -> None:

@@ -279,6 +279,7 @@ def test_an_event_that_fails_for_good_is_mailed_to_the_notification_address(
     assert receiver.received == []
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_a_failed_event_is_in_the_failed_list_and_retry_all_sends_it_to_the_mended_url(
     http: httpx.Client, new_practice: Callable[..., Practice], receiver: Receiver
 ) -> None:

@@ -337,6 +337,7 @@ def test_a_resubmission_is_409_unless_the_payer_rejected_it(
     assert len(delivered(stack, practice, "111")) == 1
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_history_after_an_outage_and_retry_all_shows_every_attempt(
     stack: LocalStack,
     ebh: httpx.Client,

@@ -13,7 +13,6 @@ from xml.etree import ElementTree
 import boto3
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice, invoice_body
@@ -28,13 +27,9 @@ def admin(new_practice: Callable[..., Practice]) -> Practice:
 
 
 def start_move_task(stack: LocalStack, **options: Any) -> None:
-    """A DLQ re-drive as the console starts it: a plain StartMessageMoveTask, no API call. One that is
-    already running (another test's) serves as well."""
-    try:
-        boto3.client("sqs").start_message_move_task(SourceArn=stack.environment["SEND_DLQ_ARN"], **options)
-    except ClientError as error:
-        if "already a task running" not in str(error):
-            raise
+    """A DLQ re-drive as the console starts it: a plain StartMessageMoveTask, no API call (the test's
+    `own_redrive` has waited for any other test's to end)."""
+    boto3.client("sqs").start_message_move_task(SourceArn=stack.environment["SEND_DLQ_ARN"], **options)
 
 
 def sends_for(stack: LocalStack, invoice_id: str) -> list[dict[str, Any]]:
@@ -72,6 +67,7 @@ def test_an_issued_invoice_reaches_the_payer_hub_once(
     assert failed_list(http, admin).json() == []
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_an_outage_shows_in_the_failed_list_and_retry_all_sends_once(
     stack: LocalStack, http: httpx.Client, admin: Practice, outage: Callable[[str], None]
 ) -> None:
@@ -117,6 +113,7 @@ def test_a_permanent_rejection_fails_at_once(
     assert rows[0]["Reason"].startswith("rejected: 400")
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_a_console_redrive_ends_like_retry_all(
     stack: LocalStack, http: httpx.Client, admin: Practice, outage: Callable[[str], None]
 ) -> None:
@@ -158,6 +155,7 @@ def test_healthbridge_routes_need_an_admin(http: httpx.Client, practice: Practic
         assert anonymous.json() == {"message": "Unauthorized"}  # API Gateway's, before the function
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_retry_all_while_a_move_task_runs_says_so(
     http: httpx.Client, admin: Practice, stack: LocalStack
 ) -> None:

@@ -49,6 +49,7 @@ def delivered(stack: LocalStack, invoice_id: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_a_failed_send_is_listed_redriven_and_watched_until_it_is_sent(
     ops: Callable[..., Run],
     stack: LocalStack,
@@ -113,6 +114,7 @@ def test_a_failed_send_is_listed_redriven_and_watched_until_it_is_sent(
     )
 
 
+@pytest.mark.usefixtures("own_redrive")
 def test_a_running_redrive_can_be_cancelled_and_started_again(
     ops: Callable[..., Run], stack: LocalStack, slug: str
 ) -> None:
