@@ -27,6 +27,7 @@ from invoice_hub_local import gateway
 from invoice_hub_local.aws import TRACE_MOTO
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
+from invoice_hub_local.sqs_move_tasks import QueueArn
 from invoice_hub_local.stack import LocalStack
 from invoice_hub_local.template import FunctionSpec
 from tests.polling import wait_for
@@ -228,6 +229,15 @@ def own_redrive(stack: LocalStack) -> Iterator[None]:
             with contextlib.suppress(ClientError):  # it ended meanwhile (if not, the wait below says so)
                 sqs.cancel_message_move_task(TaskHandle=task["TaskHandle"])
     wait_for(lambda: not active(), what="this test's re-drive to stop")
+
+
+def sends_queued(stack: LocalStack, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The practice's messages in SendQueue, visible, delayed or being handled (moto's own list, read
+    without receiving). None left: nothing more of the practice's is sent unless something enqueues or
+    re-drives it (a duplicate message would still be there, or have been handled)."""
+    queue = QueueArn.parse(stack.queue_arns()["SendQueue"], "SendQueue").queue()
+    bodies = [json.loads(message.body) for message in list(queue._messages)]
+    return [body for body in bodies if body.get("tenant_id") == str(tenant_id)]
 
 
 def load_event(function: str, case: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from invoice_hub.dal.credentials import CredentialRepository
 from invoice_hub.domain.errors import ServiceBusy
 from invoice_hub.logic.payer_submissions import Submissions
 from invoice_hub_local.stack import LocalStack
-from tests.conftest import Practice
+from tests.conftest import Practice, sends_queued
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -304,7 +303,7 @@ def test_an_idempotency_key_replays_the_first_answer(
 
     entries = settled(ebh, practice.ebh_headers, "ebilled", 1, InvoiceId=body["InvoiceId"])
     assert entries[0]["SubmissionId"] == submission_id
-    time.sleep(1.5)  # a second submission's send would be handled by now
+    wait_for(lambda: not sends_queued(stack, practice.tenant.id), what="a second submission's send, if any")
     assert len(delivered(stack, practice, "111")) == 1
 
 
@@ -333,7 +332,7 @@ def test_a_resubmission_is_409_unless_the_payer_rejected_it(
     assert entries[accepted] == ["received", "forwarded", "ebilled"]
     # the same invoice to a payer it was never sent to is a first submission, not a resubmission
     created(submit(ebh, practice.ebh_headers, submission(invoice_id, PAYORS[1:])))
-    time.sleep(1.5)
+    wait_for(lambda: not sends_queued(stack, practice.tenant.id), what="the new payer's send to be handled")
     assert len(delivered(stack, practice, "111")) == 1
 
 

@@ -4,7 +4,6 @@ in Healthbridge's failed list, and a re-drive (API or console) recovers them wit
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from invoice_hub_local.stack import LocalStack
-from tests.conftest import Practice, invoice_body
+from tests.conftest import Practice, invoice_body, sends_queued
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +95,7 @@ def test_an_outage_shows_in_the_failed_list_and_retry_all_sends_once(
 
     wait_for(lambda: delivered(stack, invoice_id), what="the re-driven send")
     wait_for(lambda: not failed(), what="the failed list to empty")
-    time.sleep(1.5)  # any duplicate message would be handled by now
+    wait_for(lambda: not sends_queued(stack, admin.tenant.id), what="any duplicate message to be handled")
     assert len(delivered(stack, invoice_id)) == 1
 
 
