@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 import httpx
 import pytest
 
+from invoice_hub.logic.patient_bills import patient_uuid
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import EVENTS, PASSWORD, Practice, seeded
 from tests.edge.contract import verdicts
@@ -28,6 +29,13 @@ from tests.edge.edges import Base, Edge
 from tests.edge.wire import TALLY, Answer, EdgeRequest, send
 from tests.report import tried
 
+PATIENT_CONTACT = {
+    "first_name": "Edge",
+    "last_name": "Case",
+    "email": "edge.case@patient.example",
+    "phone": "+15555550142",
+}
+
 
 @pytest.fixture(scope="session")
 def practice_of(new_practice: Callable[..., Practice], http: httpx.Client) -> Callable[[str], Practice]:
@@ -35,10 +43,18 @@ def practice_of(new_practice: Callable[..., Practice], http: httpx.Client) -> Ca
     contract: what the operation's edges create, and what its lists answer, is that operation's alone (one
     practice holding every operation's edges made each list read thousands of invoices)."""
     made: dict[str, Practice] = {}
+    decoda_patient = example(body_schema(BY_LABEL["POST /billing/invoice/create"]))["patientId"]
 
     def of(label: str) -> Practice:
         if label not in made:
-            made[label] = seeded(http, new_practice(admin=True))
+            practice = seeded(http, new_practice(admin=True))
+            # the patient of Decoda's documented example has an e-mail address and a phone number here, so
+            # the sends of the creates its edges make go out, instead of failing for good into the DLQ that
+            # every retry-all of the worker then moves back to the Sender (decision 016's shared SendDLQ)
+            patient = patient_uuid(practice.tenant.id, decoda_patient)
+            kept = http.put(f"/patient/{patient}/contact", json=PATIENT_CONTACT, headers=practice.headers)
+            assert kept.status_code == 200, kept.text
+            made[label] = practice
         return made[label]
 
     return of
