@@ -27,7 +27,7 @@ from invoice_hub_local import gateway
 from invoice_hub_local.aws import TRACE_MOTO
 from invoice_hub_local.lambda_runtime import load_module
 from invoice_hub_local.seed import ensure_user, local_tenant, verify_identity
-from invoice_hub_local.sqs_move_tasks import QueueArn
+from invoice_hub_local.sqs_move_tasks import ACTIVE, QueueArn
 from invoice_hub_local.stack import LocalStack
 from invoice_hub_local.template import FunctionSpec
 from tests.polling import wait_for
@@ -205,9 +205,6 @@ def outage(stack: LocalStack) -> Iterator[Callable[[str], object]]:
     stack.external.control("ok")
 
 
-ACTIVE_MOVE_TASK = ("RUNNING", "CANCELLING")
-
-
 @pytest.fixture
 def own_redrive(stack: LocalStack) -> Iterator[None]:
     """For a test that re-drives its worker's SendDLQ (retry-all, a console move task, `ops redrive`): that
@@ -220,7 +217,7 @@ def own_redrive(stack: LocalStack) -> Iterator[None]:
 
     def active() -> list[dict[str, Any]]:
         tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]
-        return [task for task in tasks if task["Status"] in ACTIVE_MOVE_TASK]
+        return [task for task in tasks if task["Status"] in ACTIVE]
 
     wait_for(lambda: not active(), what="another test's re-drive of the shared DLQ to end")
     yield

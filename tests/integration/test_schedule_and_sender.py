@@ -54,6 +54,7 @@ from invoice_hub.logic.redrive import RetryAll, ScheduleRun, retry_all_failed, r
 from invoice_hub_local.lambda_runtime import LambdaContext
 from invoice_hub_local.pollers import QueuePoller
 from invoice_hub_local.provision import REGION
+from invoice_hub_local.sqs_move_tasks import ACTIVE
 from invoice_hub_local.stack import LocalStack
 from tests.conftest import Practice
 from tests.polling import wait_for
@@ -234,7 +235,7 @@ class PrivateSending:
 
     def move_tasks_done(self) -> bool:
         tasks = self.sqs.list_message_move_tasks(SourceArn=self.queue.dlq_arn, MaxResults=10)["Results"]
-        return all(task.get("Status") not in ("RUNNING", "CANCELLING") for task in tasks)
+        return all(task.get("Status") not in ACTIVE for task in tasks)
 
 
 @pytest.fixture
